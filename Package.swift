@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+// Backplan: adaptive backup scheduling for message stores. Layout and dependency rules: docs/DESIGN.md §1.
+import PackageDescription
+
+// MARK: - Dependencies (only versions present under /opt/swift-packages resolve on our machines)
+
+let grdb = Package.Dependency.package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0")
+let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
+let swiftCrypto = Package.Dependency.package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Backplan",
+    products: [
+        .executable(name: "backplan", targets: ["backplan"]),
+        .library(name: "BackplanCore", targets: ["BackplanCore"]),
+        .library(name: "BackplanStore", targets: ["BackplanStore"]),
+        .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
+    ],
+    dependencies: [grdb, argumentParser, swiftCrypto],
+    targets: [
+        // MARK: - Pure domain
+
+        .target(name: "BackplanCore", swiftSettings: swiftSettings),
+
+        // MARK: - BLAS / LAPACK
+
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .target(
+            name: "BackplanLinAlg",
+            dependencies: ["CBLAS", "CLAPACKE", "BackplanCore"],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Stats store and importers
+
+        .target(
+            name: "BackplanStore",
+            dependencies: [
+                "BackplanCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Command-line tool
+
+        .executableTarget(
+            name: "backplan",
+            dependencies: [
+                "BackplanCore", "BackplanStore", "BackplanLinAlg",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Tests (one target per module, plus end-to-end tests of the built binary)
+
+        .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanStoreTests",
+            dependencies: ["BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanCLITests",
+            dependencies: ["backplan", "BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+    ]
+)
