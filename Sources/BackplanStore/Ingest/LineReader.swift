@@ -1,0 +1,137 @@
+import BackplanCore
+import Foundation
+
+/// Reads a text file line by line in fixed-size chunks, so memory stays flat whatever the file's size.
+///
+/// Lines end at `\n`; a trailing `\r` is dropped; a last line without a newline is still a line. A line
+/// longer than ``maxLineBytes`` makes the whole file unreadable as a log (random bytes, a binary file).
+struct LineReader {
+    static let chunkBytes = 1 << 20
+    static let maxLineBytes = 4 << 20
+
+    let path: String
+    private let fd: Int32
+
+    /// Opens `path` for reading. Throws ``InputError`` when it is missing, a directory or unreadable.
+    init(path: String) throws {
+        try SourceFile.checkReadableFile(path)
+        let fd = Foundation.open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw InputError(file: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        self.path = path
+        self.fd = fd
+    }
+
+    func close() { _ = Foundation.close(fd) }
+
+    /// Calls `body` with each line (without its terminator) and its 1-based line number.
+    /// Returns the number of lines seen.
+    @discardableResult
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
+        var filled = 0          // bytes of `buffer` holding data
+        var lineNumber = 0
+        var eof = false
+        while !eof {
+            if filled == buffer.count {
+                guard buffer.count < Self.maxLineBytes else {
+                    throw InputError(file: path, line: lineNumber + 1,
+                                     "line longer than \(Self.maxLineBytes >> 20) MiB: not a text log of this format")
+                }
+                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+            }
+            let n = buffer.withUnsafeMutableBytes { raw in
+                Foundation.read(fd, raw.baseAddress! + filled, raw.count - filled)
+            }
+            if n < 0 {
+                throw InputError(file: path, line: lineNumber + 1, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { eof = true }
+            filled += n
+            let consumed: Int = try buffer.withUnsafeBufferPointer { all in
+                var start = 0
+                while start < filled {
+                    let rest = UnsafeRawPointer(all.baseAddress! + start)
+                    guard let nl = memchr(rest, Int32(UInt8(ascii: "\n")), filled - start) else {
+                        if eof {  // last line without a newline
+                            lineNumber += 1
+                            try body(Self.trimCR(UnsafeBufferPointer(rebasing: all[start..<filled])), lineNumber)
+                            return filled
+                        }
+                        break
+                    }
+                    let end = start + rest.distance(to: UnsafeRawPointer(nl))
+                    lineNumber += 1
+                    try body(Self.trimCR(UnsafeBufferPointer(rebasing: all[start..<end])), lineNumber)
+                    start = end + 1
+                }
+                return start
+            }
+            if consumed > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    let base = raw.baseAddress!
+                    memmove(base, base + consumed, filled - consumed)
+                }
+                filled -= consumed
+            }
+        }
+        return lineNumber
+    }
+
+    @inline(__always)
+    private static func trimCR(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        if let last = line.last, last == UInt8(ascii: "\r") {
+            return UnsafeBufferPointer(rebasing: line[..<(line.count - 1)])
+        }
+        return line
+    }
+}
+
+/// Checks and fingerprints for a source file given on the command line.
+enum SourceFile {
+    /// Throws an ``InputError`` naming `path` when it does not exist, is a directory or cannot be read.
+    static func checkReadableFile(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(file: path, "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw InputError(file: path, "is a directory, expected a file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw InputError(file: path, "permission denied")
+        }
+    }
+}
+
+import Crypto
+
+extension SourceFile {
+    /// SHA-256 of the file's bytes (lowercase hex) and its size, read in 1 MiB chunks.
+    static func digest(_ path: String) throws -> (sha256: String, bytes: Int64) {
+        try checkReadableFile(path)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, "cannot open for reading")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        while true {
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            } catch {
+                throw InputError(file: path, "read failed: \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            total += Int64(chunk.count)
+        }
+        let hex = hasher.finalize().map { byte in
+            let s = String(byte, radix: 16)
+            return s.count == 1 ? "0" + s : s
+        }.joined()
+        return (hex, total)
+    }
+}

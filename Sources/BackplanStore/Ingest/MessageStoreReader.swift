@@ -1,0 +1,175 @@
+import BackplanCore
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Reads a SQLite message store (DESIGN §2.1) as events: each `messages` row is a write of
+/// `size_bytes + attachment_bytes`, each `reads` row a read of `bytes`.
+///
+/// Datasets are conversations (`--key-by conversation`, with the conversation's class, kind and creation
+/// time), users (`sender`: writes by sender, reads by reader) or the whole shard (`shard`). The file is
+/// opened read-only; its schema is checked before anything is read, and a missing table or column is
+/// an ``InputError`` that says what a message store must have. Rows with a NULL, non-integer or negative
+/// time or size are rejected like bad lines, numbered by their row id.
+struct MessageStoreReader {
+    static let expected: [(table: String, columns: [String])] = [
+        ("conversations", ["id", "kind", "created_at", "class"]),
+        ("messages", ["id", "conversation_id", "sender", "sent_at", "size_bytes", "attachment_bytes"]),
+        ("reads", ["conversation_id", "reader", "read_at", "bytes"]),
+    ]
+    static var expectedDescription: String {
+        expected.map { "\($0.table)(\($0.columns.joined(separator: ", ")))" }.joined(separator: ", ")
+    }
+
+    let path: String
+    let keyBy: KeyBy
+    private let queue: DatabaseQueue
+
+    init(path: String, keyBy: KeyBy) throws {
+        try SourceFile.checkReadableFile(path)
+        guard [.conversation, .sender, .shard].contains(keyBy) else {
+            throw InputError(column: "--key-by", "message stores are keyed by conversation, sender or shard, not '\(keyBy)'")
+        }
+        self.path = path
+        self.keyBy = keyBy
+        var config = Configuration()
+        config.readonly = true
+        config.label = "backplan.message-store"
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.read { db in
+                for (table, columns) in Self.expected {
+                    guard try db.tableExists(table) else {
+                        throw InputError(file: path, column: table,
+                                         "missing table '\(table)': a message store has \(Self.expectedDescription)")
+                    }
+                    let present = Set(try db.columns(in: table).map { $0.name.lowercased() })
+                    for c in columns where !present.contains(c) {
+                        throw InputError(file: path, column: "\(table).\(c)",
+                                         "missing column '\(c)' in table '\(table)' (expected \(table)(\(columns.joined(separator: ", "))))")
+                    }
+                }
+            }
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw StatsStore.inputError(error, path: path)
+        }
+    }
+
+    func read(into writer: EventWriter, tally: inout Tally, classOverride: String?,
+              progress: (@Sendable (IngestProgress) -> Void)?) throws {
+        do {
+            try queue.read { db in
+                let shardName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                if keyBy == .conversation {
+                    try declareConversations(db, writer: writer, tally: &tally, classOverride: classOverride)
+                } else if keyBy == .shard {
+                    try writer.declare(name: shardName, dataClass: classOverride ?? "shard", createdAt: nil)
+                }
+                try scan(db, sql: "SELECT id, conversation_id, sender, sent_at, size_bytes, attachment_bytes FROM messages",
+                         table: "messages", op: .write, writer: writer, tally: &tally, shard: shardName, progress: progress)
+                try scan(db, sql: "SELECT rowid, conversation_id, reader, read_at, bytes, 0 FROM reads",
+                         table: "reads", op: .read, writer: writer, tally: &tally, shard: shardName, progress: progress)
+            }
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw StatsStore.inputError(error, path: path)
+        }
+    }
+
+    private func declareConversations(_ db: Database, writer: EventWriter, tally: inout Tally, classOverride: String?) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, kind, created_at, class FROM conversations")
+        var seen = Set<String>()
+        while let row = try rows.next() {
+            let rowid: Int = row[0]
+            guard let id: String = row[1], !id.isEmpty else {
+                tally.records += 1
+                try tally.reject(line: rowid, LineError("conversations.id", "empty or NULL conversation id"))
+                continue
+            }
+            guard seen.insert(id).inserted else {
+                tally.records += 1
+                try tally.reject(line: rowid, LineError("conversations.id", "duplicate conversation id '\(id)'"))
+                continue
+            }
+            let kind: String? = row[2]
+            let createdAt: Int64? = row[3]
+            let cls: String? = row[4]
+            var attributes = "{}"
+            if let kind, let data = try? JSONSerialization.data(withJSONObject: ["kind": kind], options: [.sortedKeys]) {
+                attributes = String(decoding: data, as: UTF8.self)
+            }
+            try writer.declare(name: id, dataClass: classOverride ?? cls ?? kind, createdAt: createdAt.flatMap { validTimes.contains($0) ? $0 : nil },
+                               attributesJSON: attributes)
+        }
+    }
+
+    /// Streams one table's rows: columns are (row id, conversation id, user, time, bytes, extra bytes).
+    private func scan(_ db: Database, sql: String, table: String, op: AccessOp, writer: EventWriter,
+                      tally: inout Tally, shard: String, progress: (@Sendable (IngestProgress) -> Void)?) throws {
+        let statement = try db.makeStatement(sql: sql)
+        let s = statement.sqliteStatement
+        let timeColumn = op == .write ? "\(table).sent_at" : "\(table).read_at"
+        let userColumn = op == .write ? "\(table).sender" : "\(table).reader"
+        let bytesColumn = op == .write ? "\(table).size_bytes" : "\(table).bytes"
+        let shardKey = Array(shard.utf8)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql)
+            }
+            tally.records += 1
+            let rowid = Int(sqlite3_column_int64(s, 0))
+            let keyColumn: Int32 = keyBy == .sender ? 2 : 1
+            let at: Int64, bytes: Int64
+            do throws(LineError) {
+                at = try Self.integer(s, 3, column: timeColumn)
+                guard validTimes.contains(at) else { throw LineError(timeColumn, "time \(at) out of range") }
+                let size = try Self.integer(s, 4, column: bytesColumn)
+                let extra = sqlite3_column_type(s, 5) == SQLITE_NULL ? 0 : try Self.integer(s, 5, column: "\(table).attachment_bytes")
+                guard size >= 0 else { throw LineError(bytesColumn, "negative byte count \(size)") }
+                guard extra >= 0 else { throw LineError("\(table).attachment_bytes", "negative byte count \(extra)") }
+                let (sum, overflow) = size.addingReportingOverflow(extra)
+                guard !overflow else { throw LineError(bytesColumn, "byte count overflows") }
+                bytes = sum
+                if keyBy != .shard, sqlite3_column_bytes(s, keyColumn) == 0 {
+                    throw LineError(keyBy == .sender ? userColumn : "\(table).conversation_id", "NULL or empty")
+                }
+            } catch {
+                try tally.reject(line: rowid, error)
+                continue
+            }
+            let index: Int
+            if keyBy == .shard {
+                index = try shardKey.withUnsafeBytes { try writer.index(of: $0) }
+            } else {
+                // sqlite3_column_text is valid until the next step; the writer copies what it keeps.
+                let text = sqlite3_column_text(s, keyColumn)
+                let count = Int(sqlite3_column_bytes(s, keyColumn))
+                index = try writer.index(of: UnsafeRawBufferPointer(start: text, count: count))
+            }
+            try writer.write(index: index, at: at, op: op, bytes: bytes)
+            if tally.records & 0x3FFFF == 0, let progress {
+                progress(IngestProgress(path: path, records: tally.records, events: writer.events))
+            }
+        }
+    }
+
+    private static func integer(_ s: OpaquePointer?, _ i: Int32, column: String) throws(LineError) -> Int64 {
+        switch sqlite3_column_type(s, i) {
+        case SQLITE_INTEGER:
+            return sqlite3_column_int64(s, i)
+        case SQLITE_FLOAT:
+            let d = sqlite3_column_double(s, i)
+            guard d.isFinite, d == d.rounded(), abs(d) < 9.2e18 else { throw LineError(column, "not a whole number: \(d)") }
+            return Int64(d)
+        case SQLITE_NULL:
+            throw LineError(column, "NULL")
+        default:
+            throw LineError(column, "not an integer")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import GRDB
+
+extension StatsStore {
+    /// The stats store schema, one GRDB migration per change (never edit a shipped migration: add one).
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(StatsStore.applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE sources (
+                    id          INTEGER PRIMARY KEY,
+                    path        TEXT    NOT NULL,
+                    format      TEXT    NOT NULL,
+                    options     TEXT    NOT NULL DEFAULT '',
+                    sha256      TEXT    NOT NULL UNIQUE,
+                    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+                    imported_at INTEGER NOT NULL,
+                    events      INTEGER NOT NULL CHECK (events >= 0),
+                    rejected    INTEGER NOT NULL CHECK (rejected >= 0)
+                );
+                CREATE TABLE datasets (
+                    id          INTEGER PRIMARY KEY,
+                    name        TEXT    NOT NULL UNIQUE,
+                    class       TEXT    NOT NULL DEFAULT 'default',
+                    size_bytes  INTEGER NOT NULL DEFAULT 0 CHECK (size_bytes >= 0),
+                    created_at  INTEGER,
+                    attributes  TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(attributes))
+                );
+                CREATE TABLE events (
+                    dataset_id  INTEGER NOT NULL REFERENCES datasets(id),
+                    at          INTEGER NOT NULL,
+                    seq         INTEGER NOT NULL,
+                    op          INTEGER NOT NULL CHECK (op IN (0, 1)),
+                    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+                    PRIMARY KEY (dataset_id, at, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE buckets (
+                    dataset_id    INTEGER NOT NULL REFERENCES datasets(id),
+                    start         INTEGER NOT NULL,
+                    reads         INTEGER NOT NULL DEFAULT 0,
+                    writes        INTEGER NOT NULL DEFAULT 0,
+                    bytes_read    INTEGER NOT NULL DEFAULT 0,
+                    bytes_written INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (dataset_id, start)
+                ) WITHOUT ROWID;
+                CREATE TABLE rejects (
+                    source_id   INTEGER NOT NULL REFERENCES sources(id),
+                    line        INTEGER,
+                    "column"    TEXT,
+                    message     TEXT    NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

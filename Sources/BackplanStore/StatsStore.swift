@@ -1,0 +1,102 @@
+import BackplanCore
+import Foundation
+import GRDB
+
+/// Backplan's own SQLite database of access statistics (DESIGN §2.3): where every importer writes and
+/// every later stage (features, simulator, reports) reads.
+///
+/// Tables (created by ``StatsStore/migrator``):
+/// - `sources(id, path, format, options, sha256 UNIQUE, bytes, imported_at, events, rejected)`
+/// - `datasets(id INTEGER PRIMARY KEY, name TEXT UNIQUE, class, size_bytes, created_at, attributes JSON)`
+/// - `events(dataset_id, at, seq, op, bytes)`, clustered by `(dataset_id, at, seq)` (WITHOUT ROWID), so a
+///   dataset's history is one contiguous range in time order; `op` is 0 = read, 1 = write.
+/// - `buckets(dataset_id, start, reads, writes, bytes_read, bytes_written)`, the hourly roll-up.
+/// - `rejects(source_id, line, column, message)`, the first rejected lines of each source.
+///
+/// A store is marked with SQLite's `application_id` (``applicationID``) so Backplan refuses to write into a
+/// database that is not one of its stores (a message store given as `--db` by mistake, say).
+/// See <https://www.sqlite.org/pragma.html#pragma_application_id>.
+public struct StatsStore: Sendable {
+    /// `PRAGMA application_id` of every stats store: the ASCII bytes "BkPl".
+    public static let applicationID: Int32 = 0x426B_506C
+
+    /// Path of the database file.
+    public let path: String
+    /// The GRDB connection. Writes are serialized by the queue.
+    public let dbQueue: DatabaseQueue
+
+    /// Opens the store at `path`.
+    ///
+    /// - Parameter create: when `true`, a missing file is created with the current schema; when `false`,
+    ///   a missing file is an ``InputError``.
+    /// - Throws: ``InputError`` naming the path when it is a directory, not a SQLite database, corrupt, or a
+    ///   SQLite database that is not a Backplan store.
+    public static func open(path: String, create: Bool) throws -> StatsStore {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists, isDirectory.boolValue {
+            throw InputError(file: path, "is a directory, expected a stats store file")
+        }
+        if !exists && !create {
+            throw InputError(file: path, "no such stats store (run 'backplan ingest … --db \(path)' first)")
+        }
+        var config = Configuration()
+        config.label = "backplan.stats"
+        // The importers guarantee referential integrity and bulk-insert millions of rows; per-row foreign key
+        // checks would double the cost of every event insert.
+        config.foreignKeysEnabled = false
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw StatsStore.inputError(error, path: path)
+        }
+        let store = StatsStore(path: path, dbQueue: queue)
+        try store.prepareSchema()
+        return store
+    }
+
+    /// Checks that the file is a Backplan store (or empty) and brings its schema up to date.
+    private func prepareSchema() throws {
+        do {
+            try dbQueue.writeWithoutTransaction { db in
+                let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                if appID != StatsStore.applicationID {
+                    guard appID == 0, tableCount == 0 else {
+                        throw InputError(
+                            file: path,
+                            "is a SQLite database but not a Backplan stats store (application_id \(appID), \(tableCount) schema objects); give a new or existing store path to --db")
+                    }
+                }
+                if try StatsStore.migrator.hasBeenSuperseded(db) {
+                    throw InputError(file: path, "was written by a newer Backplan (unknown schema migrations)")
+                }
+            }
+            if try dbQueue.read({ try !StatsStore.migrator.hasCompletedMigrations($0) }) {
+                try StatsStore.migrator.migrate(dbQueue)
+            }
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw StatsStore.inputError(error, path: path)
+        }
+    }
+
+    /// Turns a SQLite error on a user-given file into an ``InputError`` that names the file.
+    static func inputError(_ error: any Error, path: String) -> any Error {
+        guard let dbError = error as? DatabaseError else { return error }
+        switch dbError.resultCode {
+        case .SQLITE_NOTADB:
+            return InputError(file: path, "not a SQLite database (\(dbError.message ?? "file is not a database"))")
+        case .SQLITE_CORRUPT:
+            return InputError(file: path, "corrupt SQLite database (\(dbError.message ?? "malformed"))")
+        case .SQLITE_CANTOPEN:
+            return InputError(file: path, "cannot open (\(dbError.message ?? "unable to open database file"))")
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+            return InputError(file: path, "not writable (\(dbError.message ?? "read-only"))")
+        default:
+            return error
+        }
+    }
+}
