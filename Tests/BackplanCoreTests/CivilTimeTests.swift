@@ -1,0 +1,69 @@
+import BackplanCore
+import Testing
+
+@Suite("Civil time and units")
+struct CivilTimeTests {
+    @Test(arguments: [
+        (1970, 1, 1, 0),
+        (2000, 3, 1, 11_017),
+        (1969, 12, 31, -1),
+        (2004, 2, 29, 12_477),
+        (1600, 1, 1, -135_140),
+    ] as [(Int64, Int64, Int64, Int64)])
+    func daysFromCivil(_ y: Int64, _ m: Int64, _ d: Int64, _ days: Int64) {
+        #expect(CivilTime.daysFromCivil(year: y, month: m, day: d) == days)
+    }
+
+    @Test func unixSecondsRejectsImpossibleDates() {
+        #expect(CivilTime.unixSeconds(year: 2004, month: 4, day: 15, hour: 14, minute: 56, second: 1) == 1_082_040_961)
+        #expect(CivilTime.unixSeconds(year: 2023, month: 2, day: 29) == nil)
+        #expect(CivilTime.unixSeconds(year: 2024, month: 2, day: 29) != nil)
+        #expect(CivilTime.unixSeconds(year: 1900, month: 2, day: 29) == nil)
+        #expect(CivilTime.unixSeconds(year: 2000, month: 13, day: 1) == nil)
+        #expect(CivilTime.unixSeconds(year: 2000, month: 1, day: 1, hour: 24) == nil)
+    }
+
+    @Test(arguments: [
+        ("2004-04-15T14:56:01Z", 1_082_040_961),
+        ("2004-04-15T14:56:01", 1_082_040_961),
+        ("2004-04-15 14:56:01.999Z", 1_082_040_961),
+        ("2004-04-15T16:56:01+02:00", 1_082_040_961),
+        ("2004-04-15T09:56:01-0500", 1_082_040_961),
+        ("2004-04-15T14:56Z", 1_082_040_960),
+        ("2004-04-15", 1_081_987_200),
+    ] as [(String, Int64)])
+    func iso8601(_ text: String, _ expected: Int64) {
+        #expect(CivilTime.parseISO8601(Array(text.utf8)) == expected)
+    }
+
+    @Test(arguments: ["", "2004-04-15T", "2004-4-15", "2004-04-15T14:56:01Q", "2004-02-30", "2004-04-15T14:56:01+25:00",
+                      "2004-04-15T14:56:01.Z", "20040415"])
+    func iso8601Rejects(_ text: String) {
+        #expect(CivilTime.parseISO8601(Array(text.utf8)) == nil)
+    }
+
+    @Test func compactStamps() {
+        #expect(CivilTime.parseCompact(Array("20160201164604".utf8)) == 1_454_345_164)
+        #expect(CivilTime.parseCompact(Array("2016020116460".utf8)) == nil)
+        #expect(CivilTime.parseCompact(Array("20161301164604".utf8)) == nil)
+    }
+
+    @Test func hourStartRoundsTowardMinusInfinity() {
+        #expect(Units.hourStart(0) == 0)
+        #expect(Units.hourStart(3_599) == 0)
+        #expect(Units.hourStart(3_600) == 3_600)
+        #expect(Units.hourStart(-1) == -3_600)
+    }
+
+    @Test func accessOpSpellings() {
+        for s in ["read", "READ", "r", "Get", "0"] { #expect(AccessOp(spelling: Array(s.utf8)) == .read) }
+        for s in ["write", "W", "put", "SET", "1"] { #expect(AccessOp(spelling: Array(s.utf8)) == .write) }
+        for s in ["", "delete", "readwrite", "2"] { #expect(AccessOp(spelling: Array(s.utf8)) == nil) }
+    }
+
+    @Test func inputErrorNamesFileLineAndColumn() {
+        #expect(InputError(file: "a.csv", line: 3, column: "bytes", "negative").description == "a.csv:3: column 'bytes': negative")
+        #expect(InputError(file: "a.csv", "no such file").description == "a.csv: no such file")
+        #expect(InputError(column: "--map", "missing time").description == "column '--map': missing time")
+    }
+}
