@@ -5,18 +5,17 @@ public enum AccessOp: Int, Sendable, Hashable, Codable, CaseIterable {
     case read = 0
     case write = 1
 
-    /// Parses the spellings found in logs and traces: `read`/`write`, `r`/`w`, `get`/`put`,
-    /// case-insensitively, and `0`/`1`. Returns `nil` for anything else.
+    /// Parses the spellings found in logs and traces: `read`/`write`, `r`/`w`, `get`/`put`, `set`,
+    /// case-insensitively, and `0`/`1`. Returns `nil` for anything else. Allocation-free: it runs per line.
+    @inlinable
     public init?(spelling bytes: some Collection<UInt8>) {
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(8)
-        for b in bytes {
-            if lowered.count == 8 { return nil }
-            lowered.append(b >= 65 && b <= 90 ? b + 32 : b)
-        }
-        switch String(decoding: lowered, as: UTF8.self) {
-        case "read", "r", "get", "0", "rd": self = .read
-        case "write", "w", "put", "set", "1", "wr": self = .write
+        // Pack up to 8 lower-cased ASCII bytes into one integer and compare against the known words.
+        guard bytes.count <= 8 else { return nil }
+        var packed: UInt64 = 0
+        for b in bytes { packed = packed << 8 | UInt64(b >= 65 && b <= 90 ? b + 32 : b) }
+        switch packed {
+        case 0x72_65_61_64, 0x72, 0x67_65_74, 0x30, 0x72_64: self = .read                    // read r get 0 rd
+        case 0x77_72_69_74_65, 0x77, 0x70_75_74, 0x73_65_74, 0x31, 0x77_72: self = .write     // write w put set 1 wr
         default: return nil
         }
     }

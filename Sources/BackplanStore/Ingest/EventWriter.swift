@@ -3,45 +3,53 @@ import GRDB
 import GRDBSQLite
 
 /// Writes one source's events into the stats store inside the caller's transaction: resolves dataset
-/// names to ids, inserts `events`, and keeps the hourly `buckets` roll-up current.
+/// names to ids, inserts `events`, and maintains the hourly `buckets` roll-up.
 ///
-/// The roll-up keeps one open bucket per dataset and upserts it when that dataset's next event falls in
-/// another hour, so memory is O(datasets), not O(events) or O(hours); time-sorted input (every log and
-/// trace we know) writes each bucket once, unsorted input merges through the upsert.
-/// The hot path binds integers straight to prepared SQLite statements
-/// (<https://www.sqlite.org/c3ref/bind_blob.html>), keeping per-event cost near SQLite's own.
+/// Events are buffered in chunks of ``chunkCapacity`` and each chunk is written in key order
+/// `(dataset_id, at, seq)`: a stable counting sort by dataset (O(n); time-sorted input stays sorted inside
+/// each dataset, and any dataset whose slice is not gets sorted on its own). Writing in key order turns the
+/// clustered table's random inserts into short forward runs over cached pages, and lets the roll-up be
+/// computed in the same pass with one upsert per (dataset, hour) per chunk. Rows go to SQLite through
+/// prepared multi-row INSERTs (``rowsPerStatement`` rows a step), which saves most of SQLite's per-statement
+/// work (<https://www.sqlite.org/c3ref/bind_blob.html>).
+///
+/// Memory: O(chunkCapacity + datasets), whatever the size of the source.
 final class EventWriter {
+    static let chunkCapacity = 1 << 21
+    static let rowsPerStatement = 64
+
     /// Class given to datasets first seen in this source when the source does not name one.
     let defaultClass: String
     private let db: Database
     private let seqBase: Int64
-    private var seq: Int64 = 0
+    private var flushedEvents: Int64 = 0
 
-    private var names = ByteInterner()
-    private var storeID: [Int64] = []
-    private var firstAt: [Int64] = []
-    private var bytesWritten: [Int64] = []
-    private var openHour: [Int64] = []
-    private var openCounts: [BucketCounts] = []
+    // Per dataset (interner index).
+    @exclusivity(unchecked) private var names = ByteInterner()
+    @exclusivity(unchecked) private var storeID: [Int64] = []
+    @exclusivity(unchecked) private var firstAt: [Int64] = []
+    @exclusivity(unchecked) private var bytesWritten: [Int64] = []
 
-    private let insertEvent: Statement
-    private let upsertBucket: Statement
+    // The pending chunk, struct-of-arrays.
+    @exclusivity(unchecked) private var pendingDataset: [Int32] = []
+    @exclusivity(unchecked) private var pendingAt: [Int64] = []
+    @exclusivity(unchecked) private var pendingBytes: [Int64] = []
+    @exclusivity(unchecked) private var pendingOp: [UInt8] = []
+
+    private let insertEvents: BatchStatement
+    private let upsertBuckets: BatchStatement
     private let findDataset: Statement
     private let insertDataset: Statement
 
     /// Totals of what was written, for the import report.
-    private(set) var events: Int64 = 0
-    private(set) var reads: Int64 = 0
-    private(set) var writes: Int64 = 0
-    private(set) var firstEventAt: Int64 = .max
-    private(set) var lastEventAt: Int64 = .min
+    @exclusivity(unchecked) private(set) var reads: Int64 = 0
+    @exclusivity(unchecked) private(set) var writes: Int64 = 0
+    @exclusivity(unchecked) private(set) var firstEventAt: Int64 = .max
+    @exclusivity(unchecked) private(set) var lastEventAt: Int64 = .min
     private(set) var newDatasets = 0
 
+    var events: Int64 { reads + writes }
     var datasetCount: Int { names.count }
-
-    struct BucketCounts {
-        var reads: Int64 = 0, writes: Int64 = 0, bytesRead: Int64 = 0, bytesWritten: Int64 = 0
-    }
 
     /// - Parameter sourceID: the `sources.id` of this import; event `seq` numbers are `sourceID << 36 | n`,
     ///   so they are unique across sources and say which source each event came from.
@@ -49,15 +57,24 @@ final class EventWriter {
         self.db = db
         self.defaultClass = defaultClass
         self.seqBase = sourceID << 36
-        insertEvent = try db.makeStatement(sql: "INSERT INTO events(dataset_id, at, seq, op, bytes) VALUES (?, ?, ?, ?, ?)")
-        upsertBucket = try db.makeStatement(sql: """
-            INSERT INTO buckets(dataset_id, start, reads, writes, bytes_read, bytes_written) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(dataset_id, start) DO UPDATE SET
-              reads = reads + excluded.reads, writes = writes + excluded.writes,
-              bytes_read = bytes_read + excluded.bytes_read, bytes_written = bytes_written + excluded.bytes_written
-            """)
+        insertEvents = try BatchStatement(
+            db: db, prefix: "INSERT INTO events(dataset_id, at, seq, op, bytes) VALUES ", columns: 5, suffix: "",
+            rows: Self.rowsPerStatement)
+        upsertBuckets = try BatchStatement(
+            db: db, prefix: "INSERT INTO buckets(dataset_id, start, reads, writes, bytes_read, bytes_written) VALUES ",
+            columns: 6,
+            suffix: """
+                 ON CONFLICT(dataset_id, start) DO UPDATE SET
+                  reads = reads + excluded.reads, writes = writes + excluded.writes,
+                  bytes_read = bytes_read + excluded.bytes_read, bytes_written = bytes_written + excluded.bytes_written
+                """,
+            rows: Self.rowsPerStatement)
         findDataset = try db.makeStatement(sql: "SELECT id FROM datasets WHERE name = ?")
         insertDataset = try db.makeStatement(sql: "INSERT INTO datasets(name, class, attributes) VALUES (?, ?, ?)")
+        pendingDataset.reserveCapacity(Self.chunkCapacity)
+        pendingAt.reserveCapacity(Self.chunkCapacity)
+        pendingBytes.reserveCapacity(Self.chunkCapacity)
+        pendingOp.reserveCapacity(Self.chunkCapacity)
     }
 
     /// Declares a dataset with what the source knows of it (class, creation time, attributes) before its
@@ -66,7 +83,10 @@ final class EventWriter {
     func declare(name: String, dataClass: String?, createdAt: Int64?, attributesJSON: String = "{}") throws -> Int {
         var name = name
         let index = try name.withUTF8 { utf8 in
-            try resolve(UnsafeRawBufferPointer(utf8), dataClass: dataClass, attributesJSON: attributesJSON)
+            let key = UnsafeRawBufferPointer(utf8)
+            let (index, isNew) = names.intern(key)
+            if isNew { try register(index: index, key: key, dataClass: dataClass, attributesJSON: attributesJSON) }
+            return index
         }
         if let createdAt { firstAt[index] = min(firstAt[index], createdAt) }
         return index
@@ -83,16 +103,10 @@ final class EventWriter {
         return index
     }
 
-    private func resolve(_ key: UnsafeRawBufferPointer, dataClass: String?, attributesJSON: String) throws -> Int {
-        let (index, isNew) = names.intern(key)
-        if isNew { try register(index: index, key: key, dataClass: dataClass, attributesJSON: attributesJSON) }
-        return index
-    }
-
     private func register(index: Int, key: UnsafeRawBufferPointer, dataClass: String?, attributesJSON: String) throws {
         let found = findDataset.sqliteStatement
         sqlite3_reset(found)
-        try check(bindKey(found, key))
+        try check(bindText(found, 1, key))
         var id: Int64
         switch sqlite3_step(found) {
         case SQLITE_ROW:
@@ -100,7 +114,7 @@ final class EventWriter {
         case SQLITE_DONE:
             let ins = insertDataset.sqliteStatement
             sqlite3_reset(ins)
-            try check(bindKey(ins, key))
+            try check(bindText(ins, 1, key))
             try check((dataClass ?? defaultClass).withCString { sqlite3_bind_text(ins, 2, $0, -1, sqliteTransient) })
             try check(attributesJSON.withCString { sqlite3_bind_text(ins, 3, $0, -1, sqliteTransient) })
             try check(sqlite3_step(ins), expect: SQLITE_DONE)
@@ -114,89 +128,210 @@ final class EventWriter {
         storeID.append(id)
         firstAt.append(.max)
         bytesWritten.append(0)
-        openHour.append(.min)
-        openCounts.append(BucketCounts())
     }
 
-    /// Writes one event of dataset `index` (from ``index(of:dataClass:)``).
+    /// Queues one event of dataset `index` (from ``index(of:dataClass:)``); writes a chunk when full.
     @inline(__always)
     func write(index: Int, at: Int64, op: AccessOp, bytes: Int64) throws {
-        let stmt = insertEvent.sqliteStatement
-        sqlite3_bind_int64(stmt, 1, storeID[index])
-        sqlite3_bind_int64(stmt, 2, at)
-        sqlite3_bind_int64(stmt, 3, seqBase | seq)
-        sqlite3_bind_int64(stmt, 4, Int64(op.rawValue))
-        sqlite3_bind_int64(stmt, 5, bytes)
-        let rc = sqlite3_step(stmt)
-        sqlite3_reset(stmt)
-        if rc != SQLITE_DONE { try check(rc, expect: SQLITE_DONE) }
-        seq += 1
-        events += 1
+        pendingDataset.append(Int32(truncatingIfNeeded: index))
+        pendingAt.append(at)
+        pendingBytes.append(bytes)
+        pendingOp.append(UInt8(op.rawValue))
         if at < firstAt[index] { firstAt[index] = at }
         if at < firstEventAt { firstEventAt = at }
         if at > lastEventAt { lastEventAt = at }
-
-        let hour = Units.hourStart(at)
-        if openHour[index] != hour {
-            if openHour[index] != .min { try flushBucket(index) }
-            openHour[index] = hour
-        }
-        switch op {
-        case .read:
-            reads += 1
-            openCounts[index].reads += 1
-            openCounts[index].bytesRead &+= bytes
-        case .write:
+        if op == .write {
             writes += 1
-            openCounts[index].writes += 1
-            openCounts[index].bytesWritten &+= bytes
             bytesWritten[index] &+= bytes
+        } else {
+            reads += 1
         }
+        if pendingAt.count == Self.chunkCapacity { try flush() }
     }
 
-    private func flushBucket(_ index: Int) throws {
-        let c = openCounts[index]
-        let stmt = upsertBucket.sqliteStatement
-        sqlite3_bind_int64(stmt, 1, storeID[index])
-        sqlite3_bind_int64(stmt, 2, openHour[index])
-        sqlite3_bind_int64(stmt, 3, c.reads)
-        sqlite3_bind_int64(stmt, 4, c.writes)
-        sqlite3_bind_int64(stmt, 5, c.bytesRead)
-        sqlite3_bind_int64(stmt, 6, c.bytesWritten)
-        let rc = sqlite3_step(stmt)
-        sqlite3_reset(stmt)
-        if rc != SQLITE_DONE { try check(rc, expect: SQLITE_DONE) }
-        openCounts[index] = BucketCounts()
+    /// Writes the pending chunk in key order, with its bucket upserts.
+    private func flush() throws {
+        let n = pendingAt.count
+        guard n > 0 else { return }
+        guard flushedEvents + Int64(n) < 1 << 36 else {
+            throw InputError("a single source may hold at most 2^36 events; split it into several files")
+        }
+        let order = keyOrder()
+        // Local copies: reads of locals need no exclusivity bookkeeping in the loop.
+        let storeID = self.storeID, datasets = pendingDataset, times = pendingAt, sizes = pendingBytes, ops = pendingOp
+        let seqStart = seqBase | flushedEvents
+        var bucketDataset: Int64 = -1, bucketStart: Int64 = .min
+        var counts = (reads: Int64(0), writes: Int64(0), bytesRead: Int64(0), bytesWritten: Int64(0))
+        for position in 0..<n {
+            let i = Int(order[position])
+            let dataset = storeID[Int(datasets[i])]
+            let at = times[i], bytes = sizes[i], op = Int64(ops[i])
+            insertEvents.set(0, dataset)
+            insertEvents.set(1, at)
+            insertEvents.set(2, seqStart + Int64(i))
+            insertEvents.set(3, op)
+            insertEvents.set(4, bytes)
+            try insertEvents.endRow()
+            let hour = Units.hourStart(at)
+            if dataset != bucketDataset || hour != bucketStart {
+                if bucketDataset >= 0 { try upsertBucket(bucketDataset, bucketStart, counts) }
+                bucketDataset = dataset
+                bucketStart = hour
+                counts = (0, 0, 0, 0)
+            }
+            if op == 0 {
+                counts.reads += 1
+                counts.bytesRead &+= bytes
+            } else {
+                counts.writes += 1
+                counts.bytesWritten &+= bytes
+            }
+        }
+        try upsertBucket(bucketDataset, bucketStart, counts)
+        try insertEvents.flush()
+        try upsertBuckets.flush()
+        flushedEvents += Int64(n)
+        pendingDataset.removeAll(keepingCapacity: true)
+        pendingAt.removeAll(keepingCapacity: true)
+        pendingBytes.removeAll(keepingCapacity: true)
+        pendingOp.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes every open bucket and folds sizes and creation times into `datasets`.
+    @inline(__always)
+    private func upsertBucket(_ dataset: Int64, _ start: Int64,
+                              _ c: (reads: Int64, writes: Int64, bytesRead: Int64, bytesWritten: Int64)) throws {
+        upsertBuckets.set(0, dataset)
+        upsertBuckets.set(1, start)
+        upsertBuckets.set(2, c.reads)
+        upsertBuckets.set(3, c.writes)
+        upsertBuckets.set(4, c.bytesRead)
+        upsertBuckets.set(5, c.bytesWritten)
+        try upsertBuckets.endRow()
+    }
+
+    /// Positions of the pending events sorted by (store id, at, arrival): a stable counting sort by
+    /// dataset, then a sort of any dataset's slice whose times are out of order.
+    private func keyOrder() -> [Int32] {
+        let datasets = names.count
+        // Rank datasets by store id so the chunk is written in the table's own key order.
+        let byStoreID = (0..<datasets).sorted { storeID[$0] < storeID[$1] }
+        var rank = [Int32](repeating: 0, count: datasets)
+        for (r, d) in byStoreID.enumerated() { rank[d] = Int32(r) }
+        var start = [Int](repeating: 0, count: datasets + 1)
+        for d in pendingDataset { start[Int(rank[Int(d)]) + 1] += 1 }
+        for r in 0..<datasets { start[r + 1] += start[r] }
+        var next = start
+        var order = [Int32](repeating: 0, count: pendingAt.count)
+        for (i, d) in pendingDataset.enumerated() {
+            let r = Int(rank[Int(d)])
+            order[next[r]] = Int32(i)
+            next[r] += 1
+        }
+        for r in 0..<datasets where start[r + 1] - start[r] > 1 {
+            var sorted = true
+            for p in (start[r] + 1)..<start[r + 1] where pendingAt[Int(order[p])] < pendingAt[Int(order[p - 1])] {
+                sorted = false
+                break
+            }
+            if !sorted {
+                order[start[r]..<start[r + 1]].sort { a, b in
+                    let ta = pendingAt[Int(a)], tb = pendingAt[Int(b)]
+                    return ta != tb ? ta < tb : a < b
+                }
+            }
+        }
+        return order
+    }
+
+    /// Writes what is pending and folds sizes and creation times into `datasets`.
     func finish() throws {
+        try flush()
         let update = try db.makeStatement(sql: """
             UPDATE datasets SET size_bytes = min(size_bytes + ?, 9223372036854775807),
                                 created_at = CASE WHEN created_at IS NULL OR created_at > ? THEN ? ELSE created_at END
             WHERE id = ?
             """)
         for index in 0..<names.count {
-            if openHour[index] != .min {
-                try flushBucket(index)
-                openHour[index] = .min
-            }
             let created = firstAt[index] == .max ? nil : firstAt[index]
             try update.execute(arguments: [max(0, bytesWritten[index]), created, created, storeID[index]])
         }
     }
 
-    /// Binds a dataset name (possibly empty) as parameter 1.
-    private func bindKey(_ stmt: OpaquePointer?, _ key: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = key.baseAddress, key.count > 0 else { return sqlite3_bind_text(stmt, 1, "", 0, sqliteTransient) }
-        return sqlite3_bind_text(stmt, 1, base.assumingMemoryBound(to: CChar.self), Int32(key.count), sqliteTransient)
+    /// Binds a possibly empty byte string as text parameter `i`.
+    private func bindText(_ stmt: OpaquePointer?, _ i: Int32, _ key: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = key.baseAddress, key.count > 0 else { return sqlite3_bind_text(stmt, i, "", 0, sqliteTransient) }
+        return sqlite3_bind_text(stmt, i, base.assumingMemoryBound(to: CChar.self), Int32(key.count), sqliteTransient)
     }
 
     private func check(_ rc: Int32, expect: Int32 = SQLITE_OK) throws {
         guard rc != expect else { return }
-        throw DatabaseError(
-            resultCode: ResultCode(rawValue: rc),
-            message: db.lastErrorMessage)
+        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage)
+    }
+}
+
+/// An INSERT of many rows of integers per step: `prefix (?,…),(?,…)… suffix`, with a one-row twin for
+/// the remainder. A row is bound column by column with ``set(_:_:)`` and closed with ``endRow()``; a full
+/// statement is stepped at once.
+final class BatchStatement {
+    private let db: Database
+    private let columns: Int
+    private let rows: Int
+    private let many: Statement
+    private let one: Statement
+    @exclusivity(unchecked) private var pending = 0
+    /// The values of the rows bound since the last step, for ``flush()``.
+    @exclusivity(unchecked) private var tail: UnsafeMutableBufferPointer<Int64>
+    @exclusivity(unchecked) private var tailCount = 0
+
+    init(db: Database, prefix: String, columns: Int, suffix: String, rows: Int) throws {
+        self.db = db
+        self.columns = columns
+        self.rows = rows
+        let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        many = try db.makeStatement(sql: prefix + Array(repeating: tuple, count: rows).joined(separator: ",") + suffix)
+        one = try db.makeStatement(sql: prefix + tuple + suffix)
+        tail = .allocate(capacity: rows * columns)
+    }
+
+    deinit { tail.deallocate() }
+
+    /// Binds column `column` (0-based) of the current row.
+    @inline(__always)
+    func set(_ column: Int, _ value: Int64) {
+        sqlite3_bind_int64(many.sqliteStatement, Int32(pending * columns + column + 1), value)
+        tail[tailCount] = value
+        tailCount += 1
+    }
+
+    @inline(__always)
+    func endRow() throws {
+        pending += 1
+        if pending == rows {
+            try step(many.sqliteStatement)
+            pending = 0
+            tailCount = 0
+        }
+    }
+
+    /// Writes the rows bound since the last full statement, one by one.
+    func flush() throws {
+        let s = one.sqliteStatement
+        var i = 0
+        while i < tailCount {
+            for c in 0..<columns { sqlite3_bind_int64(s, Int32(c + 1), tail[i + c]) }
+            try step(s)
+            i += columns
+        }
+        pending = 0
+        tailCount = 0
+    }
+
+    private func step(_ s: OpaquePointer?) throws {
+        let rc = sqlite3_step(s)
+        sqlite3_reset(s)
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage)
+        }
     }
 }
 
