@@ -59,15 +59,16 @@ let package = Package(
 
         // MARK: - Tests (one target per module, plus end-to-end tests of the built binary)
 
+        .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanStoreTests",
-            dependencies: ["BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanCLITests",
-            dependencies: ["backplan", "BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["backplan", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,7 @@
 import BackplanCore
 import Foundation
 import GRDB
+import BackplanTestSupport
 import Testing
 @testable import BackplanStore
 

@@ -1,3 +1,4 @@
+import BackplanTestSupport
 import Testing
 @testable import BackplanStore
 

@@ -1,54 +1,8 @@
 import BackplanCore
+import BackplanTestSupport
 import Foundation
 import GRDB
 @testable import BackplanStore
-
-/// A fresh temporary folder per test, removed when the value is released.
-final class TempDir {
-    let url: URL
-    var path: String { url.path }
-
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-store-tests-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    /// Writes `text` to `name` inside the folder and returns its path.
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let p = url.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
-
-    func write(_ name: String, bytes: [UInt8]) -> String {
-        let p = url.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
-        return p
-    }
-
-    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
-
-/// Where the real data samples live (../shared/data/real beside the checkout), if present.
-enum RealData {
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/real")
-    }
-
-    /// Path of `name`, or `nil` after printing why the test is skipped.
-    static func path(_ name: String) -> String? {
-        let p = directory.appendingPathComponent(name).path
-        if FileManager.default.fileExists(atPath: p) { return p }
-        print("skipped: \(p) is missing (real data lives in ../shared/data/real beside the checkout)")
-        return nil
-    }
-
-    static var available: Bool { FileManager.default.fileExists(atPath: directory.path) }
-}
 
 /// Imports `path` into a new store in `dir` and returns the store and report.
 func ingest(_ path: String, _ options: IngestOptions, into dir: TempDir, store name: String = "stats.sqlite")

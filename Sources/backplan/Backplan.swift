@@ -1,0 +1,45 @@
+import ArgumentParser
+import BackplanCore
+import Foundation
+
+/// The `backplan` command: parse, call a module, print. Data goes to stdout, logs and progress to stderr;
+/// exit code 0 success, 1 failure, 2 bad usage or bad input (DESIGN §8).
+@main
+struct Backplan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backplan",
+        abstract: "Adaptive backup planning for message stores: access statistics in, per-dataset backup plans out.",
+        discussion: """
+            A typical session:
+              backplan datasets generate --seed 42 --out chat.sqlite      # or bring your own store/log
+              backplan ingest chat.sqlite --format message-store --db stats.sqlite
+              backplan ingest CollegeMsg.txt --format snap-temporal --db stats.sqlite
+              backplan stats --db stats.sqlite
+
+            Exit codes: 0 success, 1 failure, 2 bad usage or bad input (the message names the file, line and column).
+            """,
+        version: "0.1.0",
+        subcommands: [Datasets.self, Ingest.self, Stats.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as InputError {
+            Console.error(error.description)
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                // swift-argument-parser exits 64 (EX_USAGE) on usage errors; Backplan's contract is 2.
+                Console.write(fullMessage(for: error) + "\n", to: .standardError)
+                Foundation.exit(2)
+            }
+            if code == .success || error is ExitCode || error is CleanExit {
+                exit(withError: error)
+            }
+            Console.error(fullMessage(for: error))
+            Foundation.exit(1)
+        }
+    }
+}
