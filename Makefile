@@ -1,0 +1,57 @@
+# Backplan: the two commands of the README are `make demo` and `make test`. Both install the system
+# libraries they need when absent (Debian/Ubuntu, apt-get; as root or through sudo) and build what they run.
+SWIFT ?= swift
+export OPENBLAS_NUM_THREADS ?= 1
+
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev sqlite3 pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OUT := out
+DEMO_STORE := $(OUT)/demo-stats.sqlite
+SAMPLE := datasets/sample/chat-sample.sqlite
+BIN := .build/debug/backplan
+RELEASE_BIN := .build/release/backplan
+
+.PHONY: all deps build release demo test bench clean help
+
+all: build
+
+help:
+	@echo "make demo   - build, ingest the committed sample message store, print the stats summary"
+	@echo "make test   - build and run every test (unit, real-data, end-to-end)"
+	@echo "make bench  - release build and benchmarks against their references (sqlite3 shell, …)"
+	@echo "make deps   - install missing system packages: $(SYSTEM_PACKAGES)"
+
+# Installs only what is missing, so it is quick when everything is there.
+deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "error: could not install$$missing; install them and retry" >&2; exit 1; }; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: build
+	@mkdir -p $(OUT)
+	@rm -f $(DEMO_STORE)
+	$(BIN) ingest $(SAMPLE) --format message-store --db $(DEMO_STORE)
+	$(BIN) stats --db $(DEMO_STORE)
+
+# The end-to-end tests run the built binary, so build it first.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+bench: release
+	python3 bench/ingest_bench.py --binary $(RELEASE_BIN)
+
+clean:
+	rm -rf .build $(OUT) bench/out
