@@ -2,10 +2,11 @@ import BackplanCore
 import GRDB
 import GRDBSQLite
 
-/// Writes one source's events into the stats store inside the caller's transaction: resolves dataset
-/// names to ids, inserts `events`, and maintains the hourly `buckets` roll-up.
+/// Writes one source's events into the stats store inside the caller's transaction: gives new dataset
+/// names their ids, inserts `events`, and maintains the hourly `buckets` roll-up. It consumes the chunks
+/// an ``EventBatcher`` fills on the reading thread (see ``runPipeline(produce:consume:)``).
 ///
-/// Events are buffered in chunks of ``chunkCapacity`` and each chunk is written in key order
+/// Each chunk is written in key order
 /// `(dataset_id, at, seq)`: a stable counting sort by dataset (O(n); time-sorted input stays sorted inside
 /// each dataset, and any dataset whose slice is not gets sorted on its own). Writing in key order turns the
 /// clustered table's random inserts into short forward runs over cached pages, and lets the roll-up be
@@ -13,9 +14,8 @@ import GRDBSQLite
 /// prepared multi-row INSERTs (``rowsPerStatement`` rows a step), which saves most of SQLite's per-statement
 /// work (<https://www.sqlite.org/c3ref/bind_blob.html>).
 ///
-/// Memory: O(chunkCapacity + datasets), whatever the size of the source.
+/// Memory: O(chunk capacity + datasets), whatever the size of the source.
 final class EventWriter {
-    static let chunkCapacity = 1 << 21
     static let rowsPerStatement = 64
 
     /// Class given to datasets first seen in this source when the source does not name one.
@@ -24,17 +24,10 @@ final class EventWriter {
     private let seqBase: Int64
     private var flushedEvents: Int64 = 0
 
-    // Per dataset (interner index).
-    @exclusivity(unchecked) private var names = ByteInterner()
+    // Per dataset (batcher index).
     @exclusivity(unchecked) private var storeID: [Int64] = []
     @exclusivity(unchecked) private var firstAt: [Int64] = []
     @exclusivity(unchecked) private var bytesWritten: [Int64] = []
-
-    // The pending chunk, struct-of-arrays.
-    @exclusivity(unchecked) private var pendingDataset: [Int32] = []
-    @exclusivity(unchecked) private var pendingAt: [Int64] = []
-    @exclusivity(unchecked) private var pendingBytes: [Int64] = []
-    @exclusivity(unchecked) private var pendingOp: [UInt8] = []
 
     private let insertEvents: BatchStatement
     private let upsertBuckets: BatchStatement
@@ -49,7 +42,7 @@ final class EventWriter {
     private(set) var newDatasets = 0
 
     var events: Int64 { reads + writes }
-    var datasetCount: Int { names.count }
+    var datasetCount: Int { storeID.count }
 
     /// - Parameter sourceID: the `sources.id` of this import; event `seq` numbers are `sourceID << 36 | n`,
     ///   so they are unique across sources and say which source each event came from.
@@ -71,39 +64,18 @@ final class EventWriter {
             rows: Self.rowsPerStatement)
         findDataset = try db.makeStatement(sql: "SELECT id FROM datasets WHERE name = ?")
         insertDataset = try db.makeStatement(sql: "INSERT INTO datasets(name, class, attributes) VALUES (?, ?, ?)")
-        pendingDataset.reserveCapacity(Self.chunkCapacity)
-        pendingAt.reserveCapacity(Self.chunkCapacity)
-        pendingBytes.reserveCapacity(Self.chunkCapacity)
-        pendingOp.reserveCapacity(Self.chunkCapacity)
     }
 
-    /// Declares a dataset with what the source knows of it (class, creation time, attributes) before its
-    /// events arrive. A dataset already in the store keeps its class and attributes.
-    @discardableResult
-    func declare(name: String, dataClass: String?, createdAt: Int64?, attributesJSON: String = "{}") throws -> Int {
-        var name = name
-        let index = try name.withUTF8 { utf8 in
-            let key = UnsafeRawBufferPointer(utf8)
-            let (index, isNew) = names.intern(key)
-            if isNew { try register(index: index, key: key, dataClass: dataClass, attributesJSON: attributesJSON) }
-            return index
+    /// Registers the chunk's new datasets, then writes its events.
+    func consume(_ chunk: EventChunk) throws {
+        for d in chunk.newNames {
+            try d.name.withUnsafeBytes { try register(key: $0, dataClass: d.dataClass, attributesJSON: d.attributesJSON) }
+            if let created = d.createdAt { firstAt[firstAt.count - 1] = created }
         }
-        if let createdAt { firstAt[index] = min(firstAt[index], createdAt) }
-        return index
+        try flush(chunk)
     }
 
-    /// Index of the dataset named by `key`, creating its row on first sight.
-    @inline(__always)
-    func index(of key: UnsafeRawBufferPointer, dataClass: UnsafeRawBufferPointer? = nil) throws -> Int {
-        let (index, isNew) = names.intern(key)
-        if isNew {
-            let cls = dataClass.map { String(decoding: $0, as: UTF8.self) }
-            try register(index: index, key: key, dataClass: cls, attributesJSON: "{}")
-        }
-        return index
-    }
-
-    private func register(index: Int, key: UnsafeRawBufferPointer, dataClass: String?, attributesJSON: String) throws {
+    private func register(key: UnsafeRawBufferPointer, dataClass: String?, attributesJSON: String) throws {
         let found = findDataset.sqliteStatement
         sqlite3_reset(found)
         try check(bindText(found, 1, key))
@@ -130,42 +102,27 @@ final class EventWriter {
         bytesWritten.append(0)
     }
 
-    /// Queues one event of dataset `index` (from ``index(of:dataClass:)``); writes a chunk when full.
-    @inline(__always)
-    func write(index: Int, at: Int64, op: AccessOp, bytes: Int64) throws {
-        pendingDataset.append(Int32(truncatingIfNeeded: index))
-        pendingAt.append(at)
-        pendingBytes.append(bytes)
-        pendingOp.append(UInt8(op.rawValue))
-        if at < firstAt[index] { firstAt[index] = at }
-        if at < firstEventAt { firstEventAt = at }
-        if at > lastEventAt { lastEventAt = at }
-        if op == .write {
-            writes += 1
-            bytesWritten[index] &+= bytes
-        } else {
-            reads += 1
-        }
-        if pendingAt.count == Self.chunkCapacity { try flush() }
-    }
-
-    /// Writes the pending chunk in key order, with its bucket upserts.
-    private func flush() throws {
-        let n = pendingAt.count
+    /// Writes a chunk in key order, with its bucket upserts, and folds it into the totals.
+    private func flush(_ chunk: EventChunk) throws {
+        let n = chunk.count
         guard n > 0 else { return }
         guard flushedEvents + Int64(n) < 1 << 36 else {
             throw InputError("a single source may hold at most 2^36 events; split it into several files")
         }
-        let order = keyOrder()
-        // Local copies: reads of locals need no exclusivity bookkeeping in the loop.
-        let storeID = self.storeID, datasets = pendingDataset, times = pendingAt, sizes = pendingBytes, ops = pendingOp
+        let datasets = chunk.dataset, times = chunk.at, sizes = chunk.bytes, ops = chunk.op
+        let order = keyOrder(datasets: datasets, times: times)
+        let storeID = self.storeID
         let seqStart = seqBase | flushedEvents
         var bucketDataset: Int64 = -1, bucketStart: Int64 = .min
         var counts = (reads: Int64(0), writes: Int64(0), bytesRead: Int64(0), bytesWritten: Int64(0))
         for position in 0..<n {
             let i = Int(order[position])
-            let dataset = storeID[Int(datasets[i])]
+            let d = Int(datasets[i])
+            let dataset = storeID[d]
             let at = times[i], bytes = sizes[i], op = Int64(ops[i])
+            if at < firstAt[d] { firstAt[d] = at }
+            if at < firstEventAt { firstEventAt = at }
+            if at > lastEventAt { lastEventAt = at }
             insertEvents.set(0, dataset)
             insertEvents.set(1, at)
             insertEvents.set(2, seqStart + Int64(i))
@@ -180,21 +137,20 @@ final class EventWriter {
                 counts = (0, 0, 0, 0)
             }
             if op == 0 {
+                reads += 1
                 counts.reads += 1
                 counts.bytesRead &+= bytes
             } else {
+                writes += 1
                 counts.writes += 1
                 counts.bytesWritten &+= bytes
+                bytesWritten[d] &+= bytes
             }
         }
         try upsertBucket(bucketDataset, bucketStart, counts)
         try insertEvents.flush()
         try upsertBuckets.flush()
         flushedEvents += Int64(n)
-        pendingDataset.removeAll(keepingCapacity: true)
-        pendingAt.removeAll(keepingCapacity: true)
-        pendingBytes.removeAll(keepingCapacity: true)
-        pendingOp.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
@@ -211,8 +167,8 @@ final class EventWriter {
 
     /// Positions of the pending events sorted by (store id, at, arrival): a stable counting sort by
     /// dataset, then a sort of any dataset's slice whose times are out of order.
-    private func keyOrder() -> [Int32] {
-        let datasets = names.count
+    private func keyOrder(datasets pendingDataset: [Int32], times pendingAt: [Int64]) -> [Int32] {
+        let datasets = storeID.count
         // Rank datasets by store id so the chunk is written in the table's own key order.
         let byStoreID = (0..<datasets).sorted { storeID[$0] < storeID[$1] }
         var rank = [Int32](repeating: 0, count: datasets)
@@ -243,15 +199,14 @@ final class EventWriter {
         return order
     }
 
-    /// Writes what is pending and folds sizes and creation times into `datasets`.
+    /// Folds sizes and creation times into `datasets`.
     func finish() throws {
-        try flush()
         let update = try db.makeStatement(sql: """
             UPDATE datasets SET size_bytes = min(size_bytes + ?, 9223372036854775807),
                                 created_at = CASE WHEN created_at IS NULL OR created_at > ? THEN ? ELSE created_at END
             WHERE id = ?
             """)
-        for index in 0..<names.count {
+        for index in 0..<storeID.count {
             let created = firstAt[index] == .max ? nil : firstAt[index]
             try update.execute(arguments: [max(0, bytesWritten[index]), created, created, storeID[index]])
         }

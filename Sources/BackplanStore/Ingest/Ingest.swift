@@ -95,12 +95,9 @@ public struct Ingestor {
                                 Int64(Date().timeIntervalSince1970)])
                 let sourceID = db.lastInsertedRowID
                 let writer = try EventWriter(db: db, sourceID: sourceID, defaultClass: defaultClass)
-                var tally = Tally(path: path, options: options)
-                if let messageStore {
-                    try messageStore.read(into: writer, tally: &tally, classOverride: options.dataClass, progress: progress)
-                } else {
-                    try readLines(path: path, format: makeLineFormat(path: path), writer: writer, tally: &tally)
-                }
+                let tally = Tally(path: path, options: options)
+                let produce = try producer(path: path, messageStore: messageStore, tally: tally)
+                try runPipeline(produce: produce, consume: { try writer.consume($0) })
                 try tally.checkAccepted(events: writer.events)
                 try writer.finish()
                 try db.execute(sql: "UPDATE sources SET events = ?, rejected = ? WHERE id = ?",
@@ -123,13 +120,32 @@ public struct Ingestor {
         return report
     }
 
+    /// The reading side of the import, run on its own thread by ``runPipeline(produce:consume:)``.
+    private func producer(path: String, messageStore: MessageStoreReader?, tally: Tally) throws
+        -> @Sendable (EventBatcher) throws -> Void
+    {
+        let progress = self.progress
+        if let messageStore {
+            let classOverride = options.dataClass
+            let job = UncheckedBox(messageStore)
+            return { batcher in
+                try job.value.read(into: batcher, tally: tally, classOverride: classOverride, progress: progress)
+            }
+        }
+        let format = UncheckedBox(try makeLineFormat(path: path))
+        return { batcher in
+            try Self.readLines(path: path, format: format.value, batcher: batcher, tally: tally, progress: progress)
+        }
+    }
+
     /// Generic over the format so each format's `parse` is specialised into the loop.
-    private func readLines<F: LineFormat>(path: String, format: F, writer: EventWriter, tally: inout Tally) throws {
+    private static func readLines<F: LineFormat>(
+        path: String, format: F, batcher: EventBatcher, tally: Tally, progress: (@Sendable (IngestProgress) -> Void)?
+    ) throws {
         var format = format
         let reader = try LineReader(path: path)
         defer { reader.close() }
         var parsed = ParsedLine()
-        let progress = self.progress
         try reader.forEachLine { line, lineNumber in
             if line.isEmpty || line.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
             parsed.reset()
@@ -147,13 +163,13 @@ public struct Ingestor {
                 let cls = parsed.dataClass
                 for e in parsed.events {
                     let key = UnsafeRawBufferPointer(rebasing: keys[e.keyRange])
-                    let index = try cls.map { c in try c.withUnsafeBytes { try writer.index(of: key, dataClass: $0) } }
-                        ?? writer.index(of: key)
-                    try writer.write(index: index, at: e.at, op: e.op, bytes: e.bytes)
+                    let index = cls.map { c in c.withUnsafeBytes { batcher.index(of: key, dataClass: $0) } }
+                        ?? batcher.index(of: key)
+                    try batcher.write(index: index, at: e.at, op: e.op, bytes: e.bytes)
                 }
             }
             if tally.records & 0x3FFFF == 0, let progress {
-                progress(IngestProgress(path: path, records: tally.records, events: writer.events))
+                progress(IngestProgress(path: path, records: tally.records, events: batcher.events))
             }
         }
     }
@@ -190,7 +206,8 @@ public struct Ingestor {
 }
 
 /// Counts records and bad ones, and applies the reject policy (`--strict`, `--max-reject`).
-struct Tally {
+/// Filled on the reading thread, read by the writer after the pipeline has joined.
+final class Tally: @unchecked Sendable {
     let path: String
     let options: IngestOptions
     var records: Int64 = 0
@@ -202,7 +219,7 @@ struct Tally {
         self.options = options
     }
 
-    mutating func reject(line: Int, _ error: any Error) throws {
+    func reject(line: Int, _ error: any Error) throws {
         let lineError = error as? LineError ?? LineError(nil, "\(error)")
         if lineError.fatal || options.strict {
             throw InputError(file: path, line: line, column: lineError.column, lineError.message)
@@ -231,4 +248,10 @@ struct Tally {
         let p = x * 100
         return p >= 10 || p == p.rounded() ? "\(Int(p.rounded()))%" : "\((p * 100).rounded() / 100)%"
     }
+}
+
+/// Carries a value the caller knows is used by one thread at a time across a thread boundary.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

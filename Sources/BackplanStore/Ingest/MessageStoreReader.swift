@@ -57,20 +57,20 @@ struct MessageStoreReader {
         }
     }
 
-    func read(into writer: EventWriter, tally: inout Tally, classOverride: String?,
+    func read(into writer: EventBatcher, tally: Tally, classOverride: String?,
               progress: (@Sendable (IngestProgress) -> Void)?) throws {
         do {
             try queue.read { db in
                 let shardName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 if keyBy == .conversation {
-                    try declareConversations(db, writer: writer, tally: &tally, classOverride: classOverride)
+                    try declareConversations(db, writer: writer, tally: tally, classOverride: classOverride)
                 } else if keyBy == .shard {
-                    try writer.declare(name: shardName, dataClass: classOverride ?? "shard", createdAt: nil)
+                    writer.declare(name: shardName, dataClass: classOverride ?? "shard", createdAt: nil)
                 }
                 try scan(db, sql: "SELECT id, conversation_id, sender, sent_at, size_bytes, attachment_bytes FROM messages",
-                         table: "messages", op: .write, writer: writer, tally: &tally, shard: shardName, progress: progress)
+                         table: "messages", op: .write, writer: writer, tally: tally, shard: shardName, progress: progress)
                 try scan(db, sql: "SELECT rowid, conversation_id, reader, read_at, bytes, 0 FROM reads",
-                         table: "reads", op: .read, writer: writer, tally: &tally, shard: shardName, progress: progress)
+                         table: "reads", op: .read, writer: writer, tally: tally, shard: shardName, progress: progress)
             }
         } catch let error as InputError {
             throw error
@@ -79,7 +79,7 @@ struct MessageStoreReader {
         }
     }
 
-    private func declareConversations(_ db: Database, writer: EventWriter, tally: inout Tally, classOverride: String?) throws {
+    private func declareConversations(_ db: Database, writer: EventBatcher, tally: Tally, classOverride: String?) throws {
         let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, kind, created_at, class FROM conversations")
         var seen = Set<String>()
         while let row = try rows.next() {
@@ -101,14 +101,14 @@ struct MessageStoreReader {
             if let kind, let data = try? JSONSerialization.data(withJSONObject: ["kind": kind], options: [.sortedKeys]) {
                 attributes = String(decoding: data, as: UTF8.self)
             }
-            try writer.declare(name: id, dataClass: classOverride ?? cls ?? kind, createdAt: createdAt.flatMap { validTimes.contains($0) ? $0 : nil },
+            writer.declare(name: id, dataClass: classOverride ?? cls ?? kind, createdAt: createdAt.flatMap { validTimes.contains($0) ? $0 : nil },
                                attributesJSON: attributes)
         }
     }
 
     /// Streams one table's rows: columns are (row id, conversation id, user, time, bytes, extra bytes).
-    private func scan(_ db: Database, sql: String, table: String, op: AccessOp, writer: EventWriter,
-                      tally: inout Tally, shard: String, progress: (@Sendable (IngestProgress) -> Void)?) throws {
+    private func scan(_ db: Database, sql: String, table: String, op: AccessOp, writer: EventBatcher,
+                      tally: Tally, shard: String, progress: (@Sendable (IngestProgress) -> Void)?) throws {
         let statement = try db.makeStatement(sql: sql)
         let s = statement.sqliteStatement
         let timeColumn = op == .write ? "\(table).sent_at" : "\(table).read_at"
@@ -144,12 +144,12 @@ struct MessageStoreReader {
             }
             let index: Int
             if keyBy == .shard {
-                index = try shardKey.withUnsafeBytes { try writer.index(of: $0) }
+                index = shardKey.withUnsafeBytes { writer.index(of: $0) }
             } else {
                 // sqlite3_column_text is valid until the next step; the writer copies what it keeps.
                 let text = sqlite3_column_text(s, keyColumn)
                 let count = Int(sqlite3_column_bytes(s, keyColumn))
-                index = try writer.index(of: UnsafeRawBufferPointer(start: text, count: count))
+                index = writer.index(of: UnsafeRawBufferPointer(start: text, count: count))
             }
             try writer.write(index: index, at: at, op: op, bytes: bytes)
             if tally.records & 0x3FFFF == 0, let progress {
