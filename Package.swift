@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BackplanCore", targets: ["BackplanCore"]),
         .library(name: "BackplanStore", targets: ["BackplanStore"]),
         .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
+        .library(name: "BackplanSimulator", targets: ["BackplanSimulator"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto],
     targets: [
@@ -47,12 +48,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Simulation and the policy frontier
+
+        .target(
+            name: "BackplanSimulator",
+            dependencies: ["BackplanCore", "BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+
         // MARK: - Command-line tool
 
         .executableTarget(
             name: "backplan",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanLinAlg",
+                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -62,6 +70,10 @@ let package = Package(
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanSimulatorTests",
+            dependencies: ["BackplanSimulator", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanStoreTests",
             dependencies: ["BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
