@@ -10,14 +10,17 @@ DEMO_STORE := $(OUT)/demo-stats.sqlite
 SAMPLE := datasets/sample/chat-sample.sqlite
 BIN := .build/debug/backplan
 RELEASE_BIN := .build/release/backplan
+DEFAULT_MODEL := models/default
+MODEL_STORE := $(OUT)/model-stats.sqlite
 
-.PHONY: all deps build release demo test bench clean help
+.PHONY: all deps build release demo test bench model clean help
 
 all: build
 
 help:
 	@echo "make demo   - build, ingest the committed sample message store, print the stats summary"
 	@echo "make test   - build and run every test (unit, real-data, end-to-end)"
+	@echo "make model  - retrain models/default on the committed sample (byte-for-byte reproducible)"
 	@echo "make bench  - release build and benchmarks against their references (sqlite3 shell, …)"
 	@echo "make deps   - install missing system packages: $(SYSTEM_PACKAGES)"
 
@@ -44,6 +47,7 @@ demo: build
 	@rm -f $(DEMO_STORE)
 	$(BIN) ingest $(SAMPLE) --format message-store --db $(DEMO_STORE)
 	$(BIN) stats --db $(DEMO_STORE)
+	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
 
 # The end-to-end tests run the built binary, so build it first.
 test: deps
@@ -52,6 +56,13 @@ test: deps
 
 bench: release
 	python3 bench/ingest_bench.py --binary $(RELEASE_BIN)
+
+# The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
+model: build
+	@mkdir -p $(OUT)
+	@rm -f $(MODEL_STORE)
+	$(BIN) ingest $(SAMPLE) --format message-store --db $(MODEL_STORE)
+	$(BIN) train --db $(MODEL_STORE) --split 0.6 --horizon 7d --out $(DEFAULT_MODEL)
 
 clean:
 	rm -rf .build $(OUT) bench/out

@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BackplanStore", targets: ["BackplanStore"]),
         .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
         .library(name: "BackplanSimulator", targets: ["BackplanSimulator"]),
+        .library(name: "BackplanModel", targets: ["BackplanModel"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto],
     targets: [
@@ -48,6 +49,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Learned forecast model
+
+        .target(
+            name: "BackplanModel",
+            dependencies: [
+                "BackplanCore", "BackplanLinAlg", "BackplanStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: - Simulation and the policy frontier
 
         .target(
@@ -60,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "backplan",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanSimulator",
+                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -70,6 +82,10 @@ let package = Package(
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanModelTests",
+            dependencies: ["BackplanModel", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanSimulatorTests",
             dependencies: ["BackplanSimulator", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,0 +1,130 @@
+import ArgumentParser
+import BackplanCore
+import BackplanModel
+import BackplanStore
+import Foundation
+
+/// `backplan train`: fit the forecast model on a stats store and write `model.json` and its model card.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the reads/writes forecast model (Poisson GLM) on a stats store; write model.json and README.md.",
+        discussion: """
+            The store's events are split at cut = t0 + split·(t1 − t0) (t0/t1 its first and last events) or at --until.
+            Training rows are datasets at cutoffs every --stride (default: the horizon) from t0 + --warmup to
+            cut − horizon, so no training target reaches past the cut; features use events before each cutoff only.
+            The model and the baselines (last-window, EWMA, 30-day recency rule) are then evaluated on the
+            held-out window [cut, cut + horizon) and the metrics written into the model and its card.
+
+            Examples:
+              backplan train --db stats.sqlite --out models/college
+              backplan train --db stats.sqlite --split 0.6 --horizon 7d --lambda 1 --out models/college --json
+            """)
+
+    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
+    var db: String
+
+    @Option(help: ArgumentHelp("Cut at this fraction of the store's time span (default 0.6).", valueName: "F"))
+    var split: Double?
+
+    @Option(help: ArgumentHelp("Cut at this time instead: Unix seconds or ISO-8601.", valueName: "T"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("Forecast horizon: 7d, 12h, 30m …", valueName: "duration"))
+    var horizon = "7d"
+
+    @Option(help: ArgumentHelp("L2 penalty on the standardised coefficients (not the intercept).", valueName: "L"))
+    var lambda = 1.0
+
+    @Option(help: ArgumentHelp("Distance between training cutoffs (default: the horizon).", valueName: "duration"))
+    var stride: String?
+
+    @Option(help: ArgumentHelp("No training cutoff before the first event + this.", valueName: "duration"))
+    var warmup = "30d"
+
+    @Option(help: ArgumentHelp("Folder for model.json and README.md (created when missing).", valueName: "dir"))
+    var out: String
+
+    @Flag(help: "Print the held-out metrics as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        if split != nil && until != nil { throw ValidationError("give --split or --until, not both") }
+        if let split, !(split > 0 && split < 1) { throw ValidationError("--split \(split): expected a fraction strictly between 0 and 1") }
+        if let until, ModelArguments.time(until) == nil {
+            throw ValidationError("--until '\(until)': expected Unix seconds or an ISO-8601 time")
+        }
+        let durations: [(String, String?)] = [("--horizon", horizon), ("--stride", stride), ("--warmup", warmup)]
+        for (name, value) in durations {
+            if let value, DurationText.parse(value) == nil {
+                throw ValidationError("\(name) '\(value)': expected a positive duration like 7d, 12h, 30m or 90s")
+            }
+        }
+        guard lambda.isFinite && lambda >= 0 else { throw ValidationError("--lambda \(lambda): expected a finite number ≥ 0") }
+    }
+
+    func run() throws {
+        var options = TrainingOptions()
+        if let until, let t = ModelArguments.time(until) { options.split = .at(t) } else { options.split = .fraction(split ?? 0.6) }
+        options.horizonSeconds = DurationText.parse(horizon) ?? options.horizonSeconds
+        options.strideSeconds = stride.flatMap(DurationText.parse)
+        options.warmupSeconds = DurationText.parse(warmup) ?? options.warmupSeconds
+        options.lambda = lambda
+        let store = try StatsStore.open(path: db, create: false)
+        let model = try ModelArguments.reportingInputErrors(file: db) {
+            try Trainer.train(store: store, options: options, progress: { Console.progress("train: \($0)") })
+        }
+        Console.endProgress()
+        try model.save(directory: out)
+        for fit in model.targets where !fit.converged {
+            Console.note("warning: the \(fit.target) model did not converge in \(fit.iterations) iterations")
+        }
+        if let heldOut = model.heldOut, !heldOut.horizonComplete {
+            Console.note("warning: the store ends before cut + horizon; held-out targets cover part of the horizon only")
+        }
+        if json {
+            if let heldOut = model.heldOut { try Console.json(heldOut) } else { try Console.json(["targets": [TargetMetrics]()]) }
+            return
+        }
+        let w = model.training
+        Console.out("Model written to \(out)/model.json (card: \(out)/README.md)")
+        Console.out("Trained on \(Format.count(w.rows)) rows (\(Format.count(w.datasets)) datasets × \(w.cutoffs) cutoffs, "
+                    + "\(Format.time(w.firstCutoffAt)) to \(Format.time(w.lastCutoffAt))); cut \(Format.time(w.cutAt))")
+        if let heldOut = model.heldOut {
+            Console.out()
+            Console.out("Held out: \(Format.count(heldOut.datasets)) datasets, next \(DurationText.format(heldOut.horizonSeconds)) after the cut")
+            Console.out(ModelArguments.metricsTable(heldOut.targets))
+        }
+    }
+}
+
+/// Parsing and printing shared by `train` and `evaluate`.
+enum ModelArguments {
+    /// Unix seconds, or an ISO-8601 time.
+    static func time(_ text: String) -> Int64? {
+        if let t = Int64(text), t >= 0 { return t }
+        return CivilTime.parseISO8601(Array(text.utf8))
+    }
+
+    /// Runs `body`, turning the model errors that are the input's fault into ``InputError`` (exit code 2).
+    static func reportingInputErrors<T>(file: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ModelError {
+            switch error {
+            case .solverFailed: throw error
+            case .badModelFile(let path, let detail): throw InputError(file: path, detail)
+            default: throw InputError(file: file, error.description)
+            }
+        }
+    }
+
+    static func metricsTable(_ targets: [TargetMetrics]) -> String {
+        var rows = [["target", "predictor", "deviance", "MAE", "Spearman", "F1"]]
+        for t in targets {
+            for p in t.predictors {
+                rows.append([t.target, p.name] + [p.poissonDeviance, p.mae, p.spearman, p.f1].map { String(format: "%.4f", $0) })
+            }
+        }
+        return Format.table(rows, rightAlignedFrom: 2)
+    }
+}
