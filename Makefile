@@ -55,7 +55,9 @@ test: deps
 	$(SWIFT) test
 
 bench: release
+	$(SWIFT) build -c release --product backplan-bench
 	python3 bench/ingest_bench.py --binary $(RELEASE_BIN)
+	python3 bench/glm_bench.py --bench .build/release/backplan-bench
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

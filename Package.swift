@@ -77,6 +77,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Benchmarks (make bench)
+
+        .executableTarget(
+            name: "backplan-bench",
+            dependencies: [
+                "BackplanCore", "BackplanLinAlg", "BackplanModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: - Tests (one target per module, plus end-to-end tests of the built binary)
 
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),

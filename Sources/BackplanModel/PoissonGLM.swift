@@ -164,17 +164,14 @@ public struct PoissonGLM: Sendable {
         return Metrics.meanPoissonDeviance(y: y, mu: mu) * Double(y.count) + lambda * penalty
     }
 
-    /// η = Xβ clamped to ±``etaLimit``.
+    /// η = Xβ clamped to ±``etaLimit``, through BLAS `dgemv`.
+    ///
+    /// - Precondition: `beta.count == x.columns`.
     public static func linearPredictor(_ x: Matrix, _ beta: [Double]) -> [Double] {
-        let (n, p) = (x.rows, x.columns)
-        var eta = [Double](repeating: 0, count: n)
-        x.withUnsafeBufferPointer { px in
-            for i in 0..<n {
-                var s = 0.0
-                for j in 0..<p { s += px[i * p + j] * beta[j] }
-                eta[i] = min(max(s, -etaLimit), etaLimit)
-            }
-        }
+        precondition(beta.count == x.columns, "linearPredictor: \(x.shape) design, \(beta.count) coefficients")
+        var eta = [Double](repeating: 0, count: x.rows)
+        do { try gemv(x, beta, into: &eta) } catch { preconditionFailure("gemv: \(error)") }
+        for i in eta.indices { eta[i] = min(max(eta[i], -etaLimit), etaLimit) }
         return eta
     }
 

@@ -1,0 +1,124 @@
+import ArgumentParser
+import BackplanCore
+import BackplanLinAlg
+import BackplanModel
+import Foundation
+
+/// `backplan-bench`: the Swift side of `make bench`. Each subcommand times one Backplan job and prints its
+/// figures as JSON; the Python scripts under `bench/` run the reference (NumPy, scikit-learn) in the same run
+/// and print the ratios.
+@main
+struct BackplanBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backplan-bench",
+        abstract: "Time Backplan's jobs for make bench (see bench/README.md); prints JSON.",
+        subcommands: [GLMBench.self])
+}
+
+/// Fits the Poisson GLM on a seeded synthetic matrix, scores it, times XᵀWX against the measured dgemm peak,
+/// and writes X, y and the fitted means as raw little-endian float64 files for the reference script.
+struct GLMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glm",
+        abstract: "Poisson GLM: fit and score N rows × P features; XᵀWX GFLOP/s beside the dgemm peak.",
+        discussion: """
+            Features xᵢⱼ ~ N(0, 1); y ~ Poisson(exp(β₀ + Σ βⱼxᵢⱼ)) with β₀ = −0.5, βⱼ ~ N(0, 0.15²) (mostly-zero
+            counts, as in real forecasts). The L2 penalty is --alpha in scikit-learn's units: its objective
+            (1/2n)·Σ deviance + (α/2)·‖β‖² is ours, Σ deviance + λ·‖β‖², with λ = α·n.
+            Writes DIR/x.f64 (N×P row-major), DIR/y.f64 and DIR/mu.f64.
+            """)
+
+    @Option(help: "Rows (datasets).") var rows = 1_000_000
+    @Option(help: "Features (columns before the intercept).") var features = 32
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 7
+    @Option(help: "L2 penalty in scikit-learn's units (λ = α·n).") var alpha = 1e-4
+    @Option(help: "Folder for the raw arrays.") var out: String
+
+    func run() throws {
+        let (n, p) = (rows, features)
+        var rng = Xoshiro256StarStar(seed: seed)
+        let truth = [-0.5] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.15) }
+        var x = [Double](repeating: 0, count: n * p)
+        var y = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var eta = truth[0]
+            for j in 0..<p {
+                let v = rng.nextNormal()
+                x[i * p + j] = v
+                eta += truth[j + 1] * v
+            }
+            y[i] = Double(rng.nextPoisson(mean: exp(eta)))
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try write(x, "x.f64")
+        try write(y, "y.f64")
+
+        // The design [1, X] is what train builds after scaling; the copy is part of the timed fit.
+        let clock = ContinuousClock()
+        var fit: PoissonGLM.Fit!
+        var design: Matrix!
+        let fitTime = try clock.measure {
+            var d = [Double](repeating: 1, count: n * (p + 1))
+            for i in 0..<n { for j in 0..<p { d[i * (p + 1) + j + 1] = x[i * p + j] } }
+            design = Matrix(rows: n, columns: p + 1, elements: d)
+            fit = try PoissonGLM(lambda: alpha * Double(n), maxIterations: 100, tolerance: 1e-10).fit(design: design, y: y)
+        }
+        var mu: [Double] = []
+        let scoreTime = clock.measure {
+            mu = PoissonGLM.linearPredictor(design, fit.coefficients).map { exp($0) }
+        }
+        try write(mu, "mu.f64")
+
+        // One XᵀWX at the fitted weights, timed alone: n·(p+1)·(p+2) flops (dsyrk's upper triangle).
+        var gramSeconds = Double.infinity
+        for _ in 0..<3 {
+            let t = try clock.measure { _ = try weightedGram(design, weights: mu) }
+            gramSeconds = min(gramSeconds, t.seconds)
+        }
+        let q = Double(p + 1)
+        let gramFlops = Double(n) * q * (q + 1)
+
+        // dgemm peak: best of three 2048³ products (2·k³ flops), on as many threads as OpenBLAS is given.
+        let k = 2_048
+        var a = Matrix(rows: k, columns: k)
+        a.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Double(i % 97) / 97 } }
+        var c = Matrix.zeros(rows: k, columns: k)
+        var gemmSeconds = Double.infinity
+        for _ in 0..<3 {
+            let t = try clock.measure { try gemm(a, a, into: &c) }
+            gemmSeconds = min(gemmSeconds, t.seconds)
+        }
+        let peak = 2 * pow(Double(k), 3) / gemmSeconds
+
+        let report: [String: Any] = [
+            "rows": n, "features": p, "seed": seed, "alpha": alpha,
+            "fitSeconds": fitTime.seconds, "scoreSeconds": scoreTime.seconds,
+            "iterations": fit.iterations, "converged": fit.converged,
+            "meanDeviance": fit.meanDeviance,
+            "gramSeconds": gramSeconds, "gramGflops": gramFlops / gramSeconds / 1e9,
+            "dgemmPeakGflops": peak / 1e9,
+            "peakRSSBytes": peakResidentBytes(),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func write(_ values: [Double], _ name: String) throws {
+        let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
+        try data.write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+/// Peak resident set size of this process (VmHWM in /proc/self/status), bytes; 0 when unavailable.
+func peakResidentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1_024
+    }
+    return 0
+}
