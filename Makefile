@@ -12,13 +12,15 @@ BIN := .build/debug/backplan
 RELEASE_BIN := .build/release/backplan
 DEFAULT_MODEL := models/default
 MODEL_STORE := $(OUT)/model-stats.sqlite
+DEMO_POLICY := datasets/policies/messaging.yaml
+DEMO_PRICES := datasets/pricing/aws-s3.yaml
 
 .PHONY: all deps build release demo test bench model clean help
 
 all: build
 
 help:
-	@echo "make demo   - build, ingest the committed sample message store, print the stats summary"
+	@echo "make demo   - build; sample store -> stats -> default model -> plan (out/plan.json) and its summary"
 	@echo "make test   - build and run every test (unit, real-data, end-to-end)"
 	@echo "make model  - retrain models/default on the committed sample (byte-for-byte reproducible)"
 	@echo "make bench  - release build and benchmarks against their references (sqlite3 shell, …)"
@@ -48,6 +50,7 @@ demo: build
 	$(BIN) ingest $(SAMPLE) --format message-store --db $(DEMO_STORE)
 	$(BIN) stats --db $(DEMO_STORE)
 	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
+	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
 
 # The end-to-end tests run the built binary, so build it first.
 test: deps
@@ -58,6 +61,7 @@ bench: release
 	$(SWIFT) build -c release --product backplan-bench
 	python3 bench/ingest_bench.py --binary $(RELEASE_BIN)
 	python3 bench/glm_bench.py --bench .build/release/backplan-bench
+	python3 bench/plan_bench.py --bench .build/release/backplan-bench
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

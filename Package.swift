@@ -7,6 +7,7 @@ import PackageDescription
 let grdb = Package.Dependency.package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0")
 let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
 let swiftCrypto = Package.Dependency.package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
+let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", exact: "6.2.2")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -21,8 +22,9 @@ let package = Package(
         .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
         .library(name: "BackplanSimulator", targets: ["BackplanSimulator"]),
         .library(name: "BackplanModel", targets: ["BackplanModel"]),
+        .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
-    dependencies: [grdb, argumentParser, swiftCrypto],
+    dependencies: [grdb, argumentParser, swiftCrypto, yams],
     targets: [
         // MARK: - Pure domain
 
@@ -60,6 +62,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Planner
+
+        .target(
+            name: "BackplanPlanner",
+            dependencies: [
+                "BackplanCore", "BackplanModel", "BackplanStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: - Simulation and the policy frontier
 
         .target(
@@ -72,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "backplan",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanSimulator",
+                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlanner", "BackplanSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -82,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "backplan-bench",
             dependencies: [
-                "BackplanCore", "BackplanLinAlg", "BackplanModel",
+                "BackplanCore", "BackplanLinAlg", "BackplanModel", "BackplanPlanner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -95,6 +109,10 @@ let package = Package(
         .testTarget(
             name: "BackplanModelTests",
             dependencies: ["BackplanModel", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanPlannerTests",
+            dependencies: ["BackplanPlanner", "BackplanTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanSimulatorTests",

@@ -139,28 +139,3 @@ public enum Trainer {
             datasets: rows.count, targets: try model.metrics(on: rows))
     }
 }
-
-/// Durations on the command line: `90s`, `30m`, `12h`, `7d`, `2w` (a bare number is seconds).
-public enum DurationText {
-    public static func parse(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
-        var digits = Substring(text)
-        var unit: Int64 = 1
-        if let last = digits.last, let u = units[last] {
-            unit = u
-            digits = digits.dropLast()
-        }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Int64(digits), n > 0 else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-        return overflow ? nil : product
-    }
-
-    /// `604800` → `7d`, `43200` → `12h`: the largest unit that divides exactly.
-    public static func format(_ seconds: Int64) -> String {
-        for (suffix, unit) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60)]
-        where seconds % unit == 0 && seconds >= unit && suffix != "w" {
-            return "\(seconds / unit)\(suffix)"
-        }
-        return "\(seconds)s"
-    }
-}

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackplanCore
 import BackplanLinAlg
 import BackplanModel
+import BackplanPlanner
 import Foundation
 
 /// `backplan-bench`: the Swift side of `make bench`. Each subcommand times one Backplan job and prints its
@@ -12,7 +13,7 @@ struct BackplanBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backplan-bench",
         abstract: "Time Backplan's jobs for make bench (see bench/README.md); prints JSON.",
-        subcommands: [GLMBench.self])
+        subcommands: [GLMBench.self, PlanBench.self])
 }
 
 /// Fits the Poisson GLM on a seeded synthetic matrix, scores it, times XᵀWX against the measured dgemm peak,
@@ -121,4 +122,67 @@ func peakResidentBytes() -> Int {
         return kb * 1_024
     }
     return 0
+}
+
+/// Plans N synthetic datasets over the example policy and the S3 catalog with one global limit (the budget,
+/// set to bind), timing forecast scoring (the GLM on N × 32 features) and planning separately.
+struct PlanBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Planner: N datasets × (≥ 8 intervals + the continuous optimum) × 5 tiers, one binding budget.")
+
+    @Option(help: "Datasets.") var datasets = 1_000_000
+    @Option(help: "Seed of the synthetic forecasts.") var seed: UInt64 = 11
+    @Option(help: "Policy YAML.") var policy = "datasets/policies/messaging.yaml"
+    @Option(help: "Price catalog YAML.") var prices = "datasets/pricing/aws-s3.yaml"
+
+    func run() throws {
+        let n = datasets
+        var rng = Xoshiro256StarStar(seed: seed)
+        // Forecast inputs: a GLM score per dataset from 32 standard-normal features (as `plan` does with the model).
+        let p = 32
+        var x = [Double](repeating: 1, count: n * (p + 1))
+        for i in 0..<n { for j in 1...p { x[i * (p + 1) + j] = rng.nextNormal() } }
+        let design = Matrix(rows: n, columns: p + 1, elements: x)
+        let beta = [0.5] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.3) }
+        let clock = ContinuousClock()
+        var writes: [Double] = []
+        let scoreTime = clock.measure { writes = PoissonGLM.linearPredictor(design, beta).map { exp($0) } }
+        let classes = ["private", "group", "channel", "mailbox", "attachments", "other"]
+        var forecasts: [DatasetForecast] = []
+        forecasts.reserveCapacity(n)
+        for i in 0..<n {
+            forecasts.append(DatasetForecast(
+                name: "d\(i)", dataClass: classes[rng.nextIndex(below: classes.count)],
+                sizeBytes: exp(rng.nextNormal(mean: 14, standardDeviation: 3)), writesPerDay: writes[i],
+                readsPerDay: exp(rng.nextNormal(mean: 1, standardDeviation: 2)), bytesPerWrite: exp(rng.nextNormal(mean: 7, standardDeviation: 2)),
+                bytesPerRead: exp(rng.nextNormal(mean: 8, standardDeviation: 2)), meanSessionSeconds: 600, meanQuietGapSeconds: 20_000,
+                busiestBlockEndSeconds: Int64(rng.nextIndex(below: 8)) * 10_800))
+        }
+        x = []
+        var policyFile = try Policy.load(policy)
+        policyFile.backupWindowBytesPerDay = nil
+        let catalog = try PriceCatalog.load(prices)
+        let inputs = Plan.Inputs(statsStore: .init(path: "synthetic", sha256: ""), model: .init(path: "synthetic", sha256: ""),
+                                 policy: .init(path: policy, sha256: ""), prices: .init(path: prices, sha256: ""))
+        // A budget that binds: halfway between the least spend any choice reaches and the unconstrained plan's
+        //, computed untimed.
+        policyFile.budgetDollarsPerMonth = nil
+        let sample = forecasts
+        let bounds = Planner(policy: policyFile, catalog: catalog).bounds(sample)
+        policyFile.budgetDollarsPerMonth = (bounds.leastSpend + bounds.freeSpend) / 2 * Double(n) / Double(sample.count)
+        var plan: Plan!
+        let planTime = try clock.measure { plan = try Planner(policy: policyFile, catalog: catalog).plan(forecasts, generatedAt: 0, inputs: inputs) }
+        let budget = plan.limits.first
+        let report: [String: Any] = [
+            "datasets": n, "planned": plan.datasets.count, "infeasible": plan.infeasible.count,
+            "tiers": catalog.tiers.count, "onlineTiers": catalog.tiers.filter { !$0.offline }.count,
+            "gridIntervals": Planner.intervalGrid.count,
+            "scoreSeconds": scoreTime.seconds, "planSeconds": planTime.seconds,
+            "budgetBinding": budget?.binding ?? false, "shadowPrice": budget?.shadowPrice ?? 0,
+            "peakRSSBytes": peakResidentBytes(),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
 }

@@ -1,0 +1,53 @@
+/// Durations as people write them: `90s`, `30m`, `12h`, `7d`, `2w`, `7y` (a bare number is seconds).
+///
+/// A year is 365 days and a week 7 days: retention rules and MTBFs are written this way, and nothing here is
+/// calendar arithmetic.
+public enum DurationText {
+    /// Seconds per unit suffix.
+    public static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800, "y": 31_536_000]
+
+    /// `"7d"` → 604 800; `nil` for anything that is not a positive whole number of a known unit, or overflows.
+    public static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text)
+        var unit: Int64 = 1
+        if let last = digits.last, let u = units[last] {
+            unit = u
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Int64(digits), n > 0 else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : product
+    }
+
+    /// `604800` → `7d`, `43200` → `12h`, `31536000` → `1y`: the largest unit (weeks aside) that divides exactly.
+    public static func format(_ seconds: Int64) -> String {
+        for (suffix, unit) in [("y", Int64(31_536_000)), ("d", 86_400), ("h", 3_600), ("m", 60)]
+        where seconds % unit == 0 && seconds >= unit {
+            return "\(seconds / unit)\(suffix)"
+        }
+        return "\(seconds)s"
+    }
+}
+
+/// Byte sizes as people write them: `512`, `64KiB`, `10MB`, `2TiB` (binary and decimal prefixes, `B` optional).
+public enum ByteSizeText {
+    /// `"2TiB"` → 2·2⁴⁰; `nil` for a negative, fractional-byte or unknown size, or an overflow.
+    public static func parse(_ text: String) -> Int64? {
+        let suffixes: [(String, Double)] = [
+            ("KiB", 1_024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
+            ("PiB", 1_125_899_906_842_624), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15), ("B", 1),
+        ]
+        var number = Substring(text)
+        var unit = 1.0
+        for (suffix, factor) in suffixes where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            unit = factor
+            break
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              let value = Double(number), value >= 0 else { return nil }
+        let bytes = (value * unit).rounded()
+        guard bytes < 9.2e18 else { return nil }
+        return Int64(bytes)
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// What the planner knows about one dataset: its size now and the model's forecast of its activity.
+public struct DatasetForecast: Sendable, Equatable {
+    public var name: String
+    public var dataClass: String
+    public var sizeBytes: Double
+    /// Forecast writes and reads per day over the model's horizon.
+    public var writesPerDay: Double
+    public var readsPerDay: Double
+    /// Mean bytes of one write and of one read (history before the plan).
+    public var bytesPerWrite: Double
+    public var bytesPerRead: Double
+    /// Mean length of a burst of activity and of the quiet gap after it (history), seconds; `nil` if unknown.
+    public var meanSessionSeconds: Double?
+    public var meanQuietGapSeconds: Double?
+    /// Seconds after midnight UTC at which the dataset's busiest 3-hour block ends (history).
+    public var busiestBlockEndSeconds: Int64
+
+    public init(
+        name: String, dataClass: String, sizeBytes: Double, writesPerDay: Double, readsPerDay: Double,
+        bytesPerWrite: Double, bytesPerRead: Double, meanSessionSeconds: Double? = nil,
+        meanQuietGapSeconds: Double? = nil, busiestBlockEndSeconds: Int64 = 0
+    ) {
+        self.name = name
+        self.dataClass = dataClass
+        self.sizeBytes = sizeBytes
+        self.writesPerDay = writesPerDay
+        self.readsPerDay = readsPerDay
+        self.bytesPerWrite = bytesPerWrite
+        self.bytesPerRead = bytesPerRead
+        self.meanSessionSeconds = meanSessionSeconds
+        self.meanQuietGapSeconds = meanQuietGapSeconds
+        self.busiestBlockEndSeconds = busiestBlockEndSeconds
+    }
+}
+
+/// Monthly dollars of one option, by component (DESIGN §4). Spend is what the provider bills; risk is the
+/// expected business cost of failures.
+public struct CostBreakdown: Sendable, Equatable, Codable {
+    public var storage = 0.0
+    public var operations = 0.0
+    public var retrieval = 0.0
+    public var expectedLoss = 0.0
+    public var downtime = 0.0
+    /// Bytes the backups move per day (all copies), for the backup-window limit.
+    public var backupBytesPerDay = 0.0
+    /// Expected unprotected writes at a random failure time (rT/2 for Poisson writes), messages.
+    public var exposedWrites = 0.0
+    /// Time to restore the dataset from its backup tier, seconds.
+    public var restoreSeconds = 0.0
+
+    public init() {}
+
+    public var spend: Double { storage + operations + retrieval }
+    public var risk: Double { expectedLoss + downtime }
+    public var total: Double { spend + risk }
+
+    static func + (a: CostBreakdown, b: CostBreakdown) -> CostBreakdown {
+        var c = a
+        c.storage += b.storage
+        c.operations += b.operations
+        c.retrieval += b.retrieval
+        c.expectedLoss += b.expectedLoss
+        c.downtime += b.downtime
+        c.backupBytesPerDay += b.backupBytesPerDay
+        c.exposedWrites += b.exposedWrites
+        return c
+    }
+}
+
+/// The cost model of DESIGN §4, per dataset and option, in dollars per month (30 days).
+///
+/// For a dataset of size S with Poisson writes at rate r, backed up every T with skip-if-unchanged:
+/// - backups per month B = (M/T)·(1 − e^{−rT}), M = 30 d; each moves inc = min(S, b_w·rT/(1 − e^{−rT}))
+///   bytes (the expected bytes written in an interval with at least one write);
+/// - storage per copy on tier t: [max(S, m_t) + (B/30)·max(inc, m_t)·max(L, d_t)]·p_t, where m_t is the
+///   minimum billable size, d_t the minimum storage days (early-deletion rule), L the retention span in days
+///   and p_t the price per GiB-month (incremental-forever backups: one full base, increments kept L days);
+/// - operations: B·(1 + inc/64 MiB) PUTs per copy;
+/// - restores happen at ρ = Σ 1/MTBF; each reads S back from the backup tier (retrieval and GETs);
+/// - expected loss: ρM·(rT/2)·(c_msg + b_w·c_GiB), the writes since the last backup at a random failure;
+/// - downtime: ρM·(first byte + S/throughput)·c_hour, and that restore time must be within the class RTO.
+/// Live data on tier t costs S·p_t + reads·(b_r·retrieval + GET) + writes·PUT, and overwritten bytes are
+/// billed for the tier's minimum days.
+public struct CostModel: Sendable {
+    public static let secondsPerMonth = 2_592_000.0
+    public static let bytesPerGiB = 1_073_741_824.0
+    /// Size of one uploaded part: requests per backup are 1 + inc/partBytes.
+    public static let partBytes = 67_108_864.0
+
+    public let policy: Policy
+    public let catalog: PriceCatalog
+    /// Cheapest offline tier, where the classes' offline copies go (`nil` when the catalog has none).
+    public let offlineTier: Int?
+    /// Restores per second a dataset needs: Σ 1/MTBF over the policy's failure kinds.
+    let restoreRate: Double
+    /// The tiers' figures without their names, so pricing an option copies no strings.
+    let rates: [Rates]
+
+    struct Rates {
+        var storage, retrieval, put, get, minDays, minBillable, firstByte: Double
+
+        init(_ t: Tier) {
+            storage = t.storageDollarsPerGiBMonth
+            retrieval = t.retrievalDollarsPerGiB
+            put = t.putDollarsPer1000
+            get = t.getDollarsPer1000
+            minDays = t.minStorageDays
+            minBillable = t.minBillableBytes
+            firstByte = t.firstByteSeconds
+        }
+    }
+
+    public init(policy: Policy, catalog: PriceCatalog) {
+        self.policy = policy
+        self.catalog = catalog
+        offlineTier = catalog.tiers.indices.filter { catalog.tiers[$0].offline }
+            .min { catalog.tiers[$0].storageDollarsPerGiBMonth < catalog.tiers[$1].storageDollarsPerGiBMonth }
+        restoreRate = policy.restoreRatePerSecond
+        rates = catalog.tiers.map(Rates.init)
+    }
+
+    /// Monthly cost of backing `d` up every `interval` seconds onto `tier` (online copies) and the offline
+    /// tier (offline copies), with restore points kept `retentionDays`.
+    public func backupCost(_ d: DatasetForecast, policy c: ClassPolicy, intervalSeconds interval: Double, tier: Int,
+                           retentionDays: Double) -> CostBreakdown {
+        let t = rates[tier]
+        let m = Self.secondsPerMonth
+        let rate = max(0, d.writesPerDay) / 86_400
+        let rt = rate * interval
+        let changed = -expm1(-rt)  // P(at least one write in an interval)
+        let backups = m / interval * changed
+        let inc = changed > 0 ? min(d.sizeBytes, d.bytesPerWrite * rt / changed) : 0
+        let onlineCopies = Double(c.copies - c.offlineCopies)
+        let offlineCopies = Double(c.offlineCopies)
+        let off = offlineTier.map { rates[$0] } ?? t
+
+        func stored(_ tier: Rates) -> Double {
+            let base = max(d.sizeBytes, tier.minBillable)
+            let increments = backups / 30 * max(inc, tier.minBillable) * max(retentionDays, tier.minDays)
+            return (base + increments) / Self.bytesPerGiB * tier.storage
+        }
+        var cost = CostBreakdown()
+        cost.storage = onlineCopies * stored(t) + (offlineCopies > 0 ? offlineCopies * stored(off) : 0)
+        let requests = backups * (1 + inc / Self.partBytes)
+        cost.operations = requests * (onlineCopies * t.put + offlineCopies * off.put) / 1_000
+        let restoresPerMonth = restoreRate * m
+        let gib = d.sizeBytes / Self.bytesPerGiB
+        cost.retrieval = restoresPerMonth * (gib * t.retrieval + (1 + d.sizeBytes / Self.partBytes) * t.get / 1_000)
+        cost.restoreSeconds = t.firstByte + d.sizeBytes / policy.restoreBytesPerSecond
+        cost.downtime = restoresPerMonth * cost.restoreSeconds / 3_600 * c.downtimeDollarsPerHour
+        cost.exposedWrites = rate * interval / 2
+        cost.expectedLoss = restoresPerMonth * cost.exposedWrites
+            * (c.lossDollarsPerMessage + d.bytesPerWrite / Self.bytesPerGiB * c.lossDollarsPerGiB)
+        cost.backupBytesPerDay = backups / 30 * inc * Double(c.copies)
+        return cost
+    }
+
+    /// Monthly cost of keeping the live data of `d` on `tier`.
+    public func dataCost(_ d: DatasetForecast, tier: Int) -> CostBreakdown {
+        let t = rates[tier]
+        var cost = CostBreakdown()
+        let readsPerMonth = max(0, d.readsPerDay) * 30
+        let writesPerMonth = max(0, d.writesPerDay) * 30
+        let overwritten = writesPerMonth * d.bytesPerWrite * t.minDays / 30
+        cost.storage = (max(d.sizeBytes, t.minBillable) + overwritten) / Self.bytesPerGiB * t.storage
+        cost.operations = (readsPerMonth * t.get + writesPerMonth * t.put) / 1_000
+        cost.retrieval = readsPerMonth * d.bytesPerRead / Self.bytesPerGiB * t.retrieval
+        return cost
+    }
+
+    /// Young's interval for `d` on `tier`, T = √(2·C_b/(ρ·r·c)) with C_b the dollars of one backup
+    /// (its requests on every copy), ρ the restore rate, r the write rate and c the loss per write; `nil` when
+    /// the dataset has no writes or no loss price.
+    public func youngIntervalSeconds(_ d: DatasetForecast, policy c: ClassPolicy, tier: Int) -> Double? {
+        let t = rates[tier]
+        let off = offlineTier.map { rates[$0] } ?? t
+        let rate = max(0, d.writesPerDay) / 86_400
+        let loss = c.lossDollarsPerMessage + d.bytesPerWrite / Self.bytesPerGiB * c.lossDollarsPerGiB
+        let inc = d.bytesPerWrite  // one part per backup at the rates where the formula matters
+        let backupDollars = (1 + inc / Self.partBytes)
+            * (Double(c.copies - c.offlineCopies) * t.put + Double(c.offlineCopies) * off.put) / 1_000
+        let rho = restoreRate
+        guard rate > 0, loss > 0, rho > 0, backupDollars > 0 else { return nil }
+        return Checkpointing.young(checkpointCost: backupDollars, mtbf: 1 / (rho * rate * loss))
+    }
+}

@@ -1,0 +1,240 @@
+import BackplanCore
+import Foundation
+import Yams
+
+/// A typed walk over a YAML document that names the file, line and key of every problem.
+///
+/// Yams composes the document into `Node`s (keeping each node's line); this reader pulls typed values out of
+/// them by key path, and ``finish()`` rejects keys nobody asked for, so a misspelt `rpoMAx` is an error
+/// rather than a silently ignored line:
+///
+///     policy.yaml:12: key 'classes.group.rpoMax': expected a duration like 15m, 4h or 7d, got 'soon'
+struct YAMLReader {
+    let file: String
+    private let node: Node
+    private let path: String
+    private var used: Set<String> = []
+
+    /// Reads and composes `file`.
+    ///
+    /// - Throws: ``InputError`` when the file cannot be read, is not YAML, or is not a mapping at the top.
+    static func open(_ file: String) throws -> YAMLReader {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw InputError(file: file, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw InputError(file: file, "is a directory, expected a YAML file") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "is not UTF-8 text") }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw InputError(file: file, line: Self.line(of: error), "not valid YAML: \(Self.describe(error))")
+        } catch {
+            throw InputError(file: file, "not valid YAML: \(error)")
+        }
+        guard let root, root.mapping != nil else { throw InputError(file: file, "expected a YAML mapping of keys at the top") }
+        return YAMLReader(file: file, node: root, path: "")
+    }
+
+    private init(file: String, node: Node, path: String) {
+        self.file = file
+        self.node = node
+        self.path = path
+    }
+
+    private func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    /// The error for `name` (a key under this node), at the line of its value when it exists.
+    func error(_ name: String?, _ message: String) -> InputError {
+        let at = name.flatMap { node.mapping?[$0] } ?? node
+        let where_ = name.map { key($0) } ?? path
+        return InputError(file: file, line: at.mark?.line, where_.isEmpty ? message : "key '\(where_)': \(message)")
+    }
+
+    private mutating func value(_ name: String) -> Node? {
+        used.insert(name)
+        guard let v = node.mapping?[name] else { return nil }
+        if v.null != nil { return nil }
+        return v
+    }
+
+    private mutating func required(_ name: String) throws -> Node {
+        guard let v = value(name) else {
+            var message = "missing key '\(key(name))'"
+            let near = (node.mapping?.keys.compactMap(\.string) ?? []).filter { Self.editDistance($0.lowercased(), name.lowercased()) <= 2 }
+            if let typo = near.first, typo != name { message += " (found '\(typo)': misspelt?)" }
+            throw InputError(file: file, line: node.mark?.line, message)
+        }
+        return v
+    }
+
+    /// Levenshtein distance, for "did you mean" hints on short keys.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+
+    private func scalar(_ v: Node, _ name: String, expected: String) throws -> String {
+        guard case .scalar(let s) = v else { throw error(name, "expected \(expected), got a \(kind(v))") }
+        return s.string
+    }
+
+    private func kind(_ v: Node) -> String {
+        switch v {
+        case .mapping: "mapping"
+        case .sequence: "list"
+        default: "value"
+        }
+    }
+
+    /// A number (finite). `minimum` rejects smaller values, naming the key.
+    mutating func number(_ name: String, minimum: Double? = nil) throws -> Double {
+        try number(required(name), name, minimum: minimum)
+    }
+
+    mutating func optionalNumber(_ name: String, minimum: Double? = nil) throws -> Double? {
+        try value(name).map { try number($0, name, minimum: minimum) }
+    }
+
+    private func number(_ v: Node, _ name: String, minimum: Double?) throws -> Double {
+        let text = try scalar(v, name, expected: "a number")
+        guard let x = Double(text.replacingOccurrences(of: "_", with: "")), x.isFinite else {
+            throw error(name, "expected a number, got '\(text)'")
+        }
+        if let minimum, x < minimum {
+            throw error(name, minimum == 0 ? "must not be negative, got \(text)" : "must be at least \(minimum), got \(text)")
+        }
+        return x
+    }
+
+    /// A whole number ≥ `minimum`.
+    mutating func integer(_ name: String, minimum: Int) throws -> Int {
+        let v = try required(name)
+        let text = try scalar(v, name, expected: "a whole number")
+        guard let n = Int(text) else { throw error(name, "expected a whole number, got '\(text)'") }
+        guard n >= minimum else { throw error(name, "must be at least \(minimum), got \(n)") }
+        return n
+    }
+
+    /// A duration like `15m`, `4h`, `7d`, `7y` (or bare seconds), in seconds.
+    mutating func duration(_ name: String) throws -> Int64 {
+        try duration(required(name), name)
+    }
+
+    mutating func optionalDuration(_ name: String) throws -> Int64? {
+        try value(name).map { try duration($0, name) }
+    }
+
+    private func duration(_ v: Node, _ name: String) throws -> Int64 {
+        let text = try scalar(v, name, expected: "a duration")
+        if text == "0" || text == "0s" { return 0 }
+        guard let s = DurationText.parse(text) else {
+            throw error(name, "expected a duration like 15m, 4h, 7d or 7y, got '\(text)'")
+        }
+        return s
+    }
+
+    /// A byte size like `512`, `128KiB`, `2TiB`.
+    mutating func optionalBytes(_ name: String) throws -> Int64? {
+        guard let v = value(name) else { return nil }
+        let text = try scalar(v, name, expected: "a size")
+        guard let b = ByteSizeText.parse(text) else { throw error(name, "expected a size like 128KiB or 2TiB, got '\(text)'") }
+        return b
+    }
+
+    mutating func bool(_ name: String) throws -> Bool {
+        let v = try required(name)
+        let text = try scalar(v, name, expected: "true or false")
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(name, "expected true or false, got '\(text)'")
+        }
+    }
+
+    mutating func optionalBool(_ name: String) throws -> Bool? {
+        node.mapping?[name] == nil ? (used.insert(name), nil).1 : try bool(name)
+    }
+
+    mutating func string(_ name: String) throws -> String {
+        try scalar(required(name), name, expected: "text")
+    }
+
+    mutating func optionalString(_ name: String) throws -> String? {
+        try value(name).map { try scalar($0, name, expected: "text") }
+    }
+
+    /// A list of text values, e.g. `[standard, glacier-ir]`.
+    mutating func optionalStringList(_ name: String) throws -> [String]? {
+        guard let v = value(name) else { return nil }
+        guard case .sequence(let items) = v else { throw error(name, "expected a list like [a, b], got a \(kind(v))") }
+        return try items.map { item in
+            guard case .scalar(let s) = item else { throw error(name, "expected text items, got a \(kind(item))") }
+            return s.string
+        }
+    }
+
+    /// The mapping under `name`, as a reader whose errors name `path.name.…`.
+    mutating func child(_ name: String) throws -> YAMLReader {
+        let v = try required(name)
+        guard v.mapping != nil else { throw error(name, "expected a mapping of keys, got a \(kind(v))") }
+        return YAMLReader(file: file, node: v, path: key(name))
+    }
+
+    mutating func optionalChild(_ name: String) throws -> YAMLReader? {
+        node.mapping?[name] == nil ? (used.insert(name), nil).1 : try child(name)
+    }
+
+    /// Every key of this mapping, in file order, each with its reader (for maps like `classes:` or `tiers:`).
+    mutating func entries() throws -> [(name: String, reader: YAMLReader)] {
+        guard let mapping = node.mapping else { throw error(nil, "expected a mapping") }
+        var out: [(String, YAMLReader)] = []
+        var seen: Set<String> = []
+        for (k, v) in mapping {
+            guard let name = k.string else { throw error(nil, "keys must be text") }
+            guard seen.insert(name).inserted else { throw error(name, "appears twice") }
+            used.insert(name)
+            guard v.mapping != nil else { throw error(name, "expected a mapping of keys, got a \(kind(v))") }
+            out.append((name, YAMLReader(file: file, node: v, path: key(name))))
+        }
+        return out
+    }
+
+    /// Rejects keys that no accessor read (typos, keys from another version).
+    func finish() throws {
+        guard let mapping = node.mapping else { return }
+        for (k, _) in mapping {
+            guard let name = k.string else { continue }
+            if !used.contains(name) {
+                let known = used.sorted().joined(separator: ", ")
+                throw error(name, "unknown key (known here: \(known))")
+            }
+        }
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    private static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        default: return "\(error)"
+        }
+    }
+}
