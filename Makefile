@@ -62,6 +62,7 @@ bench: release
 	python3 bench/ingest_bench.py --binary $(RELEASE_BIN)
 	python3 bench/glm_bench.py --bench .build/release/backplan-bench
 	python3 bench/plan_bench.py --bench .build/release/backplan-bench
+	python3 bench/simulate_bench.py --binary $(RELEASE_BIN)
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

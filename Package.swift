@@ -78,7 +78,10 @@ let package = Package(
 
         .target(
             name: "BackplanSimulator",
-            dependencies: ["BackplanCore", "BackplanStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlanner",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
 
         // MARK: - Command-line tool
@@ -116,7 +119,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanSimulatorTests",
-            dependencies: ["BackplanSimulator", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackplanSimulator", "BackplanPlanner", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanStoreTests",

@@ -7,18 +7,21 @@ import GRDB
 
 /// Builds the planner's per-dataset inputs from a stats store and a trained model.
 public enum Forecasts {
-    /// Forecasts for every dataset with history, at the store's last event + 1 s (the plan's "now").
+    /// Forecasts for every dataset with history before `cutoff` (default: the store's last event + 1 s, the
+    /// plan's "now"), from events before it only.
     ///
     /// Reads and writes per day are the model's predicted counts over its horizon divided by the horizon in
-    /// days; size is `datasets.size_bytes` (the size now); bytes per read and per write come from the hourly
-    /// roll-up; session, quiet-gap and busiest-hours figures are the model's own history features.
+    /// days; size is `datasets.size_bytes` (the store's size now); bytes per read and per write come from the
+    /// hourly roll-up's whole hours before the cutoff; session, quiet-gap and busiest-hours figures are the model's own history features.
     ///
     /// - Throws: ``InputError`` when the store has no events; ``ModelError`` for a model/store mismatch.
-    public static func make(store: StatsStore, model: ForecastModel) throws -> (forecasts: [DatasetForecast], generatedAt: Int64) {
+    public static func make(store: StatsStore, model: ForecastModel, at cutoff: Int64? = nil) throws
+        -> (forecasts: [DatasetForecast], generatedAt: Int64)
+    {
         guard let span = try FeatureExtractor.eventSpan(of: store) else {
             throw InputError(file: store.path, "the stats store has no events to plan from")
         }
-        let now = span.last + 1
+        let now = cutoff ?? span.last + 1
         let rows = try FeatureExtractor(horizonSeconds: model.horizonSeconds).extract(from: store, cutoffs: [now], schema: model.features)
         let predicted = try model.predict(rows)
         let meta: [String: (dataClass: String, size: Double, readBytes: Double, reads: Double, writeBytes: Double, writes: Double)] =
@@ -28,9 +31,9 @@ public enum Forecasts {
                     SELECT d.name, d.class, d.size_bytes,
                            coalesce(sum(b.bytes_read), 0), coalesce(sum(b.reads), 0),
                            coalesce(sum(b.bytes_written), 0), coalesce(sum(b.writes), 0)
-                    FROM datasets d LEFT JOIN buckets b ON b.dataset_id = d.id
+                    FROM datasets d LEFT JOIN buckets b ON b.dataset_id = d.id AND b.start + 3600 <= ?
                     GROUP BY d.id
-                    """)
+                    """, arguments: [now])
                 while let r = try cursor.next() {
                     out[r[0]] = (r[1], r[2], r[3], r[4], r[5], r[6])
                 }

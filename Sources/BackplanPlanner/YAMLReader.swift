@@ -9,8 +9,8 @@ import Yams
 /// rather than a silently ignored line:
 ///
 ///     policy.yaml:12: key 'classes.group.rpoMax': expected a duration like 15m, 4h or 7d, got 'soon'
-struct YAMLReader {
-    let file: String
+package struct YAMLReader {
+    package let file: String
     private let node: Node
     private let path: String
     private var used: Set<String> = []
@@ -18,7 +18,7 @@ struct YAMLReader {
     /// Reads and composes `file`.
     ///
     /// - Throws: ``InputError`` when the file cannot be read, is not YAML, or is not a mapping at the top.
-    static func open(_ file: String) throws -> YAMLReader {
+    package static func open(_ file: String) throws -> YAMLReader {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
             throw InputError(file: file, "no such file")
@@ -47,7 +47,7 @@ struct YAMLReader {
     private func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
     /// The error for `name` (a key under this node), at the line of its value when it exists.
-    func error(_ name: String?, _ message: String) -> InputError {
+    package func error(_ name: String?, _ message: String) -> InputError {
         let at = name.flatMap { node.mapping?[$0] } ?? node
         let where_ = name.map { key($0) } ?? path
         return InputError(file: file, line: at.mark?.line, where_.isEmpty ? message : "key '\(where_)': \(message)")
@@ -100,11 +100,11 @@ struct YAMLReader {
     }
 
     /// A number (finite). `minimum` rejects smaller values, naming the key.
-    mutating func number(_ name: String, minimum: Double? = nil) throws -> Double {
+    package mutating func number(_ name: String, minimum: Double? = nil) throws -> Double {
         try number(required(name), name, minimum: minimum)
     }
 
-    mutating func optionalNumber(_ name: String, minimum: Double? = nil) throws -> Double? {
+    package mutating func optionalNumber(_ name: String, minimum: Double? = nil) throws -> Double? {
         try value(name).map { try number($0, name, minimum: minimum) }
     }
 
@@ -120,7 +120,7 @@ struct YAMLReader {
     }
 
     /// A whole number ≥ `minimum`.
-    mutating func integer(_ name: String, minimum: Int) throws -> Int {
+    package mutating func integer(_ name: String, minimum: Int) throws -> Int {
         let v = try required(name)
         let text = try scalar(v, name, expected: "a whole number")
         guard let n = Int(text) else { throw error(name, "expected a whole number, got '\(text)'") }
@@ -129,11 +129,11 @@ struct YAMLReader {
     }
 
     /// A duration like `15m`, `4h`, `7d`, `7y` (or bare seconds), in seconds.
-    mutating func duration(_ name: String) throws -> Int64 {
+    package mutating func duration(_ name: String) throws -> Int64 {
         try duration(required(name), name)
     }
 
-    mutating func optionalDuration(_ name: String) throws -> Int64? {
+    package mutating func optionalDuration(_ name: String) throws -> Int64? {
         try value(name).map { try duration($0, name) }
     }
 
@@ -147,14 +147,14 @@ struct YAMLReader {
     }
 
     /// A byte size like `512`, `128KiB`, `2TiB`.
-    mutating func optionalBytes(_ name: String) throws -> Int64? {
+    package mutating func optionalBytes(_ name: String) throws -> Int64? {
         guard let v = value(name) else { return nil }
         let text = try scalar(v, name, expected: "a size")
         guard let b = ByteSizeText.parse(text) else { throw error(name, "expected a size like 128KiB or 2TiB, got '\(text)'") }
         return b
     }
 
-    mutating func bool(_ name: String) throws -> Bool {
+    package mutating func bool(_ name: String) throws -> Bool {
         let v = try required(name)
         let text = try scalar(v, name, expected: "true or false")
         switch text.lowercased() {
@@ -164,20 +164,20 @@ struct YAMLReader {
         }
     }
 
-    mutating func optionalBool(_ name: String) throws -> Bool? {
+    package mutating func optionalBool(_ name: String) throws -> Bool? {
         node.mapping?[name] == nil ? (used.insert(name), nil).1 : try bool(name)
     }
 
-    mutating func string(_ name: String) throws -> String {
+    package mutating func string(_ name: String) throws -> String {
         try scalar(required(name), name, expected: "text")
     }
 
-    mutating func optionalString(_ name: String) throws -> String? {
+    package mutating func optionalString(_ name: String) throws -> String? {
         try value(name).map { try scalar($0, name, expected: "text") }
     }
 
     /// A list of text values, e.g. `[standard, glacier-ir]`.
-    mutating func optionalStringList(_ name: String) throws -> [String]? {
+    package mutating func optionalStringList(_ name: String) throws -> [String]? {
         guard let v = value(name) else { return nil }
         guard case .sequence(let items) = v else { throw error(name, "expected a list like [a, b], got a \(kind(v))") }
         return try items.map { item in
@@ -187,18 +187,18 @@ struct YAMLReader {
     }
 
     /// The mapping under `name`, as a reader whose errors name `path.name.…`.
-    mutating func child(_ name: String) throws -> YAMLReader {
+    package mutating func child(_ name: String) throws -> YAMLReader {
         let v = try required(name)
         guard v.mapping != nil else { throw error(name, "expected a mapping of keys, got a \(kind(v))") }
         return YAMLReader(file: file, node: v, path: key(name))
     }
 
-    mutating func optionalChild(_ name: String) throws -> YAMLReader? {
+    package mutating func optionalChild(_ name: String) throws -> YAMLReader? {
         node.mapping?[name] == nil ? (used.insert(name), nil).1 : try child(name)
     }
 
     /// Every key of this mapping, in file order, each with its reader (for maps like `classes:` or `tiers:`).
-    mutating func entries() throws -> [(name: String, reader: YAMLReader)] {
+    package mutating func entries() throws -> [(name: String, reader: YAMLReader)] {
         guard let mapping = node.mapping else { throw error(nil, "expected a mapping") }
         var out: [(String, YAMLReader)] = []
         var seen: Set<String> = []
@@ -213,7 +213,7 @@ struct YAMLReader {
     }
 
     /// Rejects keys that no accessor read (typos, keys from another version).
-    func finish() throws {
+    package func finish() throws {
         guard let mapping = node.mapping else { return }
         for (k, _) in mapping {
             guard let name = k.string else { continue }

@@ -33,9 +33,15 @@ extension Frontier {
     ///
     /// - Complexity: O(test writes × bisection steps).
     public func oracle(budget: Int, steps: Int = 64) -> Outcome {
+        let (outcome, _) = oracleWithPrice(budget: budget, steps: steps)
+        return outcome
+    }
+
+    /// ``oracle(budget:steps:)`` and the price λ (seconds of exposure per backup) it settled on.
+    public func oracleWithPrice(budget: Int, steps: Int = 64) -> (Outcome, lambda: Double) {
         let n = testWriteCount
         let datasets = testDatasetCount
-        guard n > 0 else { return Outcome(name: "oracle", ops: 0, exposureHours: 0) }
+        guard n > 0 else { return (Outcome(name: "oracle", ops: 0, exposureHours: 0), 0) }
         // Every dataset with test writes needs one backup; below that no price helps.
         let target = max(budget, datasets)
         var lo = 0.0
@@ -45,7 +51,7 @@ extension Frontier {
             if oracleCost(lambda: mid).ops <= target { hi = mid } else { lo = mid }
         }
         let (e, k) = oracleCost(lambda: hi)
-        return Outcome(name: "oracle", ops: k, exposureHours: e / Double(n) / 3_600)
+        return (Outcome(name: "oracle", ops: k, exposureHours: e / Double(n) / 3_600), hi)
     }
 }
 
@@ -53,6 +59,8 @@ extension Frontier {
 struct OracleScratch {
     private var f: [Double] = []
     private var count: [Int] = []
+    /// The m (run start − 1) each f(j) came from, to read the runs back.
+    private var from: [Int] = []
     private var prefix: [Double] = []
     private var hull: [Int] = []
 
@@ -63,6 +71,7 @@ struct OracleScratch {
         // Times relative to the first write keep every product exact in a Double.
         f = Array(repeating: 0, count: n + 1)
         count = Array(repeating: 0, count: n + 1)
+        from = Array(repeating: 0, count: n + 1)
         prefix = Array(repeating: 0, count: n + 1)
         var j = 0
         for w in writes {
@@ -91,7 +100,21 @@ struct OracleScratch {
             let best = hull[head]
             f[j] = value(best, x) + Double(j) * x - prefix[j] + lambda
             count[j] = count[best] + 1
+            from[j] = best
         }
         return (f[n] - lambda * Double(count[n]), count[n])
+    }
+
+    /// The backup times of the optimum at price λ: the last write of each run, in order.
+    mutating func backupTimes(_ writes: ArraySlice<Int64>, lambda: Double) -> [Int64] {
+        guard !writes.isEmpty else { return [] }
+        _ = solve(writes, lambda: lambda)
+        var ends: [Int64] = []
+        var j = writes.count
+        while j > 0 {
+            ends.append(writes[writes.startIndex + j - 1])
+            j = from[j]
+        }
+        return ends.reversed()
     }
 }

@@ -36,16 +36,16 @@ public struct WriteLog: Sendable {
     /// The writes of dataset `d`.
     public func writes(_ d: Int) -> ArraySlice<Int64> { times[offsets[d]..<offsets[d + 1]] }
 
-    /// Reads the write events (`op = 1`) of every dataset in a stats store.
+    /// Reads the events of one kind (default `op = 1`, writes; `0` for reads) of every dataset in a stats store.
     ///
-    /// - Complexity: one scan of `events`; memory O(writes).
-    public static func load(from store: StatsStore) throws -> WriteLog {
+    /// - Complexity: one scan of `events`; memory O(events kept).
+    public static func load(from store: StatsStore, op: Int = 1) throws -> WriteLog {
         try store.dbQueue.read { db in
             var names: [String] = [], offsets = [0], times: [Int64] = []
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT d.name, e.at FROM events e JOIN datasets d ON d.id = e.dataset_id
-                WHERE e.op = 1 ORDER BY e.dataset_id, e.at
-                """)
+                WHERE e.op = ? ORDER BY e.dataset_id, e.at
+                """, arguments: [op])
             var current: String?
             while let row = try rows.next() {
                 let name: String = row[0]

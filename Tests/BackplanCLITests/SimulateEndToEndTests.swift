@@ -1,0 +1,56 @@
+import BackplanTestSupport
+import Foundation
+import Testing
+
+/// `backplan simulate` run as a user would, on the committed sample.
+@Suite("backplan simulate, end to end")
+struct SimulateEndToEndTests {
+    static func root(_ p: String) -> String { Backplan.packageRoot.appendingPathComponent(p).path }
+
+    static func args(_ dir: TempDir, scenario: String = root("datasets/scenarios/viral-group.yaml")) -> [String] {
+        ["simulate", "--db", dir.file("s.sqlite"), "--scenario", scenario,
+         "--policy", root("datasets/policies/messaging.yaml"), "--prices", root("datasets/pricing/aws-s3.yaml")]
+    }
+
+    @Test func jsonIsCleanDeterministicAndCoversEveryPolicy() throws {
+        let dir = try ModelEndToEndTests.sampleStore()
+        let a = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
+                                                   "--policies", "adaptive,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
+        #expect(a.status == 0, "\(a.stderr)")
+        let report = try #require(try a.stdout.json() as? [String: Any])
+        let policies = try #require(report["policies"] as? [[String: Any]])
+        #expect(policies.map { $0["name"] as? String ?? "" } == ["adaptive", "fixed-1h", "cron-daily", "intelligent-tiering", "all-hot", "oracle"])
+        #expect((report["addedWrites"] as? Int ?? 0) > 0, "the viral scenario adds writes")
+        for p in policies {
+            let lost = try #require(p["messagesLost"] as? [String: Any])
+            #expect(lost["mean"] != nil && lost["p5"] != nil && lost["p95"] != nil)
+            #expect((p["cost"] as? [String: Any])?["total"] != nil)
+        }
+        // The adaptive plan keeps every class RPO; a daily cron cannot for hourly classes.
+        #expect(policies[0]["rpoViolations"] as? Int == 0)
+        #expect((policies[2]["rpoViolations"] as? Int ?? 0) > 0)
+        let b = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
+                                                   "--policies", "adaptive,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
+        #expect(a.stdout == b.stdout, "same seed, same results")
+        let table = try Backplan.run(Self.args(dir, scenario: Self.root("datasets/scenarios/baseline.yaml")) + ["--runs", "4"])
+        #expect(table.status == 0 && table.stdout.contains("lost 5-95%"), "\(table.stderr)")
+    }
+
+    @Test func badInputExitsTwo() throws {
+        let dir = try ModelEndToEndTests.sampleStore()
+        let bad = dir.write("bad.yaml", "failures:\n  disk: { mtbf: never }\n")
+        let cases: [[String]] = [
+            Self.args(dir, scenario: bad),
+            Self.args(dir, scenario: dir.file("missing.yaml")),
+            Self.args(dir) + ["--policies", "fixed-1h,weekly-ish"],
+            Self.args(dir) + ["--policies", "adaptive"],            // needs --model
+            Self.args(dir) + ["--runs", "0"],
+        ]
+        for c in cases {
+            let r = try Backplan.run(c)
+            #expect(r.status == 2, "\(c.suffix(2)): \(r.stderr)")
+        }
+        let r = try Backplan.run(Self.args(dir, scenario: bad))
+        #expect(r.stderr.contains("bad.yaml") && r.stderr.contains("mtbf"))
+    }
+}
