@@ -59,7 +59,6 @@ struct GLMBench: ParsableCommand {
         let clock = ContinuousClock()
         var fit: PoissonGLM.Fit!
         var design: Matrix!
-        FileHandle.standardError.write("t0 \(Double(DispatchTime.now().uptimeNanoseconds) / 1e6) ms\n".data(using: .utf8)!)
         let fitTime = try clock.measure {
             // One write per element of the n×(p+1) copy (no zero fill first).
             let d = [Double](unsafeUninitializedCapacity: n * (p + 1)) { out, initialized in
@@ -72,7 +71,6 @@ struct GLMBench: ParsableCommand {
                 initialized = n * (p + 1)
             }
             design = Matrix(rows: n, columns: p + 1, elements: d)
-            FileHandle.standardError.write("design \(Double(DispatchTime.now().uptimeNanoseconds) / 1e6) ms\n".data(using: .utf8)!)
             fit = try PoissonGLM(lambda: alpha * Double(n), maxIterations: 100, tolerance: 1e-10, threads: threads)
                 .fit(design: design, y: y)
         }
