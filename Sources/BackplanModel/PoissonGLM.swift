@@ -38,17 +38,26 @@ public struct Scaler: Codable, Sendable, Equatable {
     /// `[1, (x − mean)/std …]` for each row: the design matrix with its intercept column first.
     ///
     /// Each element is written once (no fill first): for a tall X the copy costs the page faults of its new
-    /// memory and one read of X.
-    public func design(_ x: Matrix) -> Matrix {
+    /// memory and one read of X. With `threads` > 1 the rows are cut into that many contiguous shares, one per
+    /// thread (the page faults of a fresh n×(p+1) array are most of the cost, and they run in parallel); the
+    /// result does not depend on `threads`.
+    ///
+    /// - Precondition: `x.columns` equals the scaler's feature count; `threads ≥ 1`.
+    public func design(_ x: Matrix, threads: Int = 1) -> Matrix {
         let (n, p) = (x.rows, x.columns)
         precondition(means.count == p && stds.count == p, "design: \(x.shape) features, scaler for \(means.count)")
+        precondition(threads >= 1, "design: threads \(threads) must be ≥ 1")
+        // Below ~64k rows a second thread costs more than it saves.
+        let shares = max(1, min(threads, n / 65_536))
         let out = [Double](unsafeUninitializedCapacity: n * (p + 1)) { buffer, initialized in
             x.withUnsafeBufferPointer { px in
                 means.withUnsafeBufferPointer { mean in
                     stds.withUnsafeBufferPointer { std in
-                        for i in 0..<n {
-                            buffer[i * (p + 1)] = 1
-                            for j in 0..<p { buffer[i * (p + 1) + j + 1] = (px[i * p + j] - mean[j]) / std[j] }
+                        let job = DesignJob(x: px, mean: mean, std: std, out: buffer, rows: n, columns: p, shares: shares)
+                        if shares == 1 {
+                            job.run(share: 0)
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0) }
                         }
                     }
                 }
@@ -56,6 +65,25 @@ public struct Scaler: Codable, Sendable, Equatable {
             initialized = n * (p + 1)
         }
         return Matrix(rows: n, columns: p + 1, elements: out)
+    }
+}
+
+/// One share of `Scaler.design`'s rows; shares write disjoint rows of `out`.
+private struct DesignJob: @unchecked Sendable {
+    let x: UnsafeBufferPointer<Double>
+    let mean: UnsafeBufferPointer<Double>
+    let std: UnsafeBufferPointer<Double>
+    let out: UnsafeMutableBufferPointer<Double>
+    let rows: Int
+    let columns: Int
+    let shares: Int
+
+    func run(share: Int) {
+        let p = columns
+        for i in (rows * share / shares)..<(rows * (share + 1) / shares) {
+            out[i * (p + 1)] = 1
+            for j in 0..<p { out[i * (p + 1) + j + 1] = (x[i * p + j] - mean[j]) / std[j] }
+        }
     }
 }
 

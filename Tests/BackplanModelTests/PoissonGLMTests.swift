@@ -197,5 +197,16 @@ struct PoissonGLMTests {
             for i in mu.indices { #expect(abs(mu[i] - expected[i]) <= 1e-13 * expected[i]) }
         }
     }
-}
 
+    @Test func scalerDesignIsTheSameOnAnyNumberOfThreads() throws {
+        // 140 000 rows: enough for two shares (a share needs ≥ 65 536 rows).
+        let (n, p) = (140_000, 3)
+        let x = Matrix(rows: n, columns: p, elements: (0..<(n * p)).map { Double($0 % 977) * 0.37 - 50 })
+        let scaler = Scaler(fitting: x)
+        let one = scaler.design(x), two = scaler.design(x, threads: 2)
+        #expect(one == two)
+        #expect(one.columns == p + 1)
+        #expect(one[n - 1, 0] == 1)
+        #expect(one[n - 1, 2] == (x[n - 1, 1] - scaler.means[1]) / scaler.stds[1])
+    }
+}
