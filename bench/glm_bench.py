@@ -7,11 +7,17 @@ measures in the same process, and writes X, y and its fitted means as raw float6
 scikit-learn's PoissonRegressor (solver newton-cholesky, the same L2 penalty alpha, intercept unpenalised) on
 the same arrays in the same run, and prints both side by side: fit and score times, the training deviance of
 each (computed here, by one formula, from each side's fitted means), peak memory, and the share of the dgemm
-peak that X^T W X reaches. Both sides get the same OPENBLAS_NUM_THREADS (make bench sets 1).
+peak that X^T W X reaches.
+
+Threads: --threads T (default 1) is the number of threads Backplan's fit and scoring use for their passes over
+X (OpenBLAS inside stays at OPENBLAS_NUM_THREADS, which make bench sets to 1). scikit-learn gets the same T
+through threadpoolctl: at most T BLAS threads and at most T OpenMP threads (its loss and gradient loops), so each
+side uses the same number of cores. The header line prints what each side actually ran with.
 
 scikit-learn is pip-installed when missing.
 
-Usage: bench/glm_bench.py --bench .build/release/backplan-bench [--rows 1000000] [--features 32] [--out bench/out]
+Usage: bench/glm_bench.py --bench .build/release/backplan-bench [--rows 1000000] [--features 32] [--threads 1]
+       [--out bench/out]
 """
 import argparse
 import importlib
@@ -39,6 +45,8 @@ def main():
     ap.add_argument("--features", type=int, default=32)
     ap.add_argument("--alpha", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for both sides: Backplan's passes, scikit-learn's BLAS and OpenMP (default 1)")
     ap.add_argument("--out", default="bench/out")
     a = ap.parse_args()
 
@@ -46,11 +54,13 @@ def main():
     ensure("sklearn", "scikit-learn")
     from sklearn.linear_model import PoissonRegressor
     import sklearn
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     work = os.path.join(a.out, "glm")
     os.makedirs(work, exist_ok=True)
     run = subprocess.run([a.bench, "glm", "--rows", str(a.rows), "--features", str(a.features),
-                          "--alpha", str(a.alpha), "--seed", str(a.seed), "--out", work],
+                          "--alpha", str(a.alpha), "--seed", str(a.seed), "--threads", str(a.threads),
+                          "--out", work],
                          check=True, capture_output=True, text=True)
     bp = json.loads(run.stdout)
 
@@ -67,12 +77,16 @@ def main():
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     model = PoissonRegressor(alpha=a.alpha, solver="newton-cholesky", tol=1e-10, max_iter=100)
-    t = time.perf_counter()
-    model.fit(x, y)
-    sk_fit = time.perf_counter() - t
-    t = time.perf_counter()
-    mu_sk = model.predict(x)
-    sk_score = time.perf_counter() - t
+    with threadpool_limits(limits=a.threads):
+        pools = threadpool_info()
+        t = time.perf_counter()
+        model.fit(x, y)
+        sk_fit = time.perf_counter() - t
+        t = time.perf_counter()
+        mu_sk = model.predict(x)
+        sk_score = time.perf_counter() - t
+    sk_blas = max((pool["num_threads"] for pool in pools if pool["user_api"] == "blas"), default=0)
+    sk_omp = max((pool["num_threads"] for pool in pools if pool["user_api"] == "openmp"), default=0)
     sk_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     dev_bp, dev_sk = deviance(mu_bp), deviance(mu_sk)
@@ -89,6 +103,8 @@ def main():
     ]
     print(f"Poisson GLM, {n:,} rows x {p} features, alpha {a.alpha}, seed {a.seed}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, scikit-learn {sklearn.__version__}")
+    print(f"threads: Backplan {bp['threads']} (OpenBLAS {bp['openblasThreads']} per call); "
+          f"scikit-learn BLAS {sk_blas}, OpenMP {sk_omp}")
     print("| measure | Backplan | scikit-learn | ratio |")
     print("|---|---:|---:|---|")
     for r in rows:

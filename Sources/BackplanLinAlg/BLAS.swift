@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 // Level-2/3 BLAS over row-major `Matrix` (OpenBLAS's CBLAS, always `CblasRowMajor`).
 //
@@ -11,6 +12,12 @@ import CBLAS
 // - Inputs are not checked for NaN/∞ here; they propagate by IEEE rules. The LAPACK solvers check.
 // - Results depend on OpenBLAS's thread count (the summation order changes); set `OPENBLAS_NUM_THREADS`
 //   for repeatable output.
+
+/// Threads OpenBLAS may use inside one call (`openblas_get_num_threads`: `OPENBLAS_NUM_THREADS`, or the
+/// core count when unset), for reports.
+public func blasThreadCount() -> Int {
+    Int(openblas_get_num_threads())
+}
 
 /// Which triangle of a symmetric matrix a routine reads or writes.
 public enum Triangle: Sendable, Hashable {
@@ -244,5 +251,85 @@ extension Matrix {
         var copy = self
         copy.symmetrize(from: source)
         return copy
+    }
+}
+
+// MARK: - gemv by blocks of rows
+
+/// Row-major A (rows × columns) and x, shared read-only by the threads of `gemvBlocks`; each share writes
+/// only its own rows of y.
+private struct GemvBlocksJob: @unchecked Sendable {
+    let a: UnsafePointer<Double>?
+    let x: UnsafePointer<Double>?
+    let y: UnsafeMutablePointer<Double>
+    let rows: Int
+    let columns: Int
+    let blockRows: Int
+    let shares: Int
+
+    func run(share: Int, transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void) {
+        let first = rows * share / shares
+        let end = rows * (share + 1) / shares
+        let n32 = Int32(truncatingIfNeeded: columns)
+        var start = first
+        while start < end {
+            let count = min(blockRows, end - start)
+            let block = UnsafeMutableBufferPointer(start: y + start, count: count)
+            // β = 0 below, but y is uninitialised memory: clear it so no stale NaN can survive (see top).
+            block.initialize(repeating: 0)
+            if columns > 0 {
+                cblas_dgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(truncatingIfNeeded: count), n32, 1, a! + start * columns,
+                    n32, x, 1, 0, block.baseAddress, 1)
+            }
+            transform(block)
+            start += count
+        }
+    }
+}
+
+/// y = f(A·x), A·x computed block by block of rows (`cblas_dgemv` on about 1024 rows at a time) and `transform`
+/// applied to each block of y in place right after its product, while it is still in cache — e.g. a GLM's
+/// inverse link on the linear predictor.
+///
+/// A is m×n row-major, x has n elements, y has m. With `threads` > 1 the rows are cut into that many
+/// contiguous shares, one per thread; each yᵢ is a dot product of row i with x whatever the share, so the
+/// result does not depend on `threads`. `transform` may be called concurrently (on disjoint blocks) and must
+/// only touch the block it is given. An empty x gives transform(0) on every row. Run OpenBLAS single-threaded
+/// (`OPENBLAS_NUM_THREADS=1`) when `threads` > 1.
+///
+/// - Throws: `LinAlgError.dimensionMismatch` if x.count ≠ A.columns; `.invalidArgument` for `threads` < 1.
+/// - Complexity: O(m·n) time; O(m) memory for the result, nothing else.
+public func gemvBlocks(
+    _ a: Matrix, _ x: [Double], threads: Int = 1,
+    transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void
+) throws(LinAlgError) -> [Double] {
+    let operation = "gemvBlocks"
+    guard x.count == a.columns else {
+        throw .dimensionMismatch(operation: operation, detail: "A is \(a.shape) but x has \(elementCount(x.count))")
+    }
+    guard threads >= 1 else {
+        throw .invalidArgument(operation: operation, detail: "threads \(threads) must be ≥ 1")
+    }
+    _ = try blasInt(a.rows, operation)
+    _ = try blasInt(a.columns, operation)
+    let (m, n) = (a.rows, a.columns)
+    let blockRows = max(64, min(1_024, (1 << 16) / max(1, n)))
+    let shares = max(1, min(threads, (m + blockRows - 1) / blockRows))
+    return a.withUnsafeBufferPointer { pa in
+        x.withUnsafeBufferPointer { px in
+            [Double](unsafeUninitializedCapacity: m) { py, initialized in
+                guard m > 0 else { initialized = 0; return }
+                let job = GemvBlocksJob(
+                    a: pa.baseAddress, x: px.baseAddress, y: py.baseAddress!, rows: m, columns: n,
+                    blockRows: blockRows, shares: shares)
+                if shares == 1 {
+                    job.run(share: 0, transform: transform)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0, transform: transform) }
+                }
+                initialized = m
+            }
+        }
     }
 }

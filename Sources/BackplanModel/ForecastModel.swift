@@ -80,7 +80,7 @@ public struct ForecastModel: Codable, Sendable, Equatable {
         var out: [ForecastTarget: [Double]] = [:]
         for fit in targets {
             guard let target = ForecastTarget(rawValue: fit.target) else { continue }
-            out[target] = PoissonGLM.linearPredictor(x, fit.coefficients).map { exp($0) }
+            out[target] = PoissonGLM.means(x, fit.coefficients)
         }
         return out
     }

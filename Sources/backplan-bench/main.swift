@@ -34,6 +34,8 @@ struct GLMBench: ParsableCommand {
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 7
     @Option(help: "L2 penalty in scikit-learn's units (λ = α·n).") var alpha = 1e-4
     @Option(help: "Folder for the raw arrays.") var out: String
+    @Option(help: "Threads for the fit's and the scoring's passes over X (OpenBLAS itself stays as configured).")
+    var threads = 1
 
     func run() throws {
         let (n, p) = (rows, features)
@@ -54,19 +56,21 @@ struct GLMBench: ParsableCommand {
         try write(x, "x.f64")
         try write(y, "y.f64")
 
-        // The design [1, X] is what train builds after scaling; the copy is part of the timed fit.
+        // The design [1, X] is what train builds after scaling, by Scaler.design: run that same code (mean 0,
+        // std 1, so the copy is exact), on the fit's threads. The copy is part of the timed fit.
+        let identity = Scaler(means: [Double](repeating: 0, count: p), stds: [Double](repeating: 1, count: p))
+        let features = Matrix(rows: n, columns: p, elements: x)
         let clock = ContinuousClock()
         var fit: PoissonGLM.Fit!
         var design: Matrix!
         let fitTime = try clock.measure {
-            var d = [Double](repeating: 1, count: n * (p + 1))
-            for i in 0..<n { for j in 0..<p { d[i * (p + 1) + j + 1] = x[i * p + j] } }
-            design = Matrix(rows: n, columns: p + 1, elements: d)
-            fit = try PoissonGLM(lambda: alpha * Double(n), maxIterations: 100, tolerance: 1e-10).fit(design: design, y: y)
+            design = identity.design(features, threads: threads)
+            fit = try PoissonGLM(lambda: alpha * Double(n), maxIterations: 100, tolerance: 1e-10, threads: threads)
+                .fit(design: design, y: y)
         }
         var mu: [Double] = []
         let scoreTime = clock.measure {
-            mu = PoissonGLM.linearPredictor(design, fit.coefficients).map { exp($0) }
+            mu = PoissonGLM.means(design, fit.coefficients, threads: threads)
         }
         try write(mu, "mu.f64")
 
@@ -92,7 +96,8 @@ struct GLMBench: ParsableCommand {
         let peak = 2 * pow(Double(k), 3) / gemmSeconds
 
         let report: [String: Any] = [
-            "rows": n, "features": p, "seed": seed, "alpha": alpha,
+            "rows": n, "features": p, "seed": seed, "alpha": alpha, "threads": threads,
+            "openblasThreads": blasThreadCount(),
             "fitSeconds": fitTime.seconds, "scoreSeconds": scoreTime.seconds,
             "iterations": fit.iterations, "converged": fit.converged,
             "meanDeviance": fit.meanDeviance,

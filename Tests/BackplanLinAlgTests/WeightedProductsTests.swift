@@ -3,7 +3,7 @@ import Testing
 
 @Suite("weightedGram and weightedCross")
 struct WeightedProductsTests {
-    @Test("XᵀWX matches Σ wᵢ·xᵢxᵢᵀ and is exactly symmetric", arguments: [(1, 1), (12, 3), (3, 7), (200, 11)])
+    @Test("XᵀWX matches Σ wᵢ·xᵢxᵢᵀ and is exactly symmetric", arguments: [(1, 1), (12, 3), (3, 7), (200, 11), (700, 35)])
     func gramMatchesNaive(rows: Int, columns: Int) throws {
         for seed in testSeeds {
             var rng = SplitMix64(seed: seed)

@@ -105,4 +105,108 @@ struct PoissonGLMTests {
         let eta = PoissonGLM.linearPredictor(x, [0, 1])
         #expect(eta == [PoissonGLM.etaLimit, -PoissonGLM.etaLimit])
     }
+
+    /// A tall Poisson problem with `p` standard-normal features and the intercept column first.
+    private func tallProblem(rows n: Int, features p: Int, seed: UInt64) -> (Matrix, [Double]) {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let truth = [-0.5] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.3) }
+        var elements: [Double] = [], y: [Double] = []
+        for _ in 0..<n {
+            var eta = truth[0]
+            elements.append(1)
+            for j in 0..<p {
+                let v = rng.nextNormal()
+                elements.append(v)
+                eta += truth[j + 1] * v
+            }
+            y.append(Double(rng.nextPoisson(mean: exp(eta))))
+        }
+        return (Matrix(rows: n, columns: p + 1, elements: elements), y)
+    }
+
+    /// The unfused IRLS of the first version (gemv, then weightedGram and weightedCross, Metrics' deviance):
+    /// the reference the fused passes must reproduce up to rounding.
+    private func unfusedFit(_ x: Matrix, _ y: [Double], lambda: Double, tolerance: Double) throws -> [Double] {
+        func objective(_ beta: [Double]) -> Double {
+            let mu = PoissonGLM.linearPredictor(x, beta).map { exp($0) }
+            return Metrics.meanPoissonDeviance(y: y, mu: mu) * Double(y.count)
+                + lambda * beta.dropFirst().reduce(0) { $0 + $1 * $1 }
+        }
+        var beta = [Double](repeating: 0, count: x.columns)
+        beta[0] = log(max(y.reduce(0, +) / Double(y.count), 1e-10))
+        var current = objective(beta)
+        for _ in 0..<50 {
+            let eta = PoissonGLM.linearPredictor(x, beta)
+            let w = eta.map { max(exp($0), 1e-300) }
+            let z = (0..<eta.count).map { eta[$0] + (y[$0] - exp(eta[$0])) / w[$0] }
+            var gram = try weightedGram(x, weights: w)
+            for j in 1..<x.columns { gram[j, j] += lambda }
+            var candidate = try choleskySolve(gram, weightedCross(x, weights: w, z))
+            var next = objective(candidate)
+            var halvings = 0
+            while !(next <= current) && halvings < 20 {
+                for j in candidate.indices { candidate[j] = (candidate[j] + beta[j]) / 2 }
+                next = objective(candidate)
+                halvings += 1
+            }
+            if !(next <= current) { break }
+            let change = abs(current - next) / (abs(next) + 0.1)
+            (beta, current) = (candidate, next)
+            if change < tolerance { break }
+        }
+        return beta
+    }
+
+    @Test(arguments: [UInt64(21), 22, 23])
+    func fusedPassesMatchTheUnfusedIRLS(seed: UInt64) throws {
+        // 3 000 rows: several blocks of the fused pass, and a share per thread.
+        let (x, y) = tallProblem(rows: 3_000, features: 12, seed: seed)
+        let expected = try unfusedFit(x, y, lambda: 2, tolerance: 1e-12)
+        for threads in [1, 2] {
+            let fit = try PoissonGLM(lambda: 2, tolerance: 1e-12, threads: threads).fit(design: x, y: y)
+            #expect(fit.converged)
+            for j in expected.indices {
+                #expect(abs(fit.coefficients[j] - expected[j]) < 1e-8, "β\(j) seed \(seed) threads \(threads)")
+            }
+            // The deviance the passes accumulate (with log μ = η) is Metrics' formula up to rounding.
+            let mu = PoissonGLM.means(x, fit.coefficients)
+            let reference = Metrics.meanPoissonDeviance(y: y, mu: mu)
+            #expect(abs(fit.meanDeviance - reference) <= 1e-12 * reference)
+        }
+    }
+
+    @Test func threadCountChangesRoundingOnlyAndRepeats() throws {
+        let (x, y) = tallProblem(rows: 5_000, features: 6, seed: 31)
+        let one = try PoissonGLM(lambda: 1, tolerance: 1e-12, threads: 1).fit(design: x, y: y)
+        let two = try PoissonGLM(lambda: 1, tolerance: 1e-12, threads: 2).fit(design: x, y: y)
+        let again = try PoissonGLM(lambda: 1, tolerance: 1e-12, threads: 2).fit(design: x, y: y)
+        #expect(two == again)
+        for j in one.coefficients.indices { #expect(abs(one.coefficients[j] - two.coefficients[j]) < 1e-8) }
+        #expect(throws: ModelError.invalidArgument("threads 0 must be ≥ 1")) {
+            try PoissonGLM(threads: 0).fit(design: x, y: y)
+        }
+    }
+
+    @Test func meansAreExpOfTheClampedLinearPredictor() throws {
+        let (x, _) = tallProblem(rows: 2_500, features: 5, seed: 41)
+        let beta = [0.1, 0.5, -0.25, 40, 0, -0.3]  // 40: some η clamp at ±30
+        let expected = PoissonGLM.linearPredictor(x, beta).map { exp($0) }
+        for threads in [1, 2, 3] {
+            let mu = PoissonGLM.means(x, beta, threads: threads)
+            #expect(mu.count == expected.count)
+            for i in mu.indices { #expect(abs(mu[i] - expected[i]) <= 1e-13 * expected[i]) }
+        }
+    }
+
+    @Test func scalerDesignIsTheSameOnAnyNumberOfThreads() throws {
+        // 140 000 rows: enough for two shares (a share needs ≥ 65 536 rows).
+        let (n, p) = (140_000, 3)
+        let x = Matrix(rows: n, columns: p, elements: (0..<(n * p)).map { Double($0 % 977) * 0.37 - 50 })
+        let scaler = Scaler(fitting: x)
+        let one = scaler.design(x), two = scaler.design(x, threads: 2)
+        #expect(one == two)
+        #expect(one.columns == p + 1)
+        #expect(one[n - 1, 0] == 1)
+        #expect(one[n - 1, 2] == (x[n - 1, 1] - scaler.means[1]) / scaler.stds[1])
+    }
 }
