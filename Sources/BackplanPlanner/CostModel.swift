@@ -125,36 +125,7 @@ public struct CostModel: Sendable {
     /// tier (offline copies), with restore points kept `retentionDays`.
     public func backupCost(_ d: DatasetForecast, policy c: ClassPolicy, intervalSeconds interval: Double, tier: Int,
                            retentionDays: Double) -> CostBreakdown {
-        let t = rates[tier]
-        let m = Self.secondsPerMonth
-        let rate = max(0, d.writesPerDay) / 86_400
-        let rt = rate * interval
-        let changed = -expm1(-rt)  // P(at least one write in an interval)
-        let backups = m / interval * changed
-        let inc = changed > 0 ? min(d.sizeBytes, d.bytesPerWrite * rt / changed) : 0
-        let onlineCopies = Double(c.copies - c.offlineCopies)
-        let offlineCopies = Double(c.offlineCopies)
-        let off = offlineTier.map { rates[$0] } ?? t
-
-        func stored(_ tier: Rates) -> Double {
-            let base = max(d.sizeBytes, tier.minBillable)
-            let increments = backups / 30 * max(inc, tier.minBillable) * max(retentionDays, tier.minDays)
-            return (base + increments) / Self.bytesPerGiB * tier.storage
-        }
-        var cost = CostBreakdown()
-        cost.storage = onlineCopies * stored(t) + (offlineCopies > 0 ? offlineCopies * stored(off) : 0)
-        let requests = backups * (1 + inc / Self.partBytes)
-        cost.operations = requests * (onlineCopies * t.put + offlineCopies * off.put) / 1_000
-        let restoresPerMonth = restoreRate * m
-        let gib = d.sizeBytes / Self.bytesPerGiB
-        cost.retrieval = restoresPerMonth * (gib * t.retrieval + (1 + d.sizeBytes / Self.partBytes) * t.get / 1_000)
-        cost.restoreSeconds = t.firstByte + d.sizeBytes / policy.restoreBytesPerSecond
-        cost.downtime = restoresPerMonth * cost.restoreSeconds / 3_600 * c.downtimeDollarsPerHour
-        cost.exposedWrites = rate * interval / 2
-        cost.expectedLoss = restoresPerMonth * cost.exposedWrites
-            * (c.lossDollarsPerMessage + d.bytesPerWrite / Self.bytesPerGiB * c.lossDollarsPerGiB)
-        cost.backupBytesPerDay = backups / 30 * inc * Double(c.copies)
-        return cost
+        BackupPricer(self, d, policy: c, tier: tier, retentionDays: retentionDays).cost(interval)
     }
 
     /// Monthly cost of keeping the live data of `d` on `tier`.
@@ -184,5 +155,70 @@ public struct CostModel: Sendable {
         let rho = restoreRate
         guard rate > 0, loss > 0, rho > 0, backupDollars > 0 else { return nil }
         return Checkpointing.young(checkpointCost: backupDollars, mtbf: 1 / (rho * rate * loss))
+    }
+}
+
+/// The cost model of one dataset on one tier with everything that does not depend on the interval worked
+/// out once, so the planner can price many intervals cheaply (see ``CostModel`` for the formulas).
+struct BackupPricer {
+    let rate, sizeBytes, bytesPerWrite: Double
+    let onlineCopies, offlineCopies, copies: Double
+    let online, offline: (minBillable: Double, keptDays: Double, price: Double)
+    let baseStorage, perRequest, retrieval, restoreSeconds, downtime, lossPerExposedWrite: Double
+
+    init(_ model: CostModel, _ d: DatasetForecast, policy c: ClassPolicy, tier: Int, retentionDays: Double) {
+        let t = model.rates[tier]
+        let off = model.offlineTier.map { model.rates[$0] } ?? t
+        let gib = CostModel.bytesPerGiB
+        rate = max(0, d.writesPerDay) / 86_400
+        sizeBytes = d.sizeBytes
+        bytesPerWrite = d.bytesPerWrite
+        onlineCopies = Double(c.copies - c.offlineCopies)
+        offlineCopies = Double(c.offlineCopies)
+        copies = Double(c.copies)
+        online = (t.minBillable, max(retentionDays, t.minDays), t.storage)
+        offline = (off.minBillable, max(retentionDays, off.minDays), off.storage)
+        baseStorage = (onlineCopies * max(d.sizeBytes, t.minBillable) * t.storage
+                       + offlineCopies * max(d.sizeBytes, off.minBillable) * off.storage) / gib
+        perRequest = (onlineCopies * t.put + offlineCopies * off.put) / 1_000
+        let restoresPerMonth = model.restoreRate * CostModel.secondsPerMonth
+        retrieval = restoresPerMonth * (d.sizeBytes / gib * t.retrieval + (1 + d.sizeBytes / CostModel.partBytes) * t.get / 1_000)
+        restoreSeconds = t.firstByte + d.sizeBytes / model.policy.restoreBytesPerSecond
+        downtime = restoresPerMonth * restoreSeconds / 3_600 * c.downtimeDollarsPerHour
+        lossPerExposedWrite = restoresPerMonth * (c.lossDollarsPerMessage + d.bytesPerWrite / gib * c.lossDollarsPerGiB)
+    }
+
+    /// The interval-dependent parts: backups per month, bytes per backup, increments' storage, requests, loss.
+    @inline(__always)
+    private func parts(_ interval: Double) -> (incStorage: Double, operations: Double, exposed: Double, bytesPerDay: Double) {
+        let rt = rate * interval
+        let changed = -expm1(-rt)  // P(at least one write in an interval)
+        let backups = CostModel.secondsPerMonth / interval * changed
+        let inc = changed > 0 ? min(sizeBytes, bytesPerWrite * rt / changed) : 0
+        let incStorage = backups / 30 * (onlineCopies * max(inc, online.minBillable) * online.keptDays * online.price
+                                         + offlineCopies * max(inc, offline.minBillable) * offline.keptDays * offline.price) / CostModel.bytesPerGiB
+        return (incStorage, backups * (1 + inc / CostModel.partBytes) * perRequest, rt / 2, backups / 30 * inc * copies)
+    }
+
+    /// Spend, risk and backup bytes per day at `interval`: what the optimiser compares.
+    @inline(__always)
+    func quick(_ interval: Double) -> (spend: Double, risk: Double, bytes: Double) {
+        let p = parts(interval)
+        return (baseStorage + p.incStorage + p.operations + retrieval, p.exposed * lossPerExposedWrite + downtime, p.bytesPerDay)
+    }
+
+    /// The full breakdown at `interval`.
+    func cost(_ interval: Double) -> CostBreakdown {
+        let p = parts(interval)
+        var cost = CostBreakdown()
+        cost.storage = baseStorage + p.incStorage
+        cost.operations = p.operations
+        cost.retrieval = retrieval
+        cost.restoreSeconds = restoreSeconds
+        cost.downtime = downtime
+        cost.exposedWrites = p.exposed
+        cost.expectedLoss = p.exposed * lossPerExposedWrite
+        cost.backupBytesPerDay = p.bytesPerDay
+        return cost
     }
 }

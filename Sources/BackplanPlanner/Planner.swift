@@ -26,7 +26,7 @@ public struct Planner: Sendable {
     /// A gap this long ends a session (the model's definition): the quiet trigger.
     public static let quietTriggerSeconds: Int64 = 1_800
     /// Relative precision of the continuous interval optimum (golden-section search on log T).
-    public static let intervalTolerance = 0.005
+    public static let intervalTolerance = 0.01
     /// The longest interval the continuous search considers (30 d); class RPOs cap it further.
     public static let longestIntervalSeconds = 2_592_000.0
 
@@ -45,12 +45,12 @@ public struct Planner: Sendable {
         var risk: Double
         var bytes: Double
 
-        init(interval: Double, tier: Int, cost: CostBreakdown) {
+        init(interval: Double, tier: Int, spend: Double, risk: Double, bytes: Double) {
             self.interval = interval
             self.tier = tier
-            spend = cost.spend
-            risk = cost.risk
-            bytes = cost.backupBytesPerDay
+            self.spend = spend
+            self.risk = risk
+            self.bytes = bytes
         }
     }
 
@@ -120,7 +120,10 @@ public struct Planner: Sendable {
             throw InputError(file: policy.file, "key 'classes.\(name).copies.offline': \(catalog.file) has no tier marked offline to hold offline copies")
         }
         let classes = classInfos()
+        let clock = ContinuousClock()
+        let t0 = clock.now
         let prepared = prepareAll(forecasts, classes: classes)
+        let t1 = clock.now
         var infeasible: [Plan.Infeasible] = []
         for (i, p) in prepared.enumerated() {
             if case .failure(let reason) = p { infeasible.append(.init(id: forecasts[i].name, reason: reason.message)) }
@@ -209,29 +212,34 @@ public struct Planner: Sendable {
             }
         }
         infeasible.sort { $0.id < $1.id }
-        let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu)
+        let t2 = clock.now
+        var perBackup: [(backupsPerDay: Double, bytesPerDay: Double)] = []
+        let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
+        if ProcessInfo.processInfo.environment["BACKPLAN_PROFILE"] != nil {
+            FileHandle.standardError.write(Data("planner: prepare \(t1 - t0), limits \(t2 - t1), entries \(clock.now - t2)\n".utf8))
+        }
         var sum = CostBreakdown()
         var backupsPerDay = 0.0
         var perBackupTier: [String: Int] = [:], perDataTier: [String: Int] = [:]
-        for e in entries {
-            let m = e.plan.why.chosen.monthlyDollars
+        for (e, extra) in zip(entries, perBackup) {
+            let m = e.why.chosen.monthlyDollars
             sum.storage += m.storage
             sum.operations += m.operations
             sum.retrieval += m.retrieval
             sum.expectedLoss += m.expectedLoss
             sum.downtime += m.downtime
-            sum.exposedWrites += e.plan.why.chosen.exposedWrites
-            sum.backupBytesPerDay += e.backupBytesPerDay
-            backupsPerDay += e.backupsPerDay
-            perBackupTier[e.plan.backupTier, default: 0] += 1
-            perDataTier[e.plan.dataTier, default: 0] += 1
+            sum.exposedWrites += e.why.chosen.exposedWrites
+            sum.backupBytesPerDay += extra.bytesPerDay
+            backupsPerDay += extra.backupsPerDay
+            perBackupTier[e.backupTier, default: 0] += 1
+            perDataTier[e.dataTier, default: 0] += 1
         }
         return Plan(
             schemaVersion: Plan.currentSchemaVersion, generatedAt: generatedAt, inputs: inputs,
             totals: .init(datasets: entries.count, monthlyDollars: .init(sum), expectedExposedWrites: sum.exposedWrites,
                           backupsPerDay: backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
                           datasetsPerBackupTier: perBackupTier, datasetsPerDataTier: perDataTier),
-            limits: limits, infeasible: infeasible, datasets: entries.map(\.plan))
+            limits: limits, infeasible: infeasible, datasets: entries)
     }
 
     /// `0.2193`, `1.5e+09`: four significant digits without Foundation's formatter.
@@ -260,15 +268,9 @@ public struct Planner: Sendable {
         return out
     }
 
-    /// One dataset's entry with the figures the totals need.
-    struct Entry {
-        var plan: DatasetPlan
-        var backupsPerDay: Double
-        var backupBytesPerDay: Double
-    }
-
+    /// The plan entries, and per entry the backups per day and bytes per day the totals need.
     private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Result<Prepared, InputError>], classes: [ClassInfo],
-                              mu: Double, nu: Double) -> [Entry] {
+                              mu: Double, nu: Double, totals: inout [(backupsPerDay: Double, bytesPerDay: Double)]) -> [DatasetPlan] {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
         // Strings and arrays shared by many entries are built once (Swift shares their storage).
@@ -278,8 +280,9 @@ public struct Planner: Sendable {
         let byRPO = classes.map { "the class RPO (\(DurationText.format($0.policy.rpoMaxSeconds))): a longer interval would cost less" }
         var byRTO: [String: String] = [:]
         var copiesCache: [Int: [DatasetPlan.Copy]] = [:]
-        var entries: [Entry] = []
+        var entries: [DatasetPlan] = []
         entries.reserveCapacity(forecasts.count)
+        totals.reserveCapacity(forecasts.count)
         for (i, result) in prepared.enumerated() {
             guard case .success(let p) = result else { continue }
             let d = forecasts[i]
@@ -345,7 +348,8 @@ public struct Planner: Sendable {
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
                     chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
             let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
-            entries.append(Entry(plan: plan, backupsPerDay: backups, backupBytesPerDay: chosenCost.backupBytesPerDay))
+            entries.append(plan)
+            totals.append((backups, chosenCost.backupBytesPerDay))
         }
         return entries
     }
@@ -431,22 +435,27 @@ public struct Planner: Sendable {
         candidates.reserveCapacity((Self.intervalGrid.count + 2) * tiers.count)
         var rpoCapped = false
         for t in tiers {
-            func cost(_ interval: Double) -> CostBreakdown {
-                model.backupCost(d, policy: c, intervalSeconds: interval, tier: t, retentionDays: info.retentionDays)
+            let pricer = BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)
+            func candidate(_ interval: Double) -> Candidate {
+                let q = pricer.quick(interval)
+                return Candidate(interval: interval, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
             }
             // Searched on a range that does not depend on the class RPO, then capped by it: with a unimodal cost
             // that is the constrained optimum, and a tighter RPO can never lengthen it.
-            let free = Checkpointing.minimize(in: lo, max(lo, Self.longestIntervalSeconds), tolerance: Self.intervalTolerance) { cost($0).total }
+            let free = Checkpointing.minimize(in: lo, max(lo, Self.longestIntervalSeconds), tolerance: Self.intervalTolerance) {
+                let q = pricer.quick($0)
+                return q.spend + q.risk
+            }
             if free > hi { rpoCapped = true }
             let best = min(max(free.rounded(), lo), hi)
             // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
             var nearGrid = abs(best / hi - 1) < 0.01
             for interval in Self.intervalGrid where interval >= lo && interval < hi {
-                candidates.append(Candidate(interval: interval, tier: t, cost: cost(interval)))
+                candidates.append(candidate(interval))
                 nearGrid = nearGrid || abs(best / interval - 1) < 0.01
             }
-            candidates.append(Candidate(interval: hi, tier: t, cost: cost(hi)))
-            if !nearGrid { candidates.append(Candidate(interval: best, tier: t, cost: cost(best))) }
+            candidates.append(candidate(hi))
+            if !nearGrid { candidates.append(candidate(best)) }
         }
         return .success(Prepared(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend,
                                  candidates: keepAll ? candidates : Self.keep(candidates, limits: limits),

@@ -146,13 +146,17 @@ struct PlanBench: ParsableCommand {
         var rng = Xoshiro256StarStar(seed: seed)
         // Forecast inputs: a GLM score per dataset from 32 standard-normal features (as `plan` does with the model).
         let p = 32
-        var x = [Double](repeating: 1, count: n * (p + 1))
-        for i in 0..<n { for j in 1...p { x[i * (p + 1) + j] = rng.nextNormal() } }
-        let design = Matrix(rows: n, columns: p + 1, elements: x)
-        let beta = [0.5] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.3) }
         let clock = ContinuousClock()
         var writes: [Double] = []
-        let scoreTime = clock.measure { writes = PoissonGLM.linearPredictor(design, beta).map { exp($0) } }
+        var scoreTime = Duration.zero
+        do {
+            var x = [Double](repeating: 1, count: n * (p + 1))
+            for i in 0..<n { for j in 1...p { x[i * (p + 1) + j] = rng.nextNormal() } }
+            let design = Matrix(rows: n, columns: p + 1, elements: x)
+            x = []
+            let beta = [0.5] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.3) }
+            scoreTime = clock.measure { writes = PoissonGLM.linearPredictor(design, beta).map { exp($0) } }
+        }
         let classes = ["private", "group", "channel", "mailbox", "attachments", "other"]
         var forecasts: [DatasetForecast] = []
         forecasts.reserveCapacity(n)
@@ -164,7 +168,6 @@ struct PlanBench: ParsableCommand {
                 bytesPerRead: exp(rng.nextNormal(mean: 8, standardDeviation: 2)), meanSessionSeconds: 600, meanQuietGapSeconds: 20_000,
                 busiestBlockEndSeconds: Int64(rng.nextIndex(below: 8)) * 10_800))
         }
-        x = []
         var policyFile = try Policy.load(policy)
         policyFile.backupWindowBytesPerDay = nil
         let catalog = try PriceCatalog.load(prices)
