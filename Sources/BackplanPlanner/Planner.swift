@@ -31,7 +31,7 @@ public struct Planner: Sendable {
     public static let longestIntervalSeconds = 2_592_000.0
 
     public let model: CostModel
-    public var bisectionSteps = 50
+    public var bisectionSteps = 44
 
     public init(policy: Policy, catalog: PriceCatalog) {
         model = CostModel(policy: policy, catalog: catalog)
@@ -140,25 +140,42 @@ public struct Planner: Sendable {
             }
             start[i + 1] = spendA.count
         }
+        // Each pass picks every dataset's best option at (μ, ν): chunks in parallel, sums merged in chunk order.
+        // The chunking does not depend on the machine's cores, so the sums (and the plan's bytes) do not either.
+        let datasetCount = start.count - 1
+        let passChunks = datasetCount < 65_536 ? 1 : 16
         func totals(_ mu: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
-            var spend = dataSpend, bytes = 0.0
+            var partial = [(spend: Double, bytes: Double)](repeating: (0, 0), count: passChunks)
             spendA.withUnsafeBufferPointer { s in
                 riskA.withUnsafeBufferPointer { r in
                     bytesA.withUnsafeBufferPointer { b in
-                        let a = 1 + mu
-                        for i in 0..<(start.count - 1) where start[i] < start[i + 1] {
-                            var k = start[i]
-                            var v = r[k] + a * s[k] + nu * b[k]
-                            for j in (start[i] + 1)..<start[i + 1] {
-                                let o = r[j] + a * s[j] + nu * b[j]
-                                if o < v { v = o; k = j }
+                        start.withUnsafeBufferPointer { first in
+                            partial.withUnsafeMutableBufferPointer { out in
+                                let views = UncheckedSendable((s, r, b, first, out))
+                                DispatchQueue.concurrentPerform(iterations: passChunks) { chunk in
+                                    let (s, r, b, first, out) = views.value
+                                    let a = 1 + mu
+                                    var spend = 0.0, bytes = 0.0
+                                    for i in (datasetCount * chunk / passChunks)..<(datasetCount * (chunk + 1) / passChunks)
+                                    where first[i] < first[i + 1] {
+                                        var k = first[i]
+                                        var v = r[k] + a * s[k] + nu * b[k]
+                                        for j in (first[i] + 1)..<first[i + 1] {
+                                            let o = r[j] + a * s[j] + nu * b[j]
+                                            if o < v { v = o; k = j }
+                                        }
+                                        spend += s[k]
+                                        bytes += b[k]
+                                    }
+                                    out[chunk] = (spend, bytes)
+                                }
                             }
-                            spend += s[k]
-                            bytes += b[k]
                         }
                     }
                 }
             }
+            var spend = dataSpend, bytes = 0.0
+            for p in partial { spend += p.spend; bytes += p.bytes }
             return (spend, bytes)
         }
         let huge = 1e12

@@ -172,7 +172,8 @@ public struct Simulation: Sendable {
     public func run(_ policy: SimulatedPolicy, adaptive: AdaptiveSchedule? = nil, oracleLambda: Double = 0,
                     progress: (@Sendable (Int) -> Void)? = nil) -> PolicyResult {
         let n = datasets.count
-        let chunks = n < 2_048 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 8)
+        // A fixed chunking (not the core count), so the merged sums are the same on every machine.
+        let chunks = n < 2_048 ? 1 : 64
         var parts = [Accumulator](repeating: Accumulator(runs: runs), count: chunks)
         let phase = Double(frontier.bestDailyPhase())
         parts.withUnsafeMutableBufferPointer { buffer in
