@@ -120,6 +120,11 @@ struct ModelEndToEndTests {
         }
         let oracle = try #require(byName["oracle"])
         #expect((oracle["ops"] as? Int ?? .max) <= 2_704 && abs((oracle["exposureHours"] as? Double ?? 0) / 1.44 - 1) <= 0.01)
+        // The online adaptive policy: within cron-daily's budget + 1%, well below its exposure.
+        let adaptive = try #require(byName["adaptive"])
+        #expect((adaptive["ops"] as? Int ?? .max) <= Int(2_704 * 1.01), "\(adaptive)")
+        #expect((adaptive["exposureHours"] as? Double ?? .infinity) < 0.9 * 9.92, "\(adaptive)")
+        #expect(policies.map { $0["name"] as? String ?? "" } == ["fixed-24h", "cron-daily", "adaptive", "oracle"])
     }
 
     @Test func frontierRejectsBadInput() throws {
@@ -130,5 +135,6 @@ struct ModelEndToEndTests {
         #expect(missing.status == 2 && missing.stderr.contains("none.sqlite"))
         let ok = try Backplan.run(["frontier", "--db", dir.file("s.sqlite")])
         #expect(ok.status == 0 && ok.stdout.contains("oracle") && ok.stdout.contains("cron-daily"), "\(ok.stderr)")
+        #expect(ok.stdout.contains("adaptive"), "\(ok.stdout)")
     }
 }
