@@ -138,3 +138,24 @@ struct ModelEndToEndTests {
         #expect(ok.stdout.contains("adaptive"), "\(ok.stdout)")
     }
 }
+
+/// `make model` is byte-for-byte reproducible, and the committed `models/default` is what it produces today.
+@Suite("models/default is reproducible")
+struct DefaultModelReproducibilityTests {
+    @Test func retrainingTheSampleGivesTheCommittedBytes() throws {
+        let dir = TempDir()
+        let sample = ModelEndToEndTests.sample
+        // The same relative paths as the Makefile, so model.json records the same store path.
+        try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: true)
+        let ingest = try Backplan.run(["ingest", sample, "--format", "message-store", "--db", "out/model-stats.sqlite"], in: dir.url)
+        try #require(ingest.status == 0, "\(ingest.stderr)")
+        let train = try Backplan.run(["train", "--db", "out/model-stats.sqlite", "--split", "0.6", "--horizon", "7d",
+                                      "--out", "models/default"], in: dir.url)
+        try #require(train.status == 0, "\(train.stderr)")
+        for file in ["model.json", "README.md"] {
+            let committed = try Data(contentsOf: Backplan.packageRoot.appendingPathComponent("models/default/\(file)"))
+            let retrained = try #require(dir.bytes("models/default/\(file)"))
+            #expect(committed == retrained, "models/default/\(file) is stale: run 'make model' and commit it")
+        }
+    }
+}
