@@ -33,26 +33,66 @@ public enum Checkpointing {
         m * exp(r / m) * expm1((tau + delta) / m) / tau
     }
 
-    /// The minimum of a unimodal `f` on [lo, hi] (lo > 0) by golden-section search on log τ, to a relative
-    /// width of `tolerance` (Kiefer 1953). Returns the argument.
+    /// The minimum of a unimodal `f` on [lo, hi] (lo > 0), searched on log τ to a relative width of
+    /// `tolerance`, by Brent's method: parabolic interpolation through the three best points when it
+    /// behaves, golden-section steps when it does not (R. P. Brent, "Algorithms for Minimization without
+    /// Derivatives", 1973, ch. 5). Returns the argument, within [lo, hi].
     ///
-    /// - Complexity: about log(ln(hi/lo)/tolerance)/log(1.618) evaluations of `f`.
+    /// - Complexity: at most about log(ln(hi/lo)/tolerance)/log(1.618) evaluations of `f` (the golden-section
+    ///   bound), and far fewer on smooth costs.
     public static func minimize(in lo: Double, _ hi: Double, tolerance: Double = 1e-9, _ f: (Double) -> Double) -> Double {
         precondition(lo > 0 && hi >= lo, "minimize: need 0 < lo ≤ hi, got \(lo), \(hi)")
         if hi == lo { return lo }
-        let g = (5.0.squareRoot() - 1) / 2
+        let golden = (3 - 5.0.squareRoot()) / 2
         var a = log(lo), b = log(hi)
-        var c = b - g * (b - a), d = a + g * (b - a)
-        var fc = f(exp(c)), fd = f(exp(d))
-        while b - a > tolerance {
-            if fc <= fd {
-                b = d; d = c; fd = fc
-                c = b - g * (b - a); fc = f(exp(c))
+        var x = a + golden * (b - a), w = x, v = x
+        var fx = f(exp(x)), fw = fx, fv = fx
+        var d = 0.0, e = 0.0
+        for _ in 0..<200 {
+            let m = (a + b) / 2
+            let tol = tolerance / 4
+            if abs(x - m) <= 2 * tol - (b - a) / 2 { break }
+            var useGolden = true
+            if abs(e) > tol {
+                // Parabola through (v, fv), (w, fw), (x, fx).
+                var r = (x - w) * (fx - fv)
+                var q = (x - v) * (fx - fw)
+                var p = (x - v) * q - (x - w) * r
+                q = 2 * (q - r)
+                if q > 0 { p = -p } else { q = -q }
+                r = e
+                e = d
+                if abs(p) < abs(q * r / 2) && p > q * (a - x) && p < q * (b - x) {
+                    d = p / q
+                    let u = x + d
+                    if u - a < 2 * tol || b - u < 2 * tol { d = x < m ? tol : -tol }
+                    useGolden = false
+                }
+            }
+            if useGolden {
+                e = (x < m ? b : a) - x
+                d = golden * e
+            }
+            let u = abs(d) >= tol ? x + d : x + (d > 0 ? tol : -tol)
+            let fu = f(exp(u))
+            if fu <= fx {
+                if u < x { b = x } else { a = x }
+                v = w; fv = fw
+                w = x; fw = fx
+                x = u; fx = fu
             } else {
-                a = c; c = d; fc = fd
-                d = a + g * (b - a); fd = f(exp(d))
+                if u < x { a = u } else { b = u }
+                if fu <= fw || w == x {
+                    v = w; fv = fw
+                    w = u; fw = fu
+                } else if fu <= fv || v == x || v == w {
+                    v = u; fv = fu
+                }
             }
         }
-        return min(max(exp((a + b) / 2), lo), hi)
+        // A minimum at a bound is found only to within the tolerance of it: report the bound itself.
+        if x - log(lo) <= tolerance { return lo }
+        if log(hi) - x <= tolerance { return hi }
+        return min(max(exp(x), lo), hi)
     }
 }

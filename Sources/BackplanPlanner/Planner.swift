@@ -31,7 +31,7 @@ public struct Planner: Sendable {
     public static let longestIntervalSeconds = 2_592_000.0
 
     public let model: CostModel
-    public var bisectionSteps = 44
+    public var bisectionSteps = 32
 
     public init(policy: Policy, catalog: PriceCatalog) {
         model = CostModel(policy: policy, catalog: catalog)
@@ -109,7 +109,8 @@ public struct Planner: Sendable {
     ///   catalog cannot hold, or a dataset id appears twice.
     public func plan(_ unordered: [DatasetForecast], generatedAt: Int64, inputs: Plan.Inputs) throws -> Plan {
         // Sorted by id so every sum runs in the same order whatever order the datasets came in.
-        let forecasts = unordered.sorted { $0.name < $1.name }
+        // Byte order of the UTF-8 names (code-point order): fast, and the same on every platform.
+        let forecasts = unordered.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         for i in forecasts.indices.dropFirst() where forecasts[i].name == forecasts[i - 1].name {
             throw InputError("dataset id '\(forecasts[i].name)' appears twice in the planner's input")
         }
@@ -132,6 +133,10 @@ public struct Planner: Sendable {
         // The options in flat arrays: dataset i's are start[i] ..< start[i + 1].
         var start = [Int](repeating: 0, count: prepared.count + 1)
         var spendA: [Double] = [], riskA: [Double] = [], bytesA: [Double] = []
+        let optionCount = prepared.reduce(0) { n, p in if case .success(let x) = p { n + x.candidates.count } else { n } }
+        spendA.reserveCapacity(optionCount)
+        riskA.reserveCapacity(optionCount)
+        bytesA.reserveCapacity(optionCount)
         var dataSpend = 0.0
         for (i, p) in prepared.enumerated() {
             if case .success(let p) = p {
@@ -228,7 +233,7 @@ public struct Planner: Sendable {
                 infeasible.append(.init(id: name, reason: "global limits cannot all hold; this dataset alone needs at least \(Self.short(amount))\(unit)"))
             }
         }
-        infeasible.sort { $0.id < $1.id }
+        infeasible.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         let t2 = clock.now
         var perBackup: [(backupsPerDay: Double, bytesPerDay: Double)] = []
         let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
@@ -277,31 +282,54 @@ public struct Planner: Sendable {
             let results = UncheckedSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
+                var scratch: [Candidate] = []
+                scratch.reserveCapacity((Self.intervalGrid.count + 2) * model.catalog.tiers.count)
                 for i in lo..<hi {
-                    results.value[i] = prepare(forecasts[i], classes: classes, keepAll: false, limits: limits)
+                    results.value[i] = prepare(forecasts[i], classes: classes, keepAll: false, limits: limits, scratch: &scratch)
                 }
             }
         }
         return out
     }
 
-    /// The plan entries, and per entry the backups per day and bytes per day the totals need.
+    /// The plan entries, and per entry the backups per day and bytes per day the totals need. Built on all
+    /// cores into one array (each chunk initialises its own slots); every shared string and copies list is
+    /// made once beforehand, so entries share their storage.
     private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Result<Prepared, InputError>], classes: [ClassInfo],
                               mu: Double, nu: Double, totals: inout [(backupsPerDay: Double, bytesPerDay: Double)]) -> [DatasetPlan] {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
-        // Strings and arrays shared by many entries are built once (Swift shares their storage).
         let byBudget = "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option"
         let byWindow = "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option"
         let byPrice = "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)"
         let byRPO = classes.map { "the class RPO (\(DurationText.format($0.policy.rpoMaxSeconds))): a longer interval would cost less" }
-        var byRTO: [String: String] = [:]
-        var copiesCache: [Int: [DatasetPlan.Copy]] = [:]
-        var entries: [DatasetPlan] = []
-        entries.reserveCapacity(forecasts.count)
-        totals.reserveCapacity(forecasts.count)
+        var byRTO: [Int: [UInt64: String]] = [:]
+        var planned: [Int] = []
+        planned.reserveCapacity(prepared.count)
         for (i, result) in prepared.enumerated() {
             guard case .success(let p) = result else { continue }
+            planned.append(i)
+            if p.rtoExcluded != 0 && byRTO[p.classIndex]?[p.rtoExcluded] == nil {
+                let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
+                byRTO[p.classIndex, default: [:]][p.rtoExcluded] = "price, among the tiers that meet the class RTO "
+                    + "(\(DurationText.format(classes[p.classIndex].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
+            }
+        }
+        let rtoReasons = byRTO
+        let plannedIndices = planned
+        let copiesByClassAndTier: [[[DatasetPlan.Copy]]] = classes.map { info in
+            let c = info.policy
+            return tierNames.indices.map { tier in
+                (0..<c.copies).map { n in
+                    let offline = n >= c.copies - c.offlineCopies
+                    return DatasetPlan.Copy(tier: offline ? model.offlineTier.map { tierNames[$0] } ?? tierNames[tier] : tierNames[tier],
+                                            region: "region-\(min(n, c.regions - 1) + 1)", offline: offline)
+                }
+            }
+        }
+
+        @Sendable func entry(_ i: Int) -> (DatasetPlan, Double, Double) {
+            guard case .success(let p) = prepared[i] else { preconditionFailure("entry for an unplanned dataset") }
             let d = forecasts[i]
             let info = classes[p.classIndex]
             let c = info.policy
@@ -317,30 +345,10 @@ public struct Planner: Sendable {
                 decided = nu > 0 && p.candidates[unconstrained].bytes > chosen.bytes ? byWindow : byBudget
             } else if p.rpoCapped && chosen.interval >= Double(c.rpoMaxSeconds) {
                 decided = byRPO[p.classIndex]
-            } else if p.rtoExcluded != 0 {
-                let key = "\(p.classIndex) \(p.rtoExcluded)"
-                if let s = byRTO[key] {
-                    decided = s
-                } else {
-                    let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
-                    let s = "price, among the tiers that meet the class RTO (\(DurationText.format(c.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
-                    byRTO[key] = s
-                    decided = s
-                }
+            } else if p.rtoExcluded != 0, let s = rtoReasons[p.classIndex]?[p.rtoExcluded] {
+                decided = s
             } else {
                 decided = byPrice
-            }
-            let copiesKey = p.classIndex * 64 + chosen.tier
-            let copies: [DatasetPlan.Copy]
-            if let cached = copiesCache[copiesKey] {
-                copies = cached
-            } else {
-                copies = (0..<c.copies).map { n in
-                    let offline = n >= c.copies - c.offlineCopies
-                    return DatasetPlan.Copy(tier: offline ? model.offlineTier.map { tierNames[$0] } ?? tierNames[chosen.tier] : tierNames[chosen.tier],
-                                            region: "region-\(min(n, c.regions - 1) + 1)", offline: offline)
-                }
-                copiesCache[copiesKey] = copies
             }
             let dataCost = model.dataCost(d, tier: p.dataTier)
             func option(_ o: Candidate) -> (DatasetPlan.Option, CostBreakdown) {
@@ -359,15 +367,33 @@ public struct Planner: Sendable {
                     quietSeconds: interval > Self.quietTriggerSeconds && (d.meanSessionSeconds ?? .infinity) < Double(interval) ? Self.quietTriggerSeconds : nil,
                     maxDirtyWrites: nil, rpoSeconds: c.rpoMaxSeconds, fullEverySeconds: nil),
                 backupTier: tierNames[chosen.tier], dataTier: tierNames[p.dataTier],
-                copies: copies, retention: info.retention, encrypt: c.encrypt,
+                copies: copiesByClassAndTier[p.classIndex][chosen.tier], retention: info.retention, encrypt: c.encrypt,
                 why: .init(
                     forecast: .init(sizeBytes: d.sizeBytes, writesPerDay: d.writesPerDay, readsPerDay: d.readsPerDay,
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
                     chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
             let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
-            entries.append(plan)
-            totals.append((backups, chosenCost.backupBytesPerDay))
+            return (plan, backups, chosenCost.backupBytesPerDay)
         }
+
+        let m = planned.count
+        let chunks = m < 4_096 ? 1 : 16
+        var perEntry = [(backupsPerDay: Double, bytesPerDay: Double)](repeating: (0, 0), count: m)
+        let entries = [DatasetPlan](unsafeUninitializedCapacity: m) { buffer, initialized in
+            perEntry.withUnsafeMutableBufferPointer { figures in
+                let out = UncheckedSendable((buffer, figures))
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let (buffer, figures) = out.value
+                    for j in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
+                        let (plan, backups, bytes) = entry(plannedIndices[j])
+                        (buffer.baseAddress! + j).initialize(to: plan)
+                        figures[j] = (backups, bytes)
+                    }
+                }
+            }
+            initialized = m
+        }
+        totals = perEntry
         return entries
     }
 
@@ -421,6 +447,14 @@ public struct Planner: Sendable {
     func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool) = (false, false))
         -> Result<Prepared, InputError>
     {
+        var scratch: [Candidate] = []
+        return prepare(d, classes: classes, keepAll: keepAll, limits: limits, scratch: &scratch)
+    }
+
+    /// ``prepare(_:classes:keepAll:limits:)`` pricing into `scratch`, a buffer reused across datasets.
+    func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool),
+                 scratch candidates: inout [Candidate]) -> Result<Prepared, InputError>
+    {
         let policy = model.policy
         let catalog = model.catalog
         let index = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
@@ -448,8 +482,7 @@ public struct Planner: Sendable {
             return .failure(InputError("no online tier serves the first byte within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         let lo = Double(policy.executorMinIntervalSeconds), hi = Double(c.rpoMaxSeconds)
-        var candidates: [Candidate] = []
-        candidates.reserveCapacity((Self.intervalGrid.count + 2) * tiers.count)
+        candidates.removeAll(keepingCapacity: true)
         var rpoCapped = false
         for t in tiers {
             let pricer = BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)
@@ -501,19 +534,19 @@ public struct Planner: Sendable {
                 }
             }
         case (let budget, _):
-            let xs = all.map { budget ? $0.spend : $0.bytes }
-            let ys = all.map { budget ? $0.risk : $0.risk + $0.spend }
+            @inline(__always) func x(_ i: Int) -> Double { budget ? all[i].spend : all[i].bytes }
+            @inline(__always) func y(_ i: Int) -> Double { budget ? all[i].risk : all[i].risk + all[i].spend }
             // Start at the least x (ties: least y); walk to the point of steepest descent until y stops falling.
             var current = 0
-            for i in all.indices where xs[i] < xs[current] || (xs[i] == xs[current] && ys[i] < ys[current]) { current = i }
+            for i in all.indices where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
             kept = [current]
             while true {
                 var next = -1
                 var slope = 0.0
-                let (x0, y0) = (xs[current], ys[current])
-                for i in all.indices where xs[i] > x0 && ys[i] < y0 {
-                    let s = (ys[i] - y0) / (xs[i] - x0)
-                    if next < 0 || s < slope || (s == slope && xs[i] > xs[next]) { next = i; slope = s }
+                let (x0, y0) = (x(current), y(current))
+                for i in all.indices where x(i) > x0 && y(i) < y0 {
+                    let s = (y(i) - y0) / (x(i) - x0)
+                    if next < 0 || s < slope || (s == slope && x(i) > x(next)) { next = i; slope = s }
                 }
                 guard next >= 0 else { break }
                 kept.append(next)
