@@ -110,7 +110,20 @@ public struct Planner: Sendable {
     public func plan(_ unordered: [DatasetForecast], generatedAt: Int64, inputs: Plan.Inputs) throws -> Plan {
         // Sorted by id so every sum runs in the same order whatever order the datasets came in.
         // Byte order of the UTF-8 names (code-point order): fast, and the same on every platform.
-        let forecasts = unordered.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        // Indices are sorted rather than the forecasts themselves (far less memory moved), and an input that
+        // is already in order is not sorted at all.
+        let clock = ContinuousClock()
+        let tSort = clock.now
+        let inOrder = unordered.indices.dropFirst().allSatisfy {
+            !unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$0 - 1].name.utf8)
+        }
+        let forecasts: [DatasetForecast]
+        if inOrder {
+            forecasts = unordered
+        } else {
+            let order = unordered.indices.sorted { unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$1].name.utf8) }
+            forecasts = order.map { unordered[$0] }
+        }
         for i in forecasts.indices.dropFirst() where forecasts[i].name == forecasts[i - 1].name {
             throw InputError("dataset id '\(forecasts[i].name)' appears twice in the planner's input")
         }
@@ -121,7 +134,6 @@ public struct Planner: Sendable {
             throw InputError(file: policy.file, "key 'classes.\(name).copies.offline': \(catalog.file) has no tier marked offline to hold offline copies")
         }
         let classes = classInfos()
-        let clock = ContinuousClock()
         let t0 = clock.now
         let prepared = prepareAll(forecasts, classes: classes)
         let t1 = clock.now
@@ -238,7 +250,7 @@ public struct Planner: Sendable {
         var perBackup: [(backupsPerDay: Double, bytesPerDay: Double)] = []
         let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
         if ProcessInfo.processInfo.environment["BACKPLAN_PROFILE"] != nil {
-            FileHandle.standardError.write(Data("planner: prepare \(t1 - t0), limits \(t2 - t1), entries \(clock.now - t2)\n".utf8))
+            FileHandle.standardError.write(Data("planner: sort \(t0 - tSort), prepare \(t1 - t0), limits \(t2 - t1), entries \(clock.now - t2)\n".utf8))
         }
         var sum = CostBreakdown()
         var backupsPerDay = 0.0
