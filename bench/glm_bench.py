@@ -105,7 +105,9 @@ def main():
     ]
     print(f"Poisson GLM, {n:,} rows x {p} features, alpha {a.alpha}, seed {a.seed}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, scikit-learn {sklearn.__version__}")
-    print(f"Backplan fit route: {'stored design copy, fit(design:)' if bp.get('storedDesign') else 'raw features, fit(features:scaler:)'}")
+    route = {True: "stored design copy, then fit(design:)", False: "raw features, fit(features:scaler:)",
+             None: "stored design copy, then fit(design:) (binary predates fit(features:scaler:))"}
+    print(f"Backplan fit route: {route[bp.get('storedDesign')]}")
     print(f"threads: Backplan {bp['threads']} (OpenBLAS {bp['openblasThreads']} per call); "
           f"scikit-learn BLAS {sk_blas}, OpenMP {sk_omp}")
     print("| measure | Backplan | scikit-learn | ratio |")
