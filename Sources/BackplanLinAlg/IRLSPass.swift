@@ -94,18 +94,71 @@ func irlsPass(
     _ x: Matrix, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1, rowsPerBlock: Int,
     step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
-    let operation = "irlsPass"
     guard beta.count == x.columns else {
         throw .dimensionMismatch(
-            operation: operation, detail: "X is \(x.shape) but β has \(elementCount(beta.count)) (expected \(x.columns))")
+            operation: "irlsPass",
+            detail: "X is \(x.shape) but β has \(elementCount(beta.count)) (expected \(x.columns))")
     }
+    return try runPass(
+        x, design: nil, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        rowsPerBlock: rowsPerBlock, step: step)
+}
+
+/// `irlsPass` on the design D of a raw feature matrix X (see `InterceptDesign`: D = [1, (X − shift)·scale]),
+/// without storing D: each block of X is turned into design rows in the scratch block (where the fused pass
+/// copies its rows anyway), then η = D_b·β, the family step, √w·[d, z] in place and the Gram panels run on
+/// it as on a stored design. The design elements are those `design.matrix(x)` would store, bit for bit, so
+/// this is the same computation as `irlsPass(design.matrix(x), …)` except for the leading dimension the
+/// `dgemv` sees (p + 2 instead of p + 1), which can change η by rounding only.
+///
+/// - Parameters:
+///   - x: the raw n×p matrix, row-major (no intercept column).
+///   - design: shifts and scales of its p columns.
+///   - beta: p + 1 coefficients, the intercept first, on the design's scale.
+/// - Throws: as `irlsPass(_:coefficients:…)`; `.dimensionMismatch` also when `x.columns != design.features`.
+/// - Complexity: as `irlsPass(_:coefficients:…)`, plus O(n·p) for the design rows.
+public func irlsPass(
+    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1,
+    step: IRLSBlockStep
+) throws(LinAlgError) -> IRLSPassResult {
+    try irlsPass(
+        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        rowsPerBlock: defaultPassRowsPerBlock(columns: design.columns), step: step)
+}
+
+/// `irlsPass(_:design:…)` with an explicit block height.
+func irlsPass(
+    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1,
+    rowsPerBlock: Int, step: IRLSBlockStep
+) throws(LinAlgError) -> IRLSPassResult {
+    guard x.columns == design.features else {
+        throw .dimensionMismatch(
+            operation: "irlsPass", detail: "X is \(x.shape) but the design is for \(design.features) features")
+    }
+    guard beta.count == design.columns else {
+        throw .dimensionMismatch(
+            operation: "irlsPass",
+            detail: "the design has \(design.columns) columns but β has \(elementCount(beta.count))")
+    }
+    return try runPass(
+        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        rowsPerBlock: rowsPerBlock, step: step)
+}
+
+/// Both `irlsPass` forms; β's length is already checked against the design's columns.
+private func runPass(
+    _ x: Matrix, design: InterceptDesign?, coefficients beta: [Double], normalEquations: Bool, threads: Int,
+    rowsPerBlock: Int, step: IRLSBlockStep
+) throws(LinAlgError) -> IRLSPassResult {
+    let operation = "irlsPass"
     guard threads >= 1 else {
         throw .invalidArgument(operation: operation, detail: "threads \(threads) must be ≥ 1")
     }
     guard rowsPerBlock >= 1 else {
         throw .invalidArgument(operation: operation, detail: "rowsPerBlock \(rowsPerBlock) must be ≥ 1")
     }
-    let (n, p) = (x.rows, x.columns)
+    // p: the design's columns (the raw columns plus the intercept when `design` is given).
+    let (n, p) = (x.rows, beta.count)
     let q = p + 1
     _ = try blasInt(n, operation)
     _ = try blasInt(q, operation)
@@ -114,16 +167,22 @@ func irlsPass(
 
     // Each share writes only its own slot; the slots are read after every share has finished.
     var partials = [SharePartial](repeating: SharePartial(), count: shares)
+    let shifts = design?.shifts ?? [], scales = design?.scales ?? []
     x.withUnsafeBufferPointer { px in
         beta.withUnsafeBufferPointer { pb in
-            partials.withUnsafeMutableBufferPointer { slots in
-                let job = PassJob(
-                    x: px, beta: pb, rows: n, columns: p, blockRows: blockRows, shares: shares,
-                    normalEquations: normalEquations, slots: slots)
-                if shares == 1 {
-                    job.run(share: 0, step: step)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0, step: step) }
+            shifts.withUnsafeBufferPointer { shift in
+                scales.withUnsafeBufferPointer { scale in
+                    partials.withUnsafeMutableBufferPointer { slots in
+                        let job = PassJob(
+                            x: px, beta: pb, rows: n, columns: p, blockRows: blockRows, shares: shares,
+                            normalEquations: normalEquations, slots: slots, designed: design != nil,
+                            shift: shift, scale: scale)
+                        if shares == 1 {
+                            job.run(share: 0, step: step)
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0, step: step) }
+                        }
+                    }
                 }
             }
         }
@@ -174,6 +233,9 @@ private struct SharePartial {
 }
 
 /// Everything a share needs, shared read-only across threads; each share writes only `slots[share]`.
+///
+/// `columns` is the design's column count p. When `designed`, X is the raw matrix with p − 1 columns and each
+/// block's design rows [1, (x − shift)·scale] are built in the scratch block first; otherwise X is the design.
 private struct PassJob: @unchecked Sendable {
     let x: UnsafeBufferPointer<Double>
     let beta: UnsafeBufferPointer<Double>
@@ -183,6 +245,9 @@ private struct PassJob: @unchecked Sendable {
     let shares: Int
     let normalEquations: Bool
     let slots: UnsafeMutableBufferPointer<SharePartial>
+    let designed: Bool
+    let shift: UnsafeBufferPointer<Double>
+    let scale: UnsafeBufferPointer<Double>
 
     func run(share: Int, step: IRLSBlockStep) {
         let (p, q) = (columns, columns + 1)
@@ -193,14 +258,19 @@ private struct PassJob: @unchecked Sendable {
         eta.initialize(repeating: 0)
         let weights = UnsafeMutableBufferPointer<Double>.allocate(capacity: blockRows)
         weights.initialize(repeating: 0)
-        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: normalEquations ? blockRows * q : 0)
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(
+            capacity: normalEquations || designed ? blockRows * q : 0)
         var gram = [Double](repeating: 0, count: normalEquations ? q * q : 0)
         defer {
             eta.deallocate()
             weights.deallocate()
             scratch.deallocate()
         }
+        let staging = UnsafeMutablePointer<Double>.allocate(capacity: designed ? blockRows * max(p - 1, 0) : 0)
+        defer { staging.deallocate() }
         let p32 = Int32(truncatingIfNeeded: p)
+        let q32 = Int32(truncatingIfNeeded: q)
+        let features = p - 1
         gram.withUnsafeMutableBufferPointer { pg in
             var start = first
             while start < end {
@@ -208,7 +278,26 @@ private struct PassJob: @unchecked Sendable {
                 let block = UnsafeMutableBufferPointer(rebasing: eta[0..<count])
                 // β = 0 below; clear the block ourselves so no stale NaN can survive (see BLAS.swift).
                 block.update(repeating: 0)
-                if p > 0 {
+                if designed {
+                    // The block's design rows, with the z column (index p) left for later.
+                    let target = scratch.baseAddress!
+                    if features > 0 {
+                        // One contiguous copy of the raw block first (libc's memcpy streams it from memory
+                        // faster than the element loop below reads it), then the design rows from that copy.
+                        let from = UnsafePointer(staging)
+                        staging.update(from: x.baseAddress! + start * features, count: count * features)
+                        let (sh, sc) = (shift.baseAddress!, scale.baseAddress!)
+                        for r in 0..<count {
+                            InterceptDesign.writeRow(
+                                from + r * features, shift: sh, scale: sc, features: features, to: target + r * q)
+                        }
+                    } else {
+                        for r in 0..<count { target[r * q] = 1 }
+                    }
+                    cblas_dgemv(
+                        CblasRowMajor, CblasNoTrans, Int32(truncatingIfNeeded: count), p32, 1, target, q32,
+                        beta.baseAddress, 1, 0, block.baseAddress, 1)
+                } else if p > 0 {
                     cblas_dgemv(
                         CblasRowMajor, CblasNoTrans, Int32(truncatingIfNeeded: count), p32, 1,
                         x.baseAddress! + start * p, p32, beta.baseAddress, 1, 0, block.baseAddress, 1)
@@ -228,14 +317,24 @@ private struct PassJob: @unchecked Sendable {
                         result.badValue = result.badIsWeight ? wr : zr
                     }
                 }
-                let source = x.baseAddress! + start * p
                 let target = scratch.baseAddress!
-                for r in 0..<count {
-                    let s = w[r].squareRoot()
-                    let from = source + r * p
-                    let to = target + r * q
-                    for j in 0..<p { to[j] = s * from[j] }
-                    to[p] = s * block[r]
+                if designed {
+                    // In place: the design rows are already in the scratch block.
+                    for r in 0..<count {
+                        let s = w[r].squareRoot()
+                        let to = target + r * q
+                        for j in 0..<p { to[j] = s * to[j] }
+                        to[p] = s * block[r]
+                    }
+                } else {
+                    let source = x.baseAddress! + start * p
+                    for r in 0..<count {
+                        let s = w[r].squareRoot()
+                        let from = source + r * p
+                        let to = target + r * q
+                        for j in 0..<p { to[j] = s * from[j] }
+                        to[p] = s * block[r]
+                    }
                 }
                 accumulateUpperGram(target, rows: count, columns: q, into: pg.baseAddress!)
                 start += count

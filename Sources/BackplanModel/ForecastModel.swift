@@ -76,11 +76,11 @@ public struct ForecastModel: Codable, Sendable, Equatable {
                                   found: "rows with \(rows.schema.count) features (\(rows.schema.version))")
         }
         try rows.requireFinite()
-        let x = scaler.design(rows.features)
         var out: [ForecastTarget: [Double]] = [:]
         for fit in targets {
             guard let target = ForecastTarget(rawValue: fit.target) else { continue }
-            out[target] = PoissonGLM.means(x, fit.coefficients)
+            // Standardised block by block from the raw features (no design copy); same values as on the design.
+            out[target] = PoissonGLM.means(features: rows.features, scaler: scaler, fit.coefficients)
         }
         return out
     }

@@ -35,55 +35,29 @@ public struct Scaler: Codable, Sendable, Equatable {
         self.init(means: means, stds: stds)
     }
 
-    /// `[1, (x − mean)/std …]` for each row: the design matrix with its intercept column first.
+    /// The standardised design `[1, (x − mean)·(1/std) …]` as an `InterceptDesign` (shifts = means,
+    /// scales = 1/stds), for the fused passes that build its rows block by block from raw features.
     ///
-    /// Each element is written once (no fill first): for a tall X the copy costs the page faults of its new
-    /// memory and one read of X. With `threads` > 1 the rows are cut into that many contiguous shares, one per
-    /// thread (the page faults of a fresh n×(p+1) array are most of the cost, and they run in parallel); the
-    /// result does not depend on `threads`.
+    /// The scale is the reciprocal of the std (one multiply per element rather than a divide); it is the
+    /// same standardisation, up to one rounding, as (x − mean)/std, and every path (``design(_:threads:)``,
+    /// ``PoissonGLM/fit(features:scaler:y:target:)``, ``PoissonGLM/means(features:scaler:_:threads:)``)
+    /// uses it, so they all see the same design elements bit for bit.
+    public var interceptDesign: InterceptDesign {
+        InterceptDesign(shifts: means, scales: stds.map { 1 / $0 })
+    }
+
+    /// `[1, (x − mean)/std …]` for each row: the design matrix with its intercept column first (see
+    /// ``interceptDesign`` for the exact arithmetic). Fitting and scoring no longer need it stored
+    /// (``PoissonGLM/fit(features:scaler:y:target:)``); it is kept for tests and callers that want D itself.
+    ///
+    /// Each element is written once (no fill first); with `threads` > 1 the rows are cut into that many
+    /// contiguous shares, one per thread; the result does not depend on `threads`.
     ///
     /// - Precondition: `x.columns` equals the scaler's feature count; `threads ≥ 1`.
     public func design(_ x: Matrix, threads: Int = 1) -> Matrix {
-        let (n, p) = (x.rows, x.columns)
-        precondition(means.count == p && stds.count == p, "design: \(x.shape) features, scaler for \(means.count)")
-        precondition(threads >= 1, "design: threads \(threads) must be ≥ 1")
-        // Below ~64k rows a second thread costs more than it saves.
-        let shares = max(1, min(threads, n / 65_536))
-        let out = [Double](unsafeUninitializedCapacity: n * (p + 1)) { buffer, initialized in
-            x.withUnsafeBufferPointer { px in
-                means.withUnsafeBufferPointer { mean in
-                    stds.withUnsafeBufferPointer { std in
-                        let job = DesignJob(x: px, mean: mean, std: std, out: buffer, rows: n, columns: p, shares: shares)
-                        if shares == 1 {
-                            job.run(share: 0)
-                        } else {
-                            DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0) }
-                        }
-                    }
-                }
-            }
-            initialized = n * (p + 1)
-        }
-        return Matrix(rows: n, columns: p + 1, elements: out)
-    }
-}
-
-/// One share of `Scaler.design`'s rows; shares write disjoint rows of `out`.
-private struct DesignJob: @unchecked Sendable {
-    let x: UnsafeBufferPointer<Double>
-    let mean: UnsafeBufferPointer<Double>
-    let std: UnsafeBufferPointer<Double>
-    let out: UnsafeMutableBufferPointer<Double>
-    let rows: Int
-    let columns: Int
-    let shares: Int
-
-    func run(share: Int) {
-        let p = columns
-        for i in (rows * share / shares)..<(rows * (share + 1) / shares) {
-            out[i * (p + 1)] = 1
-            for j in 0..<p { out[i * (p + 1) + j + 1] = (x[i * p + j] - mean[j]) / std[j] }
-        }
+        precondition(means.count == x.columns && stds.count == x.columns,
+                     "design: \(x.shape) features, scaler for \(means.count)")
+        return interceptDesign.matrix(x, threads: threads)
     }
 }
 
@@ -132,7 +106,36 @@ public struct PoissonGLM: Sendable {
     ///   for a negative or non-finite y, ``ModelError/solverFailed(target:iteration:cause:)`` when the normal
     ///   equations stay indefinite even after adding a ridge.
     public func fit(design x: Matrix, y: [Double], target: String = "y") throws(ModelError) -> Fit {
-        let (n, p) = (x.rows, x.columns)
+        try fit(rows: x.rows, columns: x.columns, y: y, target: target) { beta, normalEquations, step
+            throws(LinAlgError) in
+            try irlsPass(x, coefficients: beta, normalEquations: normalEquations, threads: threads, step: step)
+        }
+    }
+
+    /// Fits y ~ Poisson(exp(Dβ)) with D = `scaler.design(features)`, the standardised design with its intercept
+    /// column, without building D: each pass standardises a block of raw rows into its L2-resident scratch
+    /// block (``Scaler/interceptDesign``) and works on it there. The coefficients are on the standardised
+    /// scale, intercept first, as ``fit(design:y:target:)`` returns for D; they agree with it to rounding
+    /// (only the leading dimension `dgemv` sees differs).
+    ///
+    /// - Precondition: `features.columns` equals the scaler's feature count.
+    /// - Throws: as ``fit(design:y:target:)``.
+    public func fit(features x: Matrix, scaler: Scaler, y: [Double], target: String = "y") throws(ModelError) -> Fit {
+        precondition(scaler.means.count == x.columns && scaler.stds.count == x.columns,
+                     "fit: \(x.shape) features, scaler for \(scaler.means.count)")
+        let design = scaler.interceptDesign
+        return try fit(rows: x.rows, columns: design.columns, y: y, target: target) { beta, normalEquations, step
+            throws(LinAlgError) in
+            try irlsPass(
+                x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads, step: step)
+        }
+    }
+
+    /// IRLS on a design of `rows`×`columns` (intercept first) that `run` makes one pass over.
+    private func fit(
+        rows n: Int, columns p: Int, y: [Double], target: String,
+        run: (_ beta: [Double], _ normalEquations: Bool, _ step: IRLSBlockStep) throws(LinAlgError) -> IRLSPassResult
+    ) throws(ModelError) -> Fit {
         guard n > 0 else { throw .emptyTrainingSet(detail: "no rows to fit '\(target)'") }
         guard y.count == n else { throw .invalidArgument("\(n) design rows but \(y.count) targets") }
         if let bad = y.firstIndex(where: { !$0.isFinite || $0 < 0 }) { throw .invalidTarget(row: bad, value: y[bad]) }
@@ -151,8 +154,7 @@ public struct PoissonGLM: Sendable {
         let step = Self.blockStep(y)
         func pass(_ beta: [Double], normalEquations: Bool, iteration: Int) throws(ModelError) -> Pass {
             do throws(LinAlgError) {
-                let result = try irlsPass(
-                    x, coefficients: beta, normalEquations: normalEquations, threads: threads, step: step)
+                let result = try run(beta, normalEquations, step)
                 let deviance = 2 * (fixed + result.objective)
                 return Pass(deviance: deviance, objective: deviance + lambda * Self.penalty(beta),
                             normalEquations: result.normalEquations)
@@ -304,6 +306,28 @@ public struct PoissonGLM: Sendable {
         let limit = etaLimit
         do {
             return try gemvBlocks(x, beta, threads: threads) { block in
+                for i in block.indices { block[i] = exp(min(max(block[i], -limit), limit)) }
+            }
+        } catch {
+            preconditionFailure("means: \(error)")
+        }
+    }
+
+    /// Predicted means μ = exp(clamp(Dβ, ±``etaLimit``)) for D = `scaler.design(features)`, without building
+    /// D: each block of raw rows is standardised into a scratch block, multiplied by β and exponentiated in
+    /// cache. Equal, bit for bit, to `means(scaler.design(features), beta, threads:)`; does not depend on
+    /// `threads`.
+    ///
+    /// - Precondition: `features.columns` equals the scaler's feature count, `beta.count` is one more,
+    ///   `threads ≥ 1`.
+    /// - Complexity: O(n·p) time, O(n) memory for the result.
+    public static func means(features x: Matrix, scaler: Scaler, _ beta: [Double], threads: Int = 1) -> [Double] {
+        precondition(scaler.means.count == x.columns && scaler.stds.count == x.columns,
+                     "means: \(x.shape) features, scaler for \(scaler.means.count)")
+        precondition(beta.count == x.columns + 1, "means: \(x.shape) features, \(beta.count) coefficients")
+        let limit = etaLimit
+        do {
+            return try gemvBlocks(x, design: scaler.interceptDesign, beta, threads: threads) { block in
                 for i in block.indices { block[i] = exp(min(max(block[i], -limit), limit)) }
             }
         } catch {

@@ -96,12 +96,13 @@ public enum Trainer {
         try rows.requireFinite()
 
         let scaler = Scaler(fitting: rows.features)
-        let design = scaler.design(rows.features)
         let glm = PoissonGLM(lambda: options.lambda, maxIterations: options.maxIterations)
         var fits: [ForecastModel.TargetFit] = []
         for target in ForecastTarget.allCases {
             progress?("fitting \(target.rawValue) on \(rows.count) rows")
-            let fit = try glm.fit(design: design, y: rows.targets[target] ?? [], target: target.rawValue)
+            // Standardised inside the fit's passes, block by block: no n×(p + 1) design copy.
+            let fit = try glm.fit(
+                features: rows.features, scaler: scaler, y: rows.targets[target] ?? [], target: target.rawValue)
             fits.append(.init(target: target.rawValue, coefficients: fit.coefficients,
                               iterations: fit.iterations, converged: fit.converged))
         }

@@ -146,6 +146,82 @@ struct IRLSPassTests {
     }
 }
 
+@Suite("InterceptDesign: the design [1, (x − shift)·scale] built block by block")
+struct InterceptDesignTests {
+    /// Raw features (the columns after problem()'s intercept) with offsets and spreads far from 0 and 1.
+    private func raw(rows: Int, features: Int, seed: UInt64) -> (Matrix, InterceptDesign, [Double], [Double]) {
+        let (x, beta, y) = problem(rows: rows, columns: features + 1, seed: seed)
+        var elements: [Double] = []
+        for i in 0..<rows { for j in 0..<features { elements.append(x[i, j + 1] * 1e3 + 5e4) } }
+        let design = InterceptDesign(
+            shifts: [Double](repeating: 5e4, count: features), scales: [Double](repeating: 1e-3, count: features))
+        return (Matrix(rows: rows, columns: features, elements: elements), design, beta, y)
+    }
+
+    @Test("matrix writes [1, (x − shift)·scale]")
+    func matrix() {
+        let x = Matrix(rows: 2, columns: 2, elements: [1, 2, 3, 4])
+        let d = InterceptDesign(shifts: [1, 10], scales: [0.5, 4]).matrix(x)
+        #expect(d == Matrix(rows: 2, columns: 3, elements: [1, 0, -32, 1, 1, -24]))
+        #expect(InterceptDesign(shifts: [], scales: []).matrix(Matrix(rows: 3, columns: 0)) == Matrix(rows: 3, columns: 1, repeating: 1))
+    }
+
+    @Test("irlsPass on the raw matrix equals irlsPass on the stored design up to rounding",
+          arguments: [(1, 1), (37, 1), (64, 2), (1_000, 1), (50, 3)])
+    func passMatchesStoredDesign(rowsPerBlock: Int, threads: Int) throws {
+        for seed in testSeeds {
+            for features in [0, 1, 6, 33] {
+                let (x, design, beta, y) = raw(rows: 211, features: features, seed: seed)
+                let stored = design.matrix(x)
+                for normalEquations in [true, false] {
+                    let a = try irlsPass(
+                        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+                        rowsPerBlock: rowsPerBlock, step: poissonStep(y))
+                    let b = try irlsPass(
+                        stored, coefficients: beta, normalEquations: normalEquations, threads: threads,
+                        rowsPerBlock: rowsPerBlock, step: poissonStep(y))
+                    #expect(abs(a.objective - b.objective) <= 1e-13 * max(abs(b.objective), 1))
+                    if let ea = a.normalEquations, let eb = b.normalEquations {
+                        #expect(maxAbsDifference(ea.gram, eb.gram) <= 1e-13 * eb.gram.elements.map(abs).max()!)
+                        #expect(maxAbsDifference(ea.cross, eb.cross) <= 1e-13 * (eb.cross.map(abs).max()! + 1))
+                        #expect(abs(ea.weightedSquares - eb.weightedSquares) <= 1e-13 * eb.weightedSquares)
+                    } else {
+                        #expect(a.normalEquations == nil && b.normalEquations == nil && !normalEquations)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("gemvBlocks on the raw matrix equals gemvBlocks on the stored design bit for bit", arguments: [1, 2, 3])
+    func gemvMatchesStoredDesign(threads: Int) throws {
+        for features in [0, 1, 5, 40] {
+            let (x, design, beta, _) = raw(rows: 3_001, features: features, seed: 9)
+            let expected = try gemvBlocks(design.matrix(x), beta, threads: threads) { _ in }
+            #expect(try gemvBlocks(x, design: design, beta, threads: threads) { _ in } == expected)
+        }
+    }
+
+    @Test("shapes are checked")
+    func shapes() {
+        let x = Matrix(rows: 3, columns: 2, repeating: 1)
+        let design = InterceptDesign(shifts: [0, 0], scales: [1, 1])
+        #expect(throws: LinAlgError.dimensionMismatch(
+            operation: "irlsPass", detail: "the design has 3 columns but β has 2 elements")) {
+            try irlsPass(x, design: design, coefficients: [1, 1], normalEquations: true, step: poissonStep([0, 0, 0]))
+        }
+        #expect(throws: LinAlgError.dimensionMismatch(
+            operation: "irlsPass", detail: "X is 3×2 but the design is for 1 features")) {
+            try irlsPass(x, design: InterceptDesign(shifts: [0], scales: [1]), coefficients: [1, 1],
+                         normalEquations: true, step: poissonStep([0, 0, 0]))
+        }
+        #expect(throws: LinAlgError.dimensionMismatch(
+            operation: "gemvBlocks", detail: "the design has 3 columns but β has 1 element")) {
+            try gemvBlocks(x, design: design, [1]) { _ in }
+        }
+    }
+}
+
 @Suite("gemvBlocks")
 struct GemvBlocksTests {
     @Test("equals gemv then the transform", arguments: [(1, 1), (5, 3), (2_000, 7), (3_001, 40), (4, 0)])

@@ -207,6 +207,83 @@ struct PoissonGLMTests {
         #expect(one == two)
         #expect(one.columns == p + 1)
         #expect(one[n - 1, 0] == 1)
-        #expect(one[n - 1, 2] == (x[n - 1, 1] - scaler.means[1]) / scaler.stds[1])
+        // Standardised as (x − mean)·(1/std): one multiply (Scaler.interceptDesign), within a rounding of the divide.
+        #expect(one[n - 1, 2] == (x[n - 1, 1] - scaler.means[1]) * (1 / scaler.stds[1]))
+        let divided = (x[n - 1, 1] - scaler.means[1]) / scaler.stds[1]
+        #expect(abs(one[n - 1, 2] - divided) <= 2 * Double.ulpOfOne * abs(divided))
+    }
+
+    /// Raw features whose columns have the given means and scales (standard normal times scale plus mean),
+    /// a constant column where the scale is 0, and Poisson targets from the standardised design.
+    private func rawProblem(
+        rows n: Int, means: [Double], scales: [Double], seed: UInt64
+    ) -> (Matrix, [Double]) {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let p = means.count
+        let truth = [-0.4] + (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.3) }
+        var elements: [Double] = [], y: [Double] = []
+        for _ in 0..<n {
+            var eta = truth[0]
+            for j in 0..<p {
+                let z = rng.nextNormal()
+                elements.append(means[j] + scales[j] * z)
+                if scales[j] != 0 { eta += truth[j + 1] * z }
+            }
+            y.append(Double(rng.nextPoisson(mean: exp(eta))))
+        }
+        return (Matrix(rows: n, columns: p, elements: elements), y)
+    }
+
+    @Test(arguments: [UInt64(51), 52, 53, 54])
+    func fitFromFeaturesMatchesFitOnTheStoredDesign(seed: UInt64) throws {
+        // Ordinary, constant (scale 0), tiny and huge scales, and large offsets beside small spreads.
+        let means = [0, 3, 5, -2e3, 1e6, 0, 7, 1e-9]
+        let scales = [1, 0, 1e-7, 1e4, 1e-3, 1e8, 0.5, 1e-12]
+        // 2 500 rows: several blocks of the pass and a share per thread.
+        let (x, y) = rawProblem(rows: 2_500, means: means, scales: scales, seed: seed)
+        let scaler = Scaler(fitting: x)
+        let design = scaler.design(x)
+        for (lambda, threads) in [(1.0, 1), (0.5, 2), (0, 1)] {
+            let glm = PoissonGLM(lambda: lambda, tolerance: 1e-12, threads: threads)
+            let stored = try glm.fit(design: design, y: y)
+            let raw = try glm.fit(features: x, scaler: scaler, y: y)
+            #expect(raw.converged && stored.converged)
+            #expect(raw.iterations == stored.iterations)
+            #expect(raw.coefficients.count == means.count + 1)
+            let size = stored.coefficients.map(abs).max()!
+            for j in stored.coefficients.indices {
+                #expect(abs(raw.coefficients[j] - stored.coefficients[j]) <= 1e-9 * max(size, 1e-300),
+                        "β\(j) seed \(seed) λ \(lambda) threads \(threads): \(raw.coefficients[j]) vs \(stored.coefficients[j])")
+            }
+            #expect(abs(raw.meanDeviance - stored.meanDeviance) <= 1e-12 * stored.meanDeviance)
+            // Repeatable bit for bit.
+            #expect(try glm.fit(features: x, scaler: scaler, y: y) == raw)
+        }
+    }
+
+    @Test func fitFromFeaturesChecksItsInputsAsTheDesignFitDoes() throws {
+        let x = Matrix(rows: 3, columns: 2, elements: [1, 2, 3, 4, 5, 7])
+        let scaler = Scaler(fitting: x)
+        #expect(throws: ModelError.invalidTarget(row: 1, value: -1)) {
+            try PoissonGLM().fit(features: x, scaler: scaler, y: [1, -1, 0])
+        }
+        #expect(throws: ModelError.emptyTrainingSet(detail: "no rows to fit 'writes'")) {
+            try PoissonGLM().fit(features: Matrix(rows: 0, columns: 2), scaler: scaler, y: [], target: "writes")
+        }
+        // No features at all: the intercept alone, the log of the mean.
+        let none = try PoissonGLM(lambda: 0).fit(
+            features: Matrix(rows: 4, columns: 0), scaler: Scaler(means: [], stds: []), y: [0, 1, 2, 5])
+        #expect(abs(none.coefficients[0] - log(2)) < 1e-9)
+    }
+
+    @Test func meansFromFeaturesEqualMeansOnTheStoredDesign() throws {
+        let (x, _) = rawProblem(rows: 2_600, means: [1e6, 0, -5, 2], scales: [1e-3, 1e5, 0, 1], seed: 61)
+        let scaler = Scaler(fitting: x)
+        let beta = [0.2, 0.5, -0.25, 3, 40]  // 40: some η clamp at ±30
+        let expected = PoissonGLM.means(scaler.design(x), beta)
+        for threads in [1, 2, 3] {
+            #expect(PoissonGLM.means(features: x, scaler: scaler, beta, threads: threads) == expected)
+        }
+        #expect(PoissonGLM.means(features: Matrix(rows: 0, columns: 4), scaler: scaler, beta).isEmpty)
     }
 }
