@@ -43,6 +43,9 @@ public enum Checkpointing {
     public static func minimize(in lo: Double, _ hi: Double, tolerance: Double = 1e-9, _ f: (Double) -> Double) -> Double {
         precondition(lo > 0 && hi >= lo, "minimize: need 0 < lo ≤ hi, got \(lo), \(hi)")
         if hi == lo { return lo }
+        // A unimodal f that does not fall just above lo has its minimum at lo (costs whose optimum is the
+        // shortest interval are common: rarely written datasets). Two evaluations instead of a search.
+        if f(lo) <= f(min(hi, lo * exp(tolerance))) { return lo }
         let golden = (3 - 5.0.squareRoot()) / 2
         var a = log(lo), b = log(hi)
         var x = a + golden * (b - a), w = x, v = x
