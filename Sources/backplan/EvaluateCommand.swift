@@ -9,13 +9,11 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a trained model and the baselines on a stats store at one cutoff.",
         discussion: """
-            Features come from events before the cutoff only; targets are the reads and writes in
-            [cutoff, cutoff + the model's horizon). The cutoff is t0 + split·(t1 − t0) with --split, the time given
-            with --from, or else the model's own cut. Predictors: model, ewma, last-window, recency-30d.
-            Metrics: mean Poisson deviance, MAE, Spearman rank correlation, hot/cold F1.
+            Features come from events before the cutoff only; targets are the reads and writes in [cutoff, cutoff + the model's horizon). The cutoff is t0 + split·(t1 − t0) with --split, the time given with --from, or else the model's own cut. Predictors: model, ewma, last-window, recency-30d. Metrics: mean Poisson deviance, MAE, Spearman rank correlation, hot/cold F1.
 
             Example:
-              backplan evaluate --db stats.sqlite --model models/college --split 0.6 --json
+              backplan evaluate --db stats.sqlite --model models/college \\
+                --split 0.6 --json
             """)
 
     @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))

@@ -10,17 +10,19 @@ struct FrontierCommand: ParsableCommand {
         commandName: "frontier",
         abstract: "Measure the policy frontier: mean exposure of a write and backups made, per policy, on held-out time.",
         discussion: """
-            Splits the store's write log at t0 + split·(t1 − t0). Policies back up only what changed, and every
-            dataset with unprotected writes gets a final backup at the last write t1. Exposure of a test write is
-            the time to the first backup of its dataset at or after it.
+            Splits the store's write log at t0 + split·(t1 − t0). Policies back up only what changed, and every dataset with unprotected writes gets a final backup at the last write t1. Exposure of a test write is the time to the first backup of its dataset at or after it.
 
               fixed-24h    backups every 24 h from the cut
-              cron-daily   one backup a day at the time of day (30-minute grid) best for the training window;
-                           its backup count is the budget of the others
-              adaptive     online: learns each dataset's time to its next write from the writes seen so
-                           far; backs up when waiting costs more exposure than the backup it may save;
-                           paced daily against cron-daily's count; at most budget × 1.01 in practice
-              oracle       knows the test writes: least exposure within the budget (the lower bound)
+              cron-daily   one backup a day at the time of day (30-minute grid)
+                           best for the training window; its backup count is
+                           the budget of the others
+              adaptive     online: learns each dataset's time to its next write
+                           from the writes seen so far; backs up when waiting
+                           costs more exposure than the backup it may save;
+                           paced daily against cron-daily's count; at most
+                           budget × 1.01 in practice
+              oracle       knows the test writes: least exposure within the
+                           budget (the lower bound)
 
             Example:
               backplan ingest CollegeMsg.txt --format snap-temporal --db stats.sqlite

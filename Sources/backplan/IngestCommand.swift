@@ -11,30 +11,34 @@ struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import access statistics from message stores, message logs and storage traces into a stats store.",
         discussion: """
-            Each SOURCE is imported in one transaction: it lands whole or not at all. Importing the same bytes
-            again is a no-op (sources are identified by their SHA-256). Bad lines are skipped, counted and the
-            first few reported with file and line; a source with more than --max-reject bad lines (default 1%),
-            an unreadable file or a file of another format fails whole with exit code 2 and leaves the store
-            exactly as it was. --strict fails on the first bad line.
+            Each SOURCE is imported in one transaction: it lands whole or not at all. Importing the same bytes again is a no-op (sources are identified by their SHA-256). Bad lines are skipped, counted and the first few reported with file and line; a source with more than --max-reject bad lines (default 1%), an unreadable file or a file of another format fails whole with exit code 2 and leaves the store exactly as it was. --strict fails on the first bad line.
 
             Formats (DESIGN §2.1–2.2):
-              message-store   SQLite: conversations(id, kind, created_at, class), messages(id, conversation_id,
-                              sender, sent_at, size_bytes, attachment_bytes), reads(conversation_id, reader,
-                              read_at, bytes). --key-by conversation (default) | sender | shard
-              snap-temporal   'SRC DST UNIXTS' lines: a write to mailbox DST (--sent-folder: also to 'SRC:sent')
-              csv, jsonl      any columns, mapped: --map time=ts,dataset=chat[,op=kind][,bytes=len][,class=c]
-                              times in s, ms, µs, ns or ISO-8601 (--time-unit, default auto)
-              cloudphysics    'version,time,op,size,lbn' (op 28 read, 2a write; lbn in 512-byte blocks)
-              tencent-photo   'YYYYMMDDhhmmss id format sizeclass bytes …' (reads)
-              tencent-cbs     'ts,offset,size,iotype,volume' (sectors of 512 bytes; iotype 0 read, 1 write)
-              msr             'FILETIME,host,disk,Read|Write,offset,size,resp'
-              systor          'Timestamp,Response,IOType,LUN,Offset,Size'
+              message-store  SQLite: conversations(id, kind, created_at, class),
+                             messages(id, conversation_id, sender, sent_at,
+                             size_bytes, attachment_bytes), reads(conversation_id,
+                             reader, read_at, bytes); --key-by conversation
+                             (default) | sender | shard
+              snap-temporal  'SRC DST UNIXTS': a write to mailbox DST
+                             (--sent-folder: also to 'SRC:sent')
+              csv, jsonl     any columns, mapped: --map time=ts,dataset=chat
+                             [,op=kind][,bytes=len][,class=c]; times in s, ms,
+                             µs, ns or ISO-8601 (--time-unit, default auto)
+              cloudphysics   'version,time,op,size,lbn' (op 28 read, 2a write;
+                             lbn in 512-byte blocks)
+              tencent-photo  'YYYYMMDDhhmmss id format sizeclass bytes …' (reads)
+              tencent-cbs    'ts,offset,size,iotype,volume' (512-byte sectors;
+                             iotype 0 read, 1 write)
+              msr            'FILETIME,host,disk,Read|Write,offset,size,resp'
+              systor         'Timestamp,Response,IOType,LUN,Offset,Size'
             Block traces are keyed by --key-by volume (default) or region:SIZE (e.g. region:64MiB).
 
             Examples:
-              backplan ingest datasets/sample/chat-sample.sqlite --format message-store --db stats.sqlite
+              backplan ingest datasets/sample/chat-sample.sqlite \\
+                --format message-store --db stats.sqlite
               backplan ingest CollegeMsg.txt --format snap-temporal --db stats.sqlite
-              backplan ingest log.csv --format csv --map time=ts,dataset=chat,op=kind,bytes=len --db stats.sqlite
+              backplan ingest log.csv --format csv \\
+                --map time=ts,dataset=chat,op=kind,bytes=len --db stats.sqlite
             """)
 
     @Argument(help: ArgumentHelp("Files to import.", valueName: "source"))

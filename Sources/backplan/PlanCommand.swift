@@ -11,17 +11,14 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Plan every dataset's backups: interval and time, tiers, copies, retention, within every limit.",
         discussion: """
-            Forecasts each dataset's reads and writes with the model at the store's last event, prices every
-            option (interval × backup tier; the data tier) with the price catalog, drops those that break the
-            class's RPO, RTO or retention, and picks the cheapest expected monthly cost per dataset. A budget or
-            backup window in the policy is met by Lagrangian relaxation; each binding limit is reported with its
-            shadow price, and datasets that make limits infeasible are named. Same inputs, same bytes.
+            Forecasts each dataset's reads and writes with the model at the store's last event, prices every option (interval × backup tier; the data tier) with the price catalog, drops those that break the class's RPO, RTO or retention, and picks the cheapest expected monthly cost per dataset. A budget or backup window in the policy is met by Lagrangian relaxation; each binding limit is reported with its shadow price, and datasets that make limits infeasible are named. Same inputs, same bytes.
 
             Beside the plan it writes PLAN.s3-lifecycle.json (for AWS catalogs) and PLAN.restic.txt.
 
             Example:
               backplan plan --db stats.sqlite --model models/default \\
-                --policy datasets/policies/messaging.yaml --prices datasets/pricing/aws-s3.yaml --out plan.json
+                --policy datasets/policies/messaging.yaml \\
+                --prices datasets/pricing/aws-s3.yaml --out plan.json
               backplan explain plan.json conv-000042
             """)
 

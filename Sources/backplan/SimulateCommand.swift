@@ -12,18 +12,17 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "What if: replay the store's writes after a split under failures, access and price shifts, per policy.",
         discussion: """
-            The scenario (datasets/scenarios/*.yaml) names the split, the failure processes (disk, host, region,
-            corruption found after a delay) and optional access and price shifts. Each run samples failures
-            (seeded; every policy meets the same ones); each failure loses the writes its policy had not yet
-            backed up, corruption needs a backup from before it that retention still keeps.
+            The scenario (datasets/scenarios/*.yaml) names the split, the failure processes (disk, host, region, corruption found after a delay) and optional access and price shifts. Each run samples failures (seeded; every policy meets the same ones); each failure loses the writes its policy had not yet backed up, corruption needs a backup from before it that retention still keeps.
 
-            Policies: fixed-<duration> (e.g. fixed-1h), cron-daily, adaptive (Backplan's plan, re-planned every
-            --replan with --model), intelligent-tiering (the S3 rule: 30/90 days without access), all-hot, oracle.
+            Policies: fixed-<duration> (e.g. fixed-1h), cron-daily, adaptive (Backplan's plan, re-planned every --replan with --model), intelligent-tiering (the S3 rule: 30/90 days without access), all-hot, oracle.
 
             Example:
-              backplan simulate --db stats.sqlite --scenario datasets/scenarios/region-outage.yaml \\
-                --policy datasets/policies/messaging.yaml --prices datasets/pricing/aws-s3.yaml \\
-                --model models/default --policies adaptive,fixed-1h,cron-daily,all-hot,oracle --runs 50 --seed 7
+              backplan simulate --db stats.sqlite \\
+                --scenario datasets/scenarios/region-outage.yaml \\
+                --policy datasets/policies/messaging.yaml \\
+                --prices datasets/pricing/aws-s3.yaml --model models/default \\
+                --policies adaptive,fixed-1h,cron-daily,all-hot,oracle \\
+                --runs 50 --seed 7
             """)
 
     @Option(help: ArgumentHelp("Stats store to replay.", valueName: "store")) var db: String

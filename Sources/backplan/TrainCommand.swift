@@ -9,15 +9,12 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the reads/writes forecast model (Poisson GLM) on a stats store; write model.json and README.md.",
         discussion: """
-            The store's events are split at cut = t0 + split·(t1 − t0) (t0/t1 its first and last events) or at --until.
-            Training rows are datasets at cutoffs every --stride (default: the horizon) from t0 + --warmup to
-            cut − horizon, so no training target reaches past the cut; features use events before each cutoff only.
-            The model and the baselines (last-window, EWMA, 30-day recency rule) are then evaluated on the
-            held-out window [cut, cut + horizon) and the metrics written into the model and its card.
+            The store's events are split at cut = t0 + split·(t1 − t0) (t0/t1 its first and last events) or at --until. Training rows are datasets at cutoffs every --stride (default: the horizon) from t0 + --warmup to cut − horizon, so no training target reaches past the cut; features use events before each cutoff only. The model and the baselines (last-window, EWMA, 30-day recency rule) are then evaluated on the held-out window [cut, cut + horizon) and the metrics written into the model and its card.
 
             Examples:
               backplan train --db stats.sqlite --out models/college
-              backplan train --db stats.sqlite --split 0.6 --horizon 7d --lambda 1 --out models/college --json
+              backplan train --db stats.sqlite --split 0.6 --horizon 7d \\
+                --lambda 1 --out models/college --json
             """)
 
     @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
