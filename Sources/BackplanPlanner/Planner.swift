@@ -26,12 +26,12 @@ public struct Planner: Sendable {
     /// A gap this long ends a session (the model's definition): the quiet trigger.
     public static let quietTriggerSeconds: Int64 = 1_800
     /// Relative precision of the continuous interval optimum (golden-section search on log T).
-    public static let intervalTolerance = 0.01
+    public static let intervalTolerance = 0.02
     /// The longest interval the continuous search considers (30 d); class RPOs cap it further.
     public static let longestIntervalSeconds = 2_592_000.0
 
     public let model: CostModel
-    public var bisectionSteps = 32
+    public var bisectionSteps = 24
 
     public init(policy: Policy, catalog: PriceCatalog) {
         model = CostModel(policy: policy, catalog: catalog)
@@ -247,14 +247,15 @@ public struct Planner: Sendable {
         }
         infeasible.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         let t2 = clock.now
-        var perBackup: [(backupsPerDay: Double, bytesPerDay: Double)] = []
+        var perBackup: [EntryFigures] = []
         let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
         if ProcessInfo.processInfo.environment["BACKPLAN_PROFILE"] != nil {
             FileHandle.standardError.write(Data("planner: sort \(t0 - tSort), prepare \(t1 - t0), limits \(t2 - t1), entries \(clock.now - t2)\n".utf8))
         }
         var sum = CostBreakdown()
         var backupsPerDay = 0.0
-        var perBackupTier: [String: Int] = [:], perDataTier: [String: Int] = [:]
+        var backupTierCounts = [Int](repeating: 0, count: catalog.tiers.count)
+        var dataTierCounts = backupTierCounts
         for (e, extra) in zip(entries, perBackup) {
             let m = e.why.chosen.monthlyDollars
             sum.storage += m.storage
@@ -265,8 +266,13 @@ public struct Planner: Sendable {
             sum.exposedWrites += e.why.chosen.exposedWrites
             sum.backupBytesPerDay += extra.bytesPerDay
             backupsPerDay += extra.backupsPerDay
-            perBackupTier[e.backupTier, default: 0] += 1
-            perDataTier[e.dataTier, default: 0] += 1
+            backupTierCounts[extra.backupTier] += 1
+            dataTierCounts[extra.dataTier] += 1
+        }
+        var perBackupTier: [String: Int] = [:], perDataTier: [String: Int] = [:]
+        for (t, tier) in catalog.tiers.enumerated() {
+            if backupTierCounts[t] > 0 { perBackupTier[tier.name] = backupTierCounts[t] }
+            if dataTierCounts[t] > 0 { perDataTier[tier.name] = dataTierCounts[t] }
         }
         return Plan(
             schemaVersion: Plan.currentSchemaVersion, generatedAt: generatedAt, inputs: inputs,
@@ -304,11 +310,19 @@ public struct Planner: Sendable {
         return out
     }
 
+    /// What the totals need of one entry, beside it.
+    struct EntryFigures: Sendable {
+        var backupsPerDay: Double
+        var bytesPerDay: Double
+        var backupTier: Int
+        var dataTier: Int
+    }
+
     /// The plan entries, and per entry the backups per day and bytes per day the totals need. Built on all
     /// cores into one array (each chunk initialises its own slots); every shared string and copies list is
     /// made once beforehand, so entries share their storage.
     private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Result<Prepared, InputError>], classes: [ClassInfo],
-                              mu: Double, nu: Double, totals: inout [(backupsPerDay: Double, bytesPerDay: Double)]) -> [DatasetPlan] {
+                              mu: Double, nu: Double, totals: inout [EntryFigures]) -> [DatasetPlan] {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
         let byBudget = "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option"
@@ -340,7 +354,7 @@ public struct Planner: Sendable {
             }
         }
 
-        @Sendable func entry(_ i: Int) -> (DatasetPlan, Double, Double) {
+        @Sendable func entry(_ i: Int) -> (DatasetPlan, EntryFigures) {
             guard case .success(let p) = prepared[i] else { preconditionFailure("entry for an unplanned dataset") }
             let d = forecasts[i]
             let info = classes[p.classIndex]
@@ -385,21 +399,22 @@ public struct Planner: Sendable {
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
                     chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
             let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
-            return (plan, backups, chosenCost.backupBytesPerDay)
+            return (plan, EntryFigures(backupsPerDay: backups, bytesPerDay: chosenCost.backupBytesPerDay,
+                                       backupTier: chosen.tier, dataTier: p.dataTier))
         }
 
         let m = planned.count
         let chunks = m < 4_096 ? 1 : 16
-        var perEntry = [(backupsPerDay: Double, bytesPerDay: Double)](repeating: (0, 0), count: m)
+        var perEntry = [EntryFigures](repeating: EntryFigures(backupsPerDay: 0, bytesPerDay: 0, backupTier: 0, dataTier: 0), count: m)
         let entries = [DatasetPlan](unsafeUninitializedCapacity: m) { buffer, initialized in
             perEntry.withUnsafeMutableBufferPointer { figures in
                 let out = UncheckedSendable((buffer, figures))
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let (buffer, figures) = out.value
                     for j in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
-                        let (plan, backups, bytes) = entry(plannedIndices[j])
+                        let (plan, figures_) = entry(plannedIndices[j])
                         (buffer.baseAddress! + j).initialize(to: plan)
-                        figures[j] = (backups, bytes)
+                        figures[j] = figures_
                     }
                 }
             }
