@@ -6,7 +6,7 @@ import Foundation
 /// keeps every class limit, then meets the global limits by Lagrangian relaxation (DESIGN §4).
 ///
 /// Each dataset's options are the candidate intervals (a fixed grid within [executor minimum, class RPO], the
-/// RPO itself, and per tier the continuous optimum found by golden-section search, which reproduces Young's
+/// RPO itself, and per tier the continuous optimum found by Brent's search on log T, which reproduces Young's
 /// √(2·C_b/(λ·r·c)) where that formula applies) × the tiers whose restore time (first byte + size at the
 /// restore throughput) meets the class RTO; archive tiers qualify for classes with long RTOs. Live data goes
 /// on the cheapest online tier whose first byte meets the RTO.
@@ -25,7 +25,8 @@ public struct Planner: Sendable {
     public static let intervalGrid: [Double] = [300, 900, 1_800, 3_600, 7_200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800]
     /// A gap this long ends a session (the model's definition): the quiet trigger.
     public static let quietTriggerSeconds: Int64 = 1_800
-    /// Relative precision of the continuous interval optimum (golden-section search on log T).
+    /// Width of the final bracket of the continuous interval optimum on log T (Brent's search): the interval
+    /// is within about half of it, 1%.
     public static let intervalTolerance = 0.02
     /// The longest interval the continuous search considers (30 d); class RPOs cap it further.
     public static let longestIntervalSeconds = 2_592_000.0
