@@ -33,6 +33,8 @@ public struct Planner: Sendable {
 
     public let model: CostModel
     public var bisectionSteps = 24
+    /// Called once per plan with the time each phase took (for benchmarks; nothing here prints).
+    public var phases: (@Sendable ([(String, Duration)]) -> Void)?
 
     public init(policy: Policy, catalog: PriceCatalog) {
         model = CostModel(policy: policy, catalog: catalog)
@@ -250,9 +252,7 @@ public struct Planner: Sendable {
         let t2 = clock.now
         var perBackup: [EntryFigures] = []
         let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
-        if ProcessInfo.processInfo.environment["BACKPLAN_PROFILE"] != nil {
-            FileHandle.standardError.write(Data("planner: sort \(t0 - tSort), prepare \(t1 - t0), limits \(t2 - t1), entries \(clock.now - t2)\n".utf8))
-        }
+        if let phases { phases([("sort", t0 - tSort), ("prepare", t1 - t0), ("limits", t2 - t1), ("entries", clock.now - t2)]) }
         var sum = CostBreakdown()
         var backupsPerDay = 0.0
         var backupTierCounts = [Int](repeating: 0, count: catalog.tiers.count)

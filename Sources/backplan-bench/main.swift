@@ -195,7 +195,11 @@ struct PlanBench: ParsableCommand {
         let bounds = Planner(policy: policyFile, catalog: catalog).bounds(sample)
         policyFile.budgetDollarsPerMonth = (bounds.leastSpend + bounds.freeSpend) / 2 * Double(n) / Double(sample.count)
         var plan: Plan!
-        let planTime = try clock.measure { plan = try Planner(policy: policyFile, catalog: catalog).plan(forecasts, generatedAt: 0, inputs: inputs) }
+        var planner = Planner(policy: policyFile, catalog: catalog)
+        planner.phases = { phases in
+            FileHandle.standardError.write(Data(("planner: " + phases.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n").utf8))
+        }
+        let planTime = try clock.measure { plan = try planner.plan(forecasts, generatedAt: 0, inputs: inputs) }
         let budget = plan.limits.first
         let report: [String: Any] = [
             "datasets": n, "planned": plan.datasets.count, "infeasible": plan.infeasible.count,
