@@ -45,9 +45,10 @@ public enum Checkpointing {
         if hi == lo { return lo }
         // A unimodal f that does not fall just above lo has its minimum at lo (costs whose optimum is the
         // shortest interval are common: rarely written datasets). Two evaluations instead of a search.
-        if f(lo) <= f(min(hi, lo * exp(tolerance))) { return lo }
+        if f(lo) <= f(min(hi, lo * (1 + tolerance))) { return lo }
         let golden = (3 - 5.0.squareRoot()) / 2
-        var a = log(lo), b = log(hi)
+        let logLo = log(lo), logHi = log(hi)
+        var a = logLo, b = logHi
         var x = a + golden * (b - a), w = x, v = x
         var fx = f(exp(x)), fw = fx, fv = fx
         var d = 0.0, e = 0.0
@@ -94,8 +95,8 @@ public enum Checkpointing {
             }
         }
         // A minimum at a bound is found only to within the tolerance of it: report the bound itself.
-        if x - log(lo) <= tolerance { return lo }
-        if log(hi) - x <= tolerance { return hi }
+        if x - logLo <= tolerance { return lo }
+        if logHi - x <= tolerance { return hi }
         return min(max(exp(x), lo), hi)
     }
 }

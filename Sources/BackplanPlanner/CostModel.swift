@@ -165,6 +165,8 @@ struct BackupPricer {
     let onlineCopies, offlineCopies, copies: Double
     let online, offline: (minBillable: Double, keptDays: Double, price: Double)
     let baseStorage, perRequest, retrieval, restoreSeconds, downtime, lossPerExposedWrite: Double
+    /// Copies × days kept × price per GiB-day-month: storage dollars per byte of increment made per day.
+    let onlineIncrementFactor, offlineIncrementFactor: Double
 
     init(_ model: CostModel, _ d: DatasetForecast, policy c: ClassPolicy, tier: Int, retentionDays: Double) {
         let t = model.rates[tier]
@@ -186,18 +188,22 @@ struct BackupPricer {
         restoreSeconds = t.firstByte + d.sizeBytes / model.policy.restoreBytesPerSecond
         downtime = restoresPerMonth * restoreSeconds / 3_600 * c.downtimeDollarsPerHour
         lossPerExposedWrite = restoresPerMonth * (c.lossDollarsPerMessage + d.bytesPerWrite / gib * c.lossDollarsPerGiB)
+        onlineIncrementFactor = onlineCopies * online.keptDays * online.price / gib
+        offlineIncrementFactor = offlineCopies * offline.keptDays * offline.price / gib
     }
 
     /// The interval-dependent parts: backups per month, bytes per backup, increments' storage, requests, loss.
+    /// Two divisions per call; every other factor is a precomputed product.
     @inline(__always)
     private func parts(_ interval: Double) -> (incStorage: Double, operations: Double, exposed: Double, bytesPerDay: Double) {
         let rt = rate * interval
         let changed = -expm1(-rt)  // P(at least one write in an interval)
-        let backups = CostModel.secondsPerMonth / interval * changed
+        let backupsPerDay = 86_400 / interval * changed
         let inc = changed > 0 ? min(sizeBytes, bytesPerWrite * rt / changed) : 0
-        let incStorage = backups / 30 * (onlineCopies * max(inc, online.minBillable) * online.keptDays * online.price
-                                         + offlineCopies * max(inc, offline.minBillable) * offline.keptDays * offline.price) / CostModel.bytesPerGiB
-        return (incStorage, backups * (1 + inc / CostModel.partBytes) * perRequest, rt / 2, backups / 30 * inc * copies)
+        let incStorage = backupsPerDay * (onlineIncrementFactor * max(inc, online.minBillable)
+                                          + offlineIncrementFactor * max(inc, offline.minBillable))
+        let operations = backupsPerDay * 30 * (1 + inc * (1 / CostModel.partBytes)) * perRequest
+        return (incStorage, operations, rt * 0.5, backupsPerDay * inc * copies)
     }
 
     /// Spend, risk and backup bytes per day at `interval`: what the optimiser compares.

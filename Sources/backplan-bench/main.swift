@@ -155,6 +155,7 @@ struct PlanBench: ParsableCommand {
     @Option(help: "Seed of the synthetic forecasts.") var seed: UInt64 = 11
     @Option(help: "Policy YAML.") var policy = "datasets/policies/messaging.yaml"
     @Option(help: "Price catalog YAML.") var prices = "datasets/pricing/aws-s3.yaml"
+    @Option(help: "A fixed monthly budget instead of one set to bind (skips computing the bounds).") var budget: Double?
 
     func run() throws {
         let n = datasets
@@ -188,12 +189,15 @@ struct PlanBench: ParsableCommand {
         let catalog = try PriceCatalog.load(prices)
         let inputs = Plan.Inputs(statsStore: .init(path: "synthetic", sha256: ""), model: .init(path: "synthetic", sha256: ""),
                                  policy: .init(path: policy, sha256: ""), prices: .init(path: prices, sha256: ""))
-        // A budget that binds: halfway between the least spend any choice reaches and the unconstrained plan's
-        //, computed untimed.
-        policyFile.budgetDollarsPerMonth = nil
-        let sample = forecasts
-        let bounds = Planner(policy: policyFile, catalog: catalog).bounds(sample)
-        policyFile.budgetDollarsPerMonth = (bounds.leastSpend + bounds.freeSpend) / 2 * Double(n) / Double(sample.count)
+        // A budget that binds: halfway between the least spend any choice reaches and the unconstrained plan's,
+        // computed untimed (or a fixed one, to profile the planning alone).
+        if let budget {
+            policyFile.budgetDollarsPerMonth = budget
+        } else {
+            policyFile.budgetDollarsPerMonth = nil
+            let bounds = Planner(policy: policyFile, catalog: catalog).bounds(forecasts)
+            policyFile.budgetDollarsPerMonth = (bounds.leastSpend + bounds.freeSpend) / 2
+        }
         var plan: Plan!
         var planner = Planner(policy: policyFile, catalog: catalog)
         planner.phases = { phases in
