@@ -22,6 +22,27 @@ public enum CivilTime {
         return era * 146_097 + doe - 719_468
     }
 
+    /// The civil date of a day count (days since 1970-01-01): Hinnant's `civil_from_days`, the inverse of
+    /// ``daysFromCivil(year:month:day:)``.
+    ///
+    ///     CivilTime.civil(fromDays: 11_017) == (2000, 3, 1)
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The UTC day containing Unix second `t` (floor division, also for times before 1970).
+    public static func day(ofUnixSeconds t: Int64) -> Int64 {
+        t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+    }
+
     /// Number of days in `month` of `year` (Gregorian leap rule).
     @inlinable
     public static func daysInMonth(year: Int64, month: Int64) -> Int64 {

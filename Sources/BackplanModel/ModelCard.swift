@@ -66,23 +66,10 @@ extension ForecastModel {
     }
 
     private func stamp(_ t: Int64) -> String {
-        let days = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+        let days = CivilTime.day(ofUnixSeconds: t)
         let seconds = t - days * 86_400
-        let (y, m, d) = civil(days)
+        let (y, m, d) = CivilTime.civil(fromDays: days)
         return "\(y)-\(pad(m))-\(pad(d)) \(pad(seconds / 3_600)):\(pad(seconds / 60 % 60)) UTC"
-    }
-
-    /// Civil date from days since 1970-01-01 (Hinnant, "chrono-Compatible Low-Level Date Algorithms").
-    private func civil(_ z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     private func pad(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -586,9 +586,3 @@ public struct Planner: Sendable {
         return kept.map { all[$0] }
     }
 }
-
-/// Hands a value to concurrent code that writes disjoint parts of it (each chunk its own indices).
-struct UncheckedSendable<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
-}

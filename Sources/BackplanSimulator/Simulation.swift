@@ -177,7 +177,7 @@ public struct Simulation: Sendable {
         var parts = [Accumulator](repeating: Accumulator(runs: runs), count: chunks)
         let phase = Double(frontier.bestDailyPhase())
         parts.withUnsafeMutableBufferPointer { buffer in
-            let out = UncheckedBox(buffer)
+            let out = UncheckedSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 var acc = Accumulator(runs: runs)
                 var scratch = OracleScratch()
@@ -415,10 +415,4 @@ public struct Simulation: Sendable {
         for byte in s.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
         return Int(truncatingIfNeeded: h)
     }
-}
-
-/// Hands a buffer to concurrent code that writes disjoint indices of it.
-struct UncheckedBox<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

@@ -66,4 +66,15 @@ struct CivilTimeTests {
         #expect(InputError(file: "a.csv", "no such file").description == "a.csv: no such file")
         #expect(InputError(column: "--map", "missing time").description == "column '--map': missing time")
     }
+
+    @Test func civilFromDaysInvertsDaysFromCivil() {
+        #expect(CivilTime.civil(fromDays: 0) == (1970, 1, 1))
+        #expect(CivilTime.civil(fromDays: 11_017) == (2000, 3, 1))
+        #expect(CivilTime.civil(fromDays: -1) == (1969, 12, 31))
+        for days in stride(from: Int64(-800_000), through: 800_000, by: 997) {
+            let (y, m, d) = CivilTime.civil(fromDays: days)
+            #expect(CivilTime.daysFromCivil(year: y, month: m, day: d) == days)
+        }
+        #expect(CivilTime.day(ofUnixSeconds: -1) == -1 && CivilTime.day(ofUnixSeconds: 86_399) == 0)
+    }
 }

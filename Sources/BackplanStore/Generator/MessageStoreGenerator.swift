@@ -228,19 +228,9 @@ extension MessageStoreGenerator.Summary {
 }
 
 extension MessageStoreGenerator {
-    /// `YYYY-MM-DD` of the UTC day containing `t`: H. Hinnant's `civil_from_days` ("chrono-compatible
-    /// low-level date algorithms"), the inverse of `CivilTime.daysFromCivil`.
+    /// `YYYY-MM-DD` of the UTC day containing `t`.
     static func dateString(fromUnixSeconds t: Int64) -> String {
-        let days = t >= 0 ? t / Units.secondsPerDay : (t - Units.secondsPerDay + 1) / Units.secondsPerDay
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilTime.civil(fromDays: CivilTime.day(ofUnixSeconds: t))
         func pad(_ value: Int64, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits

@@ -127,12 +127,12 @@ public struct Ingestor {
         let progress = self.progress
         if let messageStore {
             let classOverride = options.dataClass
-            let job = UncheckedBox(messageStore)
+            let job = UncheckedSendable(messageStore)
             return { batcher in
                 try job.value.read(into: batcher, tally: tally, classOverride: classOverride, progress: progress)
             }
         }
-        let format = UncheckedBox(try makeLineFormat(path: path))
+        let format = UncheckedSendable(try makeLineFormat(path: path))
         return { batcher in
             try Self.readLines(path: path, format: format.value, batcher: batcher, tally: tally, progress: progress)
         }
@@ -250,8 +250,3 @@ final class Tally: @unchecked Sendable {
     }
 }
 
-/// Carries a value the caller knows is used by one thread at a time across a thread boundary.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
