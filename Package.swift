@@ -69,7 +69,6 @@ let package = Package(
             dependencies: [
                 "BackplanCore", "BackplanModel", "BackplanStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings),

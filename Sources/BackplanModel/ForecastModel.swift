@@ -1,3 +1,4 @@
+import BackplanCore
 import BackplanLinAlg
 import Crypto
 import BackplanStore
@@ -115,13 +116,7 @@ public struct Evaluation: Codable, Sendable, Equatable {
 extension ForecastModel {
     /// `model.json` bytes: sorted keys, two-space indentation, Swift's shortest round-trip decimal for every
     /// number, so the same model always gives the same bytes.
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(UInt8(ascii: "\n"))
-        return data
-    }
+    public func jsonData() throws -> Data { try CanonicalJSON.data(self) }
 
     /// Writes `model.json` and the model card `README.md` into `directory` (created when missing).
     public func save(directory: String) throws {
@@ -174,12 +169,6 @@ extension ForecastModel {
             list.append(source)
         }
         hasher.update(data: Data("events \(events)\n".utf8))
-        return StoreDigest(path: store.path, sha256: hasher.finalize().map { hex($0) }.joined(), sources: list, events: events)
+        return StoreDigest(path: store.path, sha256: Hex.string(hasher.finalize()), sources: list, events: events)
     }
-}
-
-/// One byte as two lowercase hex digits.
-private func hex(_ b: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
 }

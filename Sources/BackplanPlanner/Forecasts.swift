@@ -1,7 +1,7 @@
 import BackplanCore
 import BackplanModel
 import BackplanStore
-import Crypto
+
 import Foundation
 import GRDB
 
@@ -67,9 +67,8 @@ public enum Forecasts {
         return (out, now)
     }
 
-    /// SHA-256 of a file's bytes, hex.
+    /// SHA-256 of a file's bytes, hex, read in chunks (the stats store's source digest).
     public static func fileDigest(_ path: String) throws -> Plan.Digest {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(file: path, "cannot be read") }
-        return Plan.Digest(path: path, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
+        Plan.Digest(path: path, sha256: try FileDigest.sha256(path).sha256)
     }
 }

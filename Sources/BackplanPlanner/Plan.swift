@@ -168,13 +168,7 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
 
 extension Plan {
     /// The plan as JSON: sorted keys, two-space indentation, one trailing newline.
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(UInt8(ascii: "\n"))
-        return data
-    }
+    public func jsonData() throws -> Data { try CanonicalJSON.data(self) }
 
     /// Reads a plan file.
     ///

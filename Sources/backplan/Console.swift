@@ -1,3 +1,4 @@
+import BackplanCore
 import Foundation
 
 /// Where the CLI writes: data to stdout, messages and progress to stderr.
@@ -35,10 +36,7 @@ enum Console {
 
     /// Encodes `value` as stable JSON (sorted keys, pretty-printed) and prints it to stdout.
     static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        write(String(decoding: data, as: UTF8.self) + "\n")
+        write(String(decoding: try CanonicalJSON.data(value), as: UTF8.self))
     }
 }
 

@@ -107,6 +107,14 @@ enum SourceFile {
 
 import Crypto
 
+/// SHA-256 of a file, as the stats store records its sources.
+public enum FileDigest {
+    /// SHA-256 of the file's bytes (lowercase hex) and its size, read in 1 MiB chunks.
+    ///
+    /// - Throws: ``InputError`` naming the file when it is missing, a directory or unreadable.
+    public static func sha256(_ path: String) throws -> (sha256: String, bytes: Int64) { try SourceFile.digest(path) }
+}
+
 extension SourceFile {
     /// SHA-256 of the file's bytes (lowercase hex) and its size, read in 1 MiB chunks.
     static func digest(_ path: String) throws -> (sha256: String, bytes: Int64) {
@@ -128,10 +136,6 @@ extension SourceFile {
             hasher.update(data: chunk)
             total += Int64(chunk.count)
         }
-        let hex = hasher.finalize().map { byte in
-            let s = String(byte, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
-        return (hex, total)
+        return (Hex.string(hasher.finalize()), total)
     }
 }
