@@ -41,18 +41,21 @@ public struct WriteLog: Sendable {
     /// - Complexity: one scan of `events`; memory O(events kept).
     public static func load(from store: StatsStore, op: Int = 1) throws -> WriteLog {
         try store.dbQueue.read { db in
+            // Names are read once per dataset, not once per event: the scan decodes two integers per row.
+            let nameOf = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM datasets").map {
+                (row: Row) -> (Int64, String) in (row[0], row[1])
+            })
             var names: [String] = [], offsets = [0], times: [Int64] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT d.name, e.at FROM events e JOIN datasets d ON d.id = e.dataset_id
-                WHERE e.op = ? ORDER BY e.dataset_id, e.at
+                SELECT dataset_id, at FROM events WHERE op = ? ORDER BY dataset_id, at
                 """, arguments: [op])
-            var current: String?
+            var current: Int64?
             while let row = try rows.next() {
-                let name: String = row[0]
-                if name != current {
+                let id: Int64 = row[0]
+                if id != current {
                     if current != nil { offsets.append(times.count) }
-                    names.append(name)
-                    current = name
+                    names.append(nameOf[id] ?? String(id))
+                    current = id
                 }
                 times.append(row[1])
             }
