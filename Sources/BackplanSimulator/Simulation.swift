@@ -176,13 +176,15 @@ public struct Simulation: Sendable {
         let chunks = n < 2_048 ? 1 : 64
         var parts = [Accumulator](repeating: Accumulator(runs: runs), count: chunks)
         let phase = Double(frontier.bestDailyPhase())
+        let regionFailures = regionFailureTimes()
         parts.withUnsafeMutableBufferPointer { buffer in
             let out = UncheckedSendable(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 var acc = Accumulator(runs: runs)
                 var scratch = OracleScratch()
                 for d in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
-                    simulate(d, policy, adaptive: adaptive, lambda: oracleLambda, phase: phase, scratch: &scratch, into: &acc)
+                    simulate(d, policy, adaptive: adaptive, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
+                             scratch: &scratch, into: &acc)
                 }
                 out.value[chunk] = acc
                 progress?(chunk)
@@ -265,7 +267,7 @@ public struct Simulation: Sendable {
     }
 
     private func simulate(_ d: Int, _ policy: SimulatedPolicy, adaptive: AdaptiveSchedule?, lambda: Double, phase: Double,
-                          scratch: inout OracleScratch, into acc: inout Accumulator) {
+                          regionFailures: [[[[Double]]]], scratch: inout OracleScratch, into acc: inout Accumulator) {
         let info = datasets[d]
         let c = info.classPolicy
         let writes = frontier.testWrites(d)
@@ -345,14 +347,12 @@ public struct Simulation: Sendable {
         // Failures, run by run: the same draws for every policy.
         for r in 0..<runs {
             var rng = Xoshiro256StarStar(seed: seed &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(d) &* 0xBF58_476D_1CE4_E5B9)
-            for f in scenario.failures {
+            for (k, f) in scenario.failures.enumerated() {
                 var events: [Double] = []
                 if f.scope == .region {
-                    // Region failures strike every dataset of the region at once: draw them per (run, region).
+                    // Region failures strike every dataset of the region at once: drawn once per (run, region).
                     let region = Int(UInt(bitPattern: Self.stableHash(info.name)) % UInt(f.regions))
-                    var regionRng = Xoshiro256StarStar(seed: seed &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(region) &+ 0x5151)
-                    var x = start + regionRng.nextExponential(rate: 1 / f.mtbfSeconds)
-                    while x < end { events.append(x); x += regionRng.nextExponential(rate: 1 / f.mtbfSeconds) }
+                    events = regionFailures[k][r][region]
                 } else {
                     var x = start + rng.nextExponential(rate: 1 / f.mtbfSeconds)
                     while x < end { events.append(x); x += rng.nextExponential(rate: 1 / f.mtbfSeconds) }
@@ -381,6 +381,24 @@ public struct Simulation: Sendable {
                     acc.downtimeDollars += restore / 3_600 * c.downtimeDollarsPerHour
                     acc.restoreRetrieval += info.sizeBytes / gib * rates[bt].retrievalDollarsPerGiB * priceFactor(tier: bt, at: found)
                     if restore > Double(c.rtoMaxSeconds) { acc.rtoViolations += 1 }
+                }
+            }
+        }
+    }
+
+    /// Times of every region failure, per failure kind (index in the scenario), run and region: region-scope
+    /// kinds only, the others get empty lists. Seeded by (seed, run, region), as every dataset of a region
+    /// must meet the same ones.
+    func regionFailureTimes() -> [[[[Double]]]] {
+        scenario.failures.map { f in
+            guard f.scope == .region else { return [] }
+            return (0..<runs).map { r in
+                (0..<f.regions).map { region in
+                    var rng = Xoshiro256StarStar(seed: seed &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(region) &+ 0x5151)
+                    var times: [Double] = []
+                    var x = start + rng.nextExponential(rate: 1 / f.mtbfSeconds)
+                    while x < end { times.append(x); x += rng.nextExponential(rate: 1 / f.mtbfSeconds) }
+                    return times
                 }
             }
         }
