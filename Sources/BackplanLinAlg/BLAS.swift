@@ -1,3 +1,4 @@
+import BackplanCore
 import CBLAS
 import Dispatch
 
@@ -257,22 +258,18 @@ extension Matrix {
 // MARK: - gemv by blocks of rows
 
 /// Row-major A (rows × columns) and x, shared read-only by the threads of `gemvBlocks`; each share writes
-/// only its own rows of y.
+/// only its own rows of y (given to `run`).
 private struct GemvBlocksJob: @unchecked Sendable {
     let a: UnsafePointer<Double>?
     let x: UnsafePointer<Double>?
-    let y: UnsafeMutablePointer<Double>
-    let rows: Int
     let columns: Int
     let blockRows: Int
-    let shares: Int
 
-    func run(share: Int, transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void) {
-        let first = rows * share / shares
-        let end = rows * (share + 1) / shares
+    func run(_ y: UnsafeMutablePointer<Double>, _ range: Range<Int>, transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void) {
         let n32 = Int32(truncatingIfNeeded: columns)
-        var start = first
-        while start < end {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = range.upperBound
             let count = min(blockRows, end - start)
             let block = UnsafeMutableBufferPointer(start: y + start, count: count)
             // β = 0 below, but y is uninitialised memory: clear it so no stale NaN can survive (see top).
@@ -314,22 +311,37 @@ public func gemvBlocks(
     _ = try blasInt(a.rows, operation)
     _ = try blasInt(a.columns, operation)
     let (m, n) = (a.rows, a.columns)
-    let blockRows = max(64, min(1_024, (1 << 16) / max(1, n)))
-    let shares = max(1, min(threads, (m + blockRows - 1) / blockRows))
+    let blockRows = gemvBlockRows(columns: n)
     return a.withUnsafeBufferPointer { pa in
         x.withUnsafeBufferPointer { px in
-            [Double](unsafeUninitializedCapacity: m) { py, initialized in
-                guard m > 0 else { initialized = 0; return }
-                let job = GemvBlocksJob(
-                    a: pa.baseAddress, x: px.baseAddress, y: py.baseAddress!, rows: m, columns: n,
-                    blockRows: blockRows, shares: shares)
-                if shares == 1 {
-                    job.run(share: 0, transform: transform)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0, transform: transform) }
-                }
-                initialized = m
+            let job = GemvBlocksJob(a: pa.baseAddress, x: px.baseAddress, columns: n, blockRows: blockRows)
+            return byShares(rows: m, blockRows: blockRows, threads: threads) { y, range in job.run(y, range, transform: transform) }
+        }
+    }
+}
+
+/// Rows per block of the blocked gemv passes (about 64 KiB of a row-major matrix with `columns` columns).
+func gemvBlockRows(columns: Int) -> Int {
+    max(64, min(1_024, (1 << 16) / max(1, columns)))
+}
+
+/// An m-element result filled by `fill(y, rows)` on contiguous shares of the rows, one per thread (at most
+/// `threads`, never fewer than `blockRows` rows each): the scaffolding of the blocked gemv passes.
+func byShares(
+    rows m: Int, blockRows: Int, threads: Int,
+    _ fill: @Sendable (UnsafeMutablePointer<Double>, Range<Int>) -> Void
+) -> [Double] {
+    let shares = max(1, min(threads, (m + blockRows - 1) / blockRows))
+    return [Double](unsafeUninitializedCapacity: m) { py, initialized in
+        guard m > 0 else { initialized = 0; return }
+        let y = UncheckedSendable(py.baseAddress!)
+        if shares == 1 {
+            fill(y.value, 0..<m)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: shares) { share in
+                fill(y.value, (m * share / shares)..<(m * (share + 1) / shares))
             }
         }
+        initialized = m
     }
 }

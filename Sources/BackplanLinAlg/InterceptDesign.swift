@@ -103,16 +103,12 @@ private struct DesignGemvBlocksJob: @unchecked Sendable {
     let shift: UnsafePointer<Double>?
     let scale: UnsafePointer<Double>?
     let beta: UnsafePointer<Double>
-    let y: UnsafeMutablePointer<Double>
-    let rows: Int
     let features: Int
     let blockRows: Int
-    let shares: Int
 
-    func run(share: Int, transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void) {
+    func run(_ y: UnsafeMutablePointer<Double>, _ range: Range<Int>, transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void) {
         let (p, d) = (features, features + 1)
-        let first = rows * share / shares
-        let end = rows * (share + 1) / shares
+        let (first, end) = (range.lowerBound, range.upperBound)
         let d32 = Int32(truncatingIfNeeded: d)
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * d)
         let staging = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
@@ -175,24 +171,16 @@ public func gemvBlocks(
     _ = try blasInt(design.columns, operation)
     let (m, d) = (x.rows, design.columns)
     // The same blocks as gemvBlocks on the stored design.
-    let blockRows = max(64, min(1_024, (1 << 16) / max(1, d)))
-    let shares = max(1, min(threads, (m + blockRows - 1) / blockRows))
+    let blockRows = gemvBlockRows(columns: d)
     return x.withUnsafeBufferPointer { px in
         design.shifts.withUnsafeBufferPointer { shift in
             design.scales.withUnsafeBufferPointer { scale in
                 beta.withUnsafeBufferPointer { pb in
-                    [Double](unsafeUninitializedCapacity: m) { py, initialized in
-                        guard m > 0 else { initialized = 0; return }
-                        let job = DesignGemvBlocksJob(
-                            x: px.baseAddress, shift: shift.baseAddress, scale: scale.baseAddress,
-                            beta: pb.baseAddress!, y: py.baseAddress!, rows: m, features: x.columns,
-                            blockRows: blockRows, shares: shares)
-                        if shares == 1 {
-                            job.run(share: 0, transform: transform)
-                        } else {
-                            DispatchQueue.concurrentPerform(iterations: shares) { job.run(share: $0, transform: transform) }
-                        }
-                        initialized = m
+                    let job = DesignGemvBlocksJob(
+                        x: px.baseAddress, shift: shift.baseAddress, scale: scale.baseAddress, beta: pb.baseAddress!,
+                        features: x.columns, blockRows: blockRows)
+                    return byShares(rows: m, blockRows: blockRows, threads: threads) { y, range in
+                        job.run(y, range, transform: transform)
                     }
                 }
             }
