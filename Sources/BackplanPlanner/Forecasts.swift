@@ -50,13 +50,13 @@ public enum Forecasts {
         for i in 0..<rows.count {
             let name = rows.datasetNames[i]
             let m = meta[name] ?? ("default", 0, 0, 0, 0, 0)
-            let x = rows.features.row(i)
+            func x(_ column: Int) -> Double { rows.features[i, column] }
             var busiest = 0
             if blocks.count == 8 {
-                for b in 1..<8 where x[blocks[b]] > x[blocks[busiest]] { busiest = b }
+                for b in 1..<8 where x(blocks[b]) > x(blocks[busiest]) { busiest = b }
             }
-            let sessionSeconds = session.map { expm1(x[$0]) }.flatMap { $0 > 0 ? $0 : nil }
-            let quietSeconds = quiet.map { expm1(x[$0]) }.flatMap { $0 > 0 ? $0 : nil }
+            let sessionSeconds = session.map { expm1(x($0)) }.flatMap { $0 > 0 ? $0 : nil }
+            let quietSeconds = quiet.map { expm1(x($0)) }.flatMap { $0 > 0 ? $0 : nil }
             out.append(DatasetForecast(
                 name: name, dataClass: m.dataClass, sizeBytes: m.size,
                 writesPerDay: (predicted[.writes]?[i] ?? 0) / days, readsPerDay: (predicted[.reads]?[i] ?? 0) / days,

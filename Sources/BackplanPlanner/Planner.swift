@@ -77,14 +77,19 @@ public struct Planner: Sendable {
         var rtoExcluded: UInt64
     }
 
+    /// The retention rules the plan gives a class: point-in-time restores after corruption must reach back
+    /// the policy's longest discovery delay, within the class's legal minimum and maximum.
+    public static func retention(for c: ClassPolicy, in policy: Policy) -> DatasetPlan.Retention {
+        let discovery = policy.failures.map(\.discoverySeconds).max() ?? 0
+        return retention(minimumSeconds: min(max(c.retentionMinSeconds, discovery), c.retentionMaxSeconds),
+                         maximumSeconds: c.retentionMaxSeconds, erase: c.erase)
+    }
+
     private func classInfos() -> [ClassInfo] {
         let policy = model.policy
-        let discovery = policy.failures.map(\.discoverySeconds).max() ?? 0
         return policy.classes.keys.sorted().map { name in
             let c = policy.classes[name]!
-            // Point-in-time restores after corruption must reach back the discovery delay, within the legal max.
-            let keep = Self.retention(minimumSeconds: min(max(c.retentionMinSeconds, discovery), c.retentionMaxSeconds),
-                                      maximumSeconds: c.retentionMaxSeconds, erase: c.erase)
+            let keep = Self.retention(for: c, in: policy)
             return ClassInfo(name: name, policy: c, retention: keep, retentionDays: Double(keep.spanSeconds) / 86_400,
                              allowed: c.allowedTiers.map(Set.init))
         }
@@ -95,8 +100,10 @@ public struct Planner: Sendable {
     public func bounds(_ forecasts: [DatasetForecast]) -> (leastSpend: Double, freeSpend: Double, leastBytes: Double, freeBytes: Double) {
         let classes = classInfos()
         var r = (0.0, 0.0, 0.0, 0.0)
+        var scratch: [Candidate] = []
         for d in forecasts {
-            guard case .success(let p) = prepare(d, classes: classes, keepAll: true) else { continue }
+            guard case .success(let p) = prepare(d, classes: classes, keepAll: true, limits: (false, false), scratch: &scratch)
+            else { continue }
             let free = p.candidates[Self.best(p.candidates, 0, 0)]
             r.0 += (p.candidates.map(\.spend).min() ?? 0) + p.dataSpend
             r.1 += free.spend + p.dataSpend

@@ -56,15 +56,13 @@ public enum SimulationSetup {
         }
         // Retention as the plan would set it: from the policy's failure model, not the scenario's (a scenario
         // whose corruption is found later than retention reaches shows what that costs).
-        let discovery = policy.failures.map(\.discoverySeconds).max() ?? 0
         var datasets: [SimulatedDataset] = []
         for name in log.names {
             let m = meta[name] ?? ("default", 0, 0, 0)
             guard let (_, c) = policy.policy(forClass: m.0) else {
                 throw InputError(file: policy.file, "dataset '\(name)' has class '\(m.0)' and the policy has no 'default' class")
             }
-            let keep = Planner.retention(minimumSeconds: min(max(c.retentionMinSeconds, discovery), c.retentionMaxSeconds),
-                                         maximumSeconds: c.retentionMaxSeconds, erase: c.erase)
+            let keep = Planner.retention(for: c, in: policy)
             datasets.append(SimulatedDataset(name: name, classPolicy: c, sizeBytes: m.1, bytesPerWrite: m.2, bytesPerRead: m.3,
                                              retentionSeconds: Double(keep.spanSeconds)))
         }
