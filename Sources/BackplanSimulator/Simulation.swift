@@ -137,6 +137,8 @@ public struct Simulation: Sendable {
     /// for the tiering rule and the retrieval fees of reads from colder tiers.
     public let readTimes: [Int64]
     public let readOffsets: [Int]
+    /// The cron-daily time of day learned on the history (computed once, used by every daily policy).
+    public let dailyPhase: Double
 
     public init(frontier: Frontier, datasets: [SimulatedDataset], reads: WriteLog, model: CostModel, scenario: Scenario,
                 runs: Int, seed: UInt64) {
@@ -156,6 +158,7 @@ public struct Simulation: Sendable {
         self.scenario = scenario
         self.runs = max(1, runs)
         self.seed = seed
+        dailyPhase = Double(frontier.bestDailyPhase())
     }
 
     var start: Double { frontier.cut }
@@ -175,7 +178,7 @@ public struct Simulation: Sendable {
         // A fixed chunking (not the core count), so the merged sums are the same on every machine.
         let chunks = n < 2_048 ? 1 : 64
         var parts = [Accumulator](repeating: Accumulator(runs: runs), count: chunks)
-        let phase = Double(frontier.bestDailyPhase())
+        let phase = dailyPhase
         let regionFailures = regionFailureTimes()
         parts.withUnsafeMutableBufferPointer { buffer in
             let out = UncheckedSendable(buffer)
