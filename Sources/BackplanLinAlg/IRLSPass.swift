@@ -24,26 +24,49 @@ public struct NormalEquations: Sendable, Equatable {
     }
 }
 
+/// What an `irlsPass` computes at β besides the objective.
+public enum IRLSPassOutput: Sendable, Equatable {
+    /// The objective only: one `dgemv` per block.
+    case objective
+    /// The objective and the score Xᵀu, uᵢ = ∂ℓᵢ/∂ηᵢ (the log-likelihood's derivative in the linear
+    /// predictor; for a canonical link yᵢ − μᵢ): one more `dgemv` per block. With a Hessian kept from an earlier
+    /// pass this is all a chord (simplified Newton) step needs.
+    case score
+    /// The objective and the normal equations XᵀWX, XᵀWz, zᵀWz (the Gram panels: O(p²) per row).
+    case normalEquations
+}
+
 /// The result of one `irlsPass`.
 public struct IRLSPassResult: Sendable {
     /// Σ over blocks of what the block step returned (e.g. the deviance at β), in row order within each
     /// thread's share of the rows, the shares then added in order.
     public var objective: Double
-    /// XᵀWX, XᵀWz and zᵀWz at β; `nil` when the pass was asked for the objective only.
+    /// XᵀWX, XᵀWz and zᵀWz at β; `nil` unless the pass was asked for `.normalEquations`.
     public var normalEquations: NormalEquations?
+    /// Xᵀu at β (p elements, see `IRLSPassOutput.score`); `nil` unless the pass was asked for `.score`.
+    public var score: [Double]?
+}
+
+/// What a block step must write besides returning the block's objective.
+public enum IRLSBlockRequest {
+    /// Nothing: an objective-only pass.
+    case objective
+    /// Overwrite η with uᵢ = ∂ℓᵢ/∂ηᵢ (finite), the log-likelihood's derivative in ηᵢ.
+    case score
+    /// Write wᵢ (finite, ≥ 0) into the buffer and overwrite η with the working response zᵢ.
+    case weights(UnsafeMutableBufferPointer<Double>)
 }
 
 /// The family-specific part of an IRLS pass, called once per block of rows (possibly from several threads at
 /// once, each with its own buffers).
 ///
 /// - `rows`: the block's row indices in X (so the step can read its targets yᵢ).
-/// - `eta`: on entry η = X_b·β for those rows, unclamped; when `weights` is non-nil the step must overwrite
-///   it with the working response z.
-/// - `weights`: `nil` for an objective-only pass; otherwise the step writes wᵢ (finite, ≥ 0) for each row.
+/// - `eta`: on entry η = X_b·β for those rows, unclamped; the request says what the step overwrites it with.
+/// - `request`: what the pass needs from the block (see `IRLSBlockRequest`).
 ///
 /// Returns the block's contribution to the objective.
 public typealias IRLSBlockStep = @Sendable (
-    _ rows: Range<Int>, _ eta: UnsafeMutableBufferPointer<Double>, _ weights: UnsafeMutableBufferPointer<Double>?
+    _ rows: Range<Int>, _ eta: UnsafeMutableBufferPointer<Double>, _ request: IRLSBlockRequest
 ) -> Double
 
 /// Rows per block of `irlsPass`: X's block, the scaled copy and the vectors (≈ 2·rows·(p + 1) doubles) stay
@@ -53,7 +76,7 @@ func defaultPassRowsPerBlock(columns: Int) -> Int {
 }
 
 /// One blocked pass over X for an iteratively reweighted least-squares step: the objective at β and,
-/// optionally, the normal equations (XᵀWX, XᵀWz, zᵀWz) at β, from a single read of X.
+/// as `output` asks, the score Xᵀu or the normal equations (XᵀWX, XᵀWz, zᵀWz) at β, from a single read of X.
 ///
 /// For each block of rows: η_b = X_b·β (`cblas_dgemv`); `step` returns the block's objective terms and (for
 /// a full pass) the weights w and working response z; the rows √wᵢ·[xᵢ, zᵢ] (p + 1 columns) go into a scratch
@@ -73,25 +96,27 @@ func defaultPassRowsPerBlock(columns: Int) -> Int {
 /// - Parameters:
 ///   - x: the n×p design, row-major.
 ///   - beta: p coefficients.
-///   - normalEquations: whether to build XᵀWX, XᵀWz, zᵀWz (else only the objective: one `dgemv` per block).
+///   - output: what to compute besides the objective (`IRLSPassOutput`): nothing (one `dgemv` per block), the
+///     score (two), or the normal equations.
 ///   - threads: number of threads (≥ 1); more than the blocks available is capped.
 ///   - step: the family's per-block function (see `IRLSBlockStep`).
 /// - Throws: `LinAlgError.dimensionMismatch` if `beta.count != x.columns`; `.invalidArgument` for
-///   `threads` < 1 or a negative weight; `.nonFinite` for a NaN/∞ weight or working response (row given).
-/// - Complexity: O(n·p²) time for a full pass, O(n·p) for an objective-only one; O(p² + threads·block·p)
+///   `threads` < 1 or a negative weight; `.nonFinite` for a NaN/∞ weight, working response or score term (row
+///   given).
+/// - Complexity: O(n·p²) time for the normal equations, O(n·p) otherwise; O(p² + threads·block·p)
 ///   memory, whatever n is.
 public func irlsPass(
-    _ x: Matrix, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1,
+    _ x: Matrix, coefficients beta: [Double], output: IRLSPassOutput, threads: Int = 1,
     step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
     try irlsPass(
-        x, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        x, coefficients: beta, output: output, threads: threads,
         rowsPerBlock: defaultPassRowsPerBlock(columns: x.columns), step: step)
 }
 
 /// `irlsPass` with an explicit block height (tests use small ones to cross block boundaries).
 func irlsPass(
-    _ x: Matrix, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1, rowsPerBlock: Int,
+    _ x: Matrix, coefficients beta: [Double], output: IRLSPassOutput, threads: Int = 1, rowsPerBlock: Int,
     step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
     guard beta.count == x.columns else {
@@ -100,7 +125,7 @@ func irlsPass(
             detail: "X is \(x.shape) but β has \(elementCount(beta.count)) (expected \(x.columns))")
     }
     return try runPass(
-        x, design: nil, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        x, design: nil, coefficients: beta, output: output, threads: threads,
         rowsPerBlock: rowsPerBlock, step: step)
 }
 
@@ -118,17 +143,17 @@ func irlsPass(
 /// - Throws: as `irlsPass(_:coefficients:…)`; `.dimensionMismatch` also when `x.columns != design.features`.
 /// - Complexity: as `irlsPass(_:coefficients:…)`, plus O(n·p) for the design rows.
 public func irlsPass(
-    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1,
+    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], output: IRLSPassOutput, threads: Int = 1,
     step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
     try irlsPass(
-        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        x, design: design, coefficients: beta, output: output, threads: threads,
         rowsPerBlock: defaultPassRowsPerBlock(columns: design.columns), step: step)
 }
 
 /// `irlsPass(_:design:…)` with an explicit block height.
 func irlsPass(
-    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], normalEquations: Bool, threads: Int = 1,
+    _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], output: IRLSPassOutput, threads: Int = 1,
     rowsPerBlock: Int, step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
     guard x.columns == design.features else {
@@ -141,13 +166,13 @@ func irlsPass(
             detail: "the design has \(design.columns) columns but β has \(elementCount(beta.count))")
     }
     return try runPass(
-        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+        x, design: design, coefficients: beta, output: output, threads: threads,
         rowsPerBlock: rowsPerBlock, step: step)
 }
 
 /// Both `irlsPass` forms; β's length is already checked against the design's columns.
 private func runPass(
-    _ x: Matrix, design: InterceptDesign?, coefficients beta: [Double], normalEquations: Bool, threads: Int,
+    _ x: Matrix, design: InterceptDesign?, coefficients beta: [Double], output: IRLSPassOutput, threads: Int,
     rowsPerBlock: Int, step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
     let operation = "irlsPass"
@@ -175,7 +200,7 @@ private func runPass(
                     partials.withUnsafeMutableBufferPointer { slots in
                         let job = PassJob(
                             x: px, beta: pb, rows: n, columns: p, blockRows: blockRows, shares: shares,
-                            normalEquations: normalEquations, slots: slots, designed: design != nil,
+                            output: output, slots: slots, designed: design != nil,
                             shift: shift, scale: scale)
                         if shares == 1 {
                             job.run(share: 0, step: step)
@@ -196,12 +221,23 @@ private func runPass(
                 throw .invalidArgument(operation: operation, detail: "weight w[\(bad)] = \(value) is negative")
             }
             throw .nonFinite(
-                operation: operation, argument: share.badIsWeight ? "w" : "z", row: bad, column: nil,
+                operation: operation, argument: share.badArgument, row: bad, column: nil,
                 value: nonFiniteText(value))
         }
         objective += share.objective
     }
-    guard normalEquations else { return IRLSPassResult(objective: objective, normalEquations: nil) }
+    switch output {
+    case .objective:
+        return IRLSPassResult(objective: objective)
+    case .score:
+        var score = partials[0].score
+        for share in partials.dropFirst() {
+            for j in score.indices { score[j] += share.score[j] }
+        }
+        return IRLSPassResult(objective: objective, score: score)
+    case .normalEquations:
+        break
+    }
 
     var augmented = partials[0].gram
     for share in partials.dropFirst() {
@@ -223,13 +259,15 @@ private func runPass(
         normalEquations: NormalEquations(gram: gram, cross: cross, weightedSquares: augmented[p * q + p]))
 }
 
-/// One share's results: objective, upper triangle of the augmented Gram matrix, and the first bad row.
+/// One share's results: objective, upper triangle of the augmented Gram matrix or the score, and the first bad
+/// row (with the argument it was bad in: "w", "z" or "u").
 private struct SharePartial {
     var objective = 0.0
     var gram: [Double] = []
+    var score: [Double] = []
     var badRow: Int?
     var badValue = 0.0
-    var badIsWeight = true
+    var badArgument = "w"
 }
 
 /// Everything a share needs, shared read-only across threads; each share writes only `slots[share]`.
@@ -243,7 +281,7 @@ private struct PassJob: @unchecked Sendable {
     let columns: Int
     let blockRows: Int
     let shares: Int
-    let normalEquations: Bool
+    let output: IRLSPassOutput
     let slots: UnsafeMutableBufferPointer<SharePartial>
     let designed: Bool
     let shift: UnsafeBufferPointer<Double>
@@ -259,8 +297,9 @@ private struct PassJob: @unchecked Sendable {
         let weights = UnsafeMutableBufferPointer<Double>.allocate(capacity: blockRows)
         weights.initialize(repeating: 0)
         let scratch = UnsafeMutableBufferPointer<Double>.allocate(
-            capacity: normalEquations || designed ? blockRows * q : 0)
-        var gram = [Double](repeating: 0, count: normalEquations ? q * q : 0)
+            capacity: output == .normalEquations || designed ? blockRows * q : 0)
+        var gram = [Double](repeating: 0, count: output == .normalEquations ? q * q : 0)
+        var score = [Double](repeating: 0, count: output == .score ? p : 0)
         defer {
             eta.deallocate()
             weights.deallocate()
@@ -302,19 +341,40 @@ private struct PassJob: @unchecked Sendable {
                         CblasRowMajor, CblasNoTrans, Int32(truncatingIfNeeded: count), p32, 1,
                         x.baseAddress! + start * p, p32, beta.baseAddress, 1, 0, block.baseAddress, 1)
                 }
-                if !normalEquations {
-                    result.objective += step(start..<(start + count), block, nil)
+                if output == .objective {
+                    result.objective += step(start..<(start + count), block, .objective)
+                    start += count
+                    continue
+                }
+                if output == .score {
+                    result.objective += step(start..<(start + count), block, .score)
+                    for r in 0..<count where result.badRow == nil && !block[r].isFinite {
+                        result.badRow = start + r
+                        result.badArgument = "u"
+                        result.badValue = block[r]
+                    }
+                    // score += X_bᵀu, on the design rows in the scratch block or on X's own rows.
+                    let (rows32, rowsOf) = designed
+                        ? (q32, UnsafePointer(scratch.baseAddress!)) : (p32, x.baseAddress! + start * p)
+                    if p > 0 {
+                        score.withUnsafeMutableBufferPointer { ps in
+                            cblas_dgemv(
+                                CblasRowMajor, CblasTrans, Int32(truncatingIfNeeded: count), p32, 1, rowsOf, rows32,
+                                block.baseAddress, 1, 1, ps.baseAddress, 1)
+                        }
+                    }
                     start += count
                     continue
                 }
                 let w = UnsafeMutableBufferPointer(rebasing: weights[0..<count])
-                result.objective += step(start..<(start + count), block, w)
+                result.objective += step(start..<(start + count), block, .weights(w))
                 for r in 0..<count where result.badRow == nil {
                     let (wr, zr) = (w[r], block[r])
                     if !(wr.isFinite && wr >= 0) || !zr.isFinite {
                         result.badRow = start + r
-                        result.badIsWeight = !(wr.isFinite && wr >= 0)
-                        result.badValue = result.badIsWeight ? wr : zr
+                        let badWeight = !(wr.isFinite && wr >= 0)
+                        result.badArgument = badWeight ? "w" : "z"
+                        result.badValue = badWeight ? wr : zr
                     }
                 }
                 let target = scratch.baseAddress!
@@ -341,6 +401,7 @@ private struct PassJob: @unchecked Sendable {
             }
         }
         result.gram = gram
+        result.score = score
         slots[share] = result
     }
 }

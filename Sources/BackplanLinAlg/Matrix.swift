@@ -134,6 +134,34 @@ public struct Matrix: Sendable, Hashable {
         return Matrix(rows: n, columns: m, elements: out)
     }
 
+    /// A systematic sample of the rows: runs of `run` consecutive rows, one run in every `k`, i.e. the rows
+    /// whose index i has (i / run) divisible by k, in order: about rows/k of them, e.g. of a design matrix to fit
+    /// a cheap starting point on. Runs, not single rows, so the copy streams through memory (rows k apart can
+    /// be a page apart, and hardware prefetchers stop at page boundaries).
+    ///
+    /// - Precondition: `k ≥ 1`, `run ≥ 1`.
+    /// - Complexity: O(rows·columns/k) time and memory.
+    public func sampledRows(every k: Int, run: Int = 64) -> Matrix {
+        precondition(k >= 1 && run >= 1, "sampledRows: every \(k), run \(run) must be ≥ 1")
+        let ranges = Self.sampledRanges(rows: rows, every: k, run: run)
+        let count = ranges.reduce(0) { $0 + $1.count }
+        var out = [Double]()
+        out.reserveCapacity(count * columns)
+        elements.withUnsafeBufferPointer { src in
+            for range in ranges {
+                out.append(contentsOf: UnsafeBufferPointer(
+                    rebasing: src[(range.lowerBound * columns)..<(range.upperBound * columns)]))
+            }
+        }
+        return Matrix(rows: count, columns: columns, elements: out)
+    }
+
+    /// The row ranges ``sampledRows(every:run:)`` takes from a matrix of `rows` rows.
+    public static func sampledRanges(rows: Int, every k: Int, run: Int = 64) -> [Range<Int>] {
+        precondition(k >= 1 && run >= 1, "sampledRanges: every \(k), run \(run) must be ≥ 1")
+        return stride(from: 0, to: rows, by: k * run).map { $0..<min($0 + run, rows) }
+    }
+
     /// Calls `body` with the row-major elements, for hot loops without bounds checks.
     ///
     /// The buffer is valid only inside `body`. Element (i, j) is at offset `i * columns + j`.

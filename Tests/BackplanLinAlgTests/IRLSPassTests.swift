@@ -5,15 +5,20 @@ import Testing
 /// A Poisson-like step (log link): μ = e^η, w = μ, z = η + (y − μ)/μ, objective Σ(μ − y·η). Also used for the
 /// unfused reference below, so the two paths see the same per-row arithmetic.
 private func poissonStep(_ y: [Double]) -> IRLSBlockStep {
-    { rows, eta, weights in
+    { rows, eta, request in
         var sum = 0.0
         for r in 0..<eta.count {
             let mu = exp(eta[r])
             let yr = y[rows.lowerBound + r]
             sum += mu - yr * eta[r]
-            if let w = weights {
+            switch request {
+            case .weights(let w):
                 w[r] = mu
                 eta[r] = eta[r] + (yr - mu) / mu
+            case .score:
+                eta[r] = yr - mu
+            case .objective:
+                break
             }
         }
         return sum
@@ -53,7 +58,7 @@ struct IRLSPassTests {
         for seed in testSeeds {
             let (x, beta, y) = problem(rows: rows, columns: columns, seed: seed)
             let (objective, expected) = try unfused(x, beta, y)
-            let pass = try irlsPass(x, coefficients: beta, normalEquations: true, step: poissonStep(y))
+            let pass = try irlsPass(x, coefficients: beta, output: .normalEquations, step: poissonStep(y))
             let got = try #require(pass.normalEquations)
             let scale = 15.0  // |xᵢⱼ| ≤ 1, w ≤ e^(0.5·p), |z| modest
             #expect(abs(pass.objective - objective) <= tolerance(terms: rows, scale: scale))
@@ -71,7 +76,7 @@ struct IRLSPassTests {
             let (x, beta, y) = problem(rows: 157, columns: 19, seed: seed)
             let (objective, expected) = try unfused(x, beta, y)
             let pass = try irlsPass(
-                x, coefficients: beta, normalEquations: true, threads: threads, rowsPerBlock: rowsPerBlock,
+                x, coefficients: beta, output: .normalEquations, threads: threads, rowsPerBlock: rowsPerBlock,
                 step: poissonStep(y))
             let got = try #require(pass.normalEquations)
             #expect(abs(pass.objective - objective) <= tolerance(terms: 157, scale: 15))
@@ -85,7 +90,7 @@ struct IRLSPassTests {
     func repeatable(threads: Int) throws {
         let (x, beta, y) = problem(rows: 5_000, columns: 9, seed: 5)
         let run = { () throws -> IRLSPassResult in
-            try irlsPass(x, coefficients: beta, normalEquations: true, threads: threads, rowsPerBlock: 100,
+            try irlsPass(x, coefficients: beta, output: .normalEquations, threads: threads, rowsPerBlock: 100,
                          step: poissonStep(y))
         }
         let (a, b) = (try run(), try run())
@@ -96,19 +101,19 @@ struct IRLSPassTests {
     @Test("an objective-only pass gives the same objective and no equations")
     func objectiveOnly() throws {
         let (x, beta, y) = problem(rows: 300, columns: 5, seed: 8)
-        let full = try irlsPass(x, coefficients: beta, normalEquations: true, rowsPerBlock: 32, step: poissonStep(y))
-        let only = try irlsPass(x, coefficients: beta, normalEquations: false, rowsPerBlock: 32, step: poissonStep(y))
+        let full = try irlsPass(x, coefficients: beta, output: .normalEquations, rowsPerBlock: 32, step: poissonStep(y))
+        let only = try irlsPass(x, coefficients: beta, output: .objective, rowsPerBlock: 32, step: poissonStep(y))
         #expect(only.normalEquations == nil)
         #expect(only.objective == full.objective)
     }
 
     @Test("empty: no rows gives zeros; no columns gives η = 0 and a 0×0 Gram matrix")
     func empty() throws {
-        let none = try irlsPass(Matrix.zeros(rows: 0, columns: 3), coefficients: [1, 2, 3], normalEquations: true,
+        let none = try irlsPass(Matrix.zeros(rows: 0, columns: 3), coefficients: [1, 2, 3], output: .normalEquations,
                                 step: poissonStep([]))
         #expect(none.objective == 0)
         #expect(none.normalEquations == NormalEquations(gram: .zeros(rows: 3, columns: 3), cross: [0, 0, 0], weightedSquares: 0))
-        let flat = try irlsPass(Matrix.zeros(rows: 2, columns: 0), coefficients: [], normalEquations: true,
+        let flat = try irlsPass(Matrix.zeros(rows: 2, columns: 0), coefficients: [], output: .normalEquations,
                                 step: poissonStep([1, 2]))
         // η = 0: μ = 1, objective Σ(1 − 0) = 2; z = 0 + (y − 1), zᵀWz = 0 + 1.
         #expect(flat.objective == 2)
@@ -118,30 +123,60 @@ struct IRLSPassTests {
     @Test("bad shapes, thread counts and weights throw")
     func invalidInputs() {
         let x = Matrix(rows: 3, columns: 2, repeating: 1)
-        let step: IRLSBlockStep = { _, eta, w in
-            if let w { for r in 0..<eta.count { w[r] = 1 } }
+        let step: IRLSBlockStep = { _, eta, request in
+            if case .weights(let w) = request { for r in 0..<eta.count { w[r] = 1 } }
             return 0
         }
         #expect(throws: LinAlgError.dimensionMismatch(
             operation: "irlsPass", detail: "X is 3×2 but β has 1 element (expected 2)")) {
-            try irlsPass(x, coefficients: [1], normalEquations: true, step: step)
+            try irlsPass(x, coefficients: [1], output: .normalEquations, step: step)
         }
         #expect(throws: LinAlgError.invalidArgument(operation: "irlsPass", detail: "threads 0 must be ≥ 1")) {
-            try irlsPass(x, coefficients: [1, 1], normalEquations: true, threads: 0, step: step)
+            try irlsPass(x, coefficients: [1, 1], output: .normalEquations, threads: 0, step: step)
         }
-        let negative: IRLSBlockStep = { rows, eta, w in
-            if let w { for r in 0..<eta.count { w[r] = rows.lowerBound + r == 1 ? -2 : 1 } }
+        let negative: IRLSBlockStep = { rows, eta, request in
+            if case .weights(let w) = request { for r in 0..<eta.count { w[r] = rows.lowerBound + r == 1 ? -2 : 1 } }
             return 0
         }
         #expect(throws: LinAlgError.invalidArgument(operation: "irlsPass", detail: "weight w[1] = -2.0 is negative")) {
-            try irlsPass(x, coefficients: [1, 1], normalEquations: true, step: negative)
+            try irlsPass(x, coefficients: [1, 1], output: .normalEquations, step: negative)
         }
-        let nanZ: IRLSBlockStep = { rows, eta, w in
-            if let w { for r in 0..<eta.count { w[r] = 1; eta[r] = rows.lowerBound + r == 2 ? .nan : 0 } }
+        let nanZ: IRLSBlockStep = { rows, eta, request in
+            if case .weights(let w) = request {
+                for r in 0..<eta.count { w[r] = 1; eta[r] = rows.lowerBound + r == 2 ? .nan : 0 }
+            }
             return 0
         }
         #expect(throws: LinAlgError.nonFinite(operation: "irlsPass", argument: "z", row: 2, column: nil, value: "nan")) {
-            try irlsPass(x, coefficients: [1, 1], normalEquations: true, step: nanZ)
+            try irlsPass(x, coefficients: [1, 1], output: .normalEquations, step: nanZ)
+        }
+        let infU: IRLSBlockStep = { rows, eta, request in
+            if case .score = request { for r in 0..<eta.count { eta[r] = rows.lowerBound + r == 1 ? .infinity : 0 } }
+            return 0
+        }
+        #expect(throws: LinAlgError.nonFinite(operation: "irlsPass", argument: "u", row: 1, column: nil, value: "inf")) {
+            try irlsPass(x, coefficients: [1, 1], output: .score, step: infU)
+        }
+    }
+
+    @Test("a score pass gives Xᵀ(y − μ) and the same objective as an objective-only pass",
+          arguments: [(1, 1), (7, 3), (64, 2)])
+    func score(rowsPerBlock: Int, threads: Int) throws {
+        for seed in testSeeds {
+            let (x, beta, y) = problem(rows: 157, columns: 7, seed: seed)
+            let eta = try gemv(x, beta)
+            var expected = [Double](repeating: 0, count: 7)
+            for i in 0..<x.rows {
+                let u = y[i] - exp(eta[i])
+                for j in 0..<7 { expected[j] += x[i, j] * u }
+            }
+            let pass = try irlsPass(x, coefficients: beta, output: .score, threads: threads, rowsPerBlock: rowsPerBlock,
+                                    step: poissonStep(y))
+            let only = try irlsPass(x, coefficients: beta, output: .objective, threads: threads,
+                                    rowsPerBlock: rowsPerBlock, step: poissonStep(y))
+            #expect(pass.normalEquations == nil)
+            #expect(pass.objective == only.objective)
+            #expect(maxAbsDifference(try #require(pass.score), expected) <= tolerance(terms: 157, scale: 15))
         }
     }
 }
@@ -173,12 +208,12 @@ struct InterceptDesignTests {
             for features in [0, 1, 6, 33] {
                 let (x, design, beta, y) = raw(rows: 211, features: features, seed: seed)
                 let stored = design.matrix(x)
-                for normalEquations in [true, false] {
+                for output in [IRLSPassOutput.normalEquations, .objective, .score] {
                     let a = try irlsPass(
-                        x, design: design, coefficients: beta, normalEquations: normalEquations, threads: threads,
+                        x, design: design, coefficients: beta, output: output, threads: threads,
                         rowsPerBlock: rowsPerBlock, step: poissonStep(y))
                     let b = try irlsPass(
-                        stored, coefficients: beta, normalEquations: normalEquations, threads: threads,
+                        stored, coefficients: beta, output: output, threads: threads,
                         rowsPerBlock: rowsPerBlock, step: poissonStep(y))
                     #expect(abs(a.objective - b.objective) <= 1e-13 * max(abs(b.objective), 1))
                     if let ea = a.normalEquations, let eb = b.normalEquations {
@@ -186,7 +221,12 @@ struct InterceptDesignTests {
                         #expect(maxAbsDifference(ea.cross, eb.cross) <= 1e-13 * (eb.cross.map(abs).max()! + 1))
                         #expect(abs(ea.weightedSquares - eb.weightedSquares) <= 1e-13 * eb.weightedSquares)
                     } else {
-                        #expect(a.normalEquations == nil && b.normalEquations == nil && !normalEquations)
+                        #expect(a.normalEquations == nil && b.normalEquations == nil && output != .normalEquations)
+                    }
+                    if let sa = a.score, let sb = b.score {
+                        #expect(maxAbsDifference(sa, sb) <= 1e-12 * (sb.map(abs).max()! + 1))
+                    } else {
+                        #expect(a.score == nil && b.score == nil && output != .score)
                     }
                 }
             }
@@ -208,12 +248,12 @@ struct InterceptDesignTests {
         let design = InterceptDesign(shifts: [0, 0], scales: [1, 1])
         #expect(throws: LinAlgError.dimensionMismatch(
             operation: "irlsPass", detail: "the design has 3 columns but β has 2 elements")) {
-            try irlsPass(x, design: design, coefficients: [1, 1], normalEquations: true, step: poissonStep([0, 0, 0]))
+            try irlsPass(x, design: design, coefficients: [1, 1], output: .normalEquations, step: poissonStep([0, 0, 0]))
         }
         #expect(throws: LinAlgError.dimensionMismatch(
             operation: "irlsPass", detail: "X is 3×2 but the design is for 1 features")) {
             try irlsPass(x, design: InterceptDesign(shifts: [0], scales: [1]), coefficients: [1, 1],
-                         normalEquations: true, step: poissonStep([0, 0, 0]))
+                         output: .normalEquations, step: poissonStep([0, 0, 0]))
         }
         #expect(throws: LinAlgError.dimensionMismatch(
             operation: "gemvBlocks", detail: "the design has 3 columns but β has 1 element")) {

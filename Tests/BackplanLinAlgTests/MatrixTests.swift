@@ -3,6 +3,17 @@ import Testing
 
 @Suite("Matrix")
 struct MatrixTests {
+    @Test("sampledRows takes runs of rows, one run in k, in order")
+    func sampledRows() {
+        let m = Matrix(rows: 10, columns: 2, elements: (0..<20).map(Double.init))
+        #expect(m.sampledRows(every: 2, run: 2) == Matrix(rows: 6, columns: 2, elements: [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19]))
+        #expect(m.sampledRows(every: 3, run: 1) == Matrix(rows: 4, columns: 2, elements: [0, 1, 6, 7, 12, 13, 18, 19]))
+        #expect(m.sampledRows(every: 1) == m)
+        #expect(Matrix.sampledRanges(rows: 10, every: 4, run: 3) == [0..<3])
+        #expect(Matrix.sampledRanges(rows: 13, every: 2, run: 3) == [0..<3, 6..<9, 12..<13])
+        #expect(Matrix.zeros(rows: 0, columns: 3).sampledRows(every: 16).rows == 0)
+    }
+
     @Test("elements are row-major: (i, j) at i·columns + j")
     func rowMajorLayout() {
         var m = Matrix(rows: 2, columns: 3, elements: [1, 2, 3, 4, 5, 6])
