@@ -75,8 +75,8 @@ public struct Scaler: Codable, Sendable, Equatable {
 /// glm.fit does), and what the next step needs:
 /// - far from the optimum, the normal equations at β (XᵀWX by `dgemm` panels): a Newton step, G solved by
 ///   `dpotrf`/`dpotrs` with a ridge fallback;
-/// - once the Newton decrement is small (relative to F, below ``chordBelow``), only the score Xᵀ(y − μ) (two `dgemv` per
-///   block instead of the O(p²) Gram panels), the step solved with the last G: a chord step (simplified
+/// - once the Newton decrement is small (relative to F, below ``chordBelow``), only the score Xᵀ(y − μ) (two
+///   `dgemv` per block instead of the O(p²) Gram panels), the step solved with the last G: a chord step (simplified
 ///   Newton; Kelley, Iterative Methods for Linear and Nonlinear Equations, SIAM 1995, §5.4), which converges
 ///   linearly at the rate ‖G⁻¹(G − G(β))‖, tiny that close; if a chord step contracts too little, the next
 ///   pass builds the equations again.
@@ -174,7 +174,7 @@ public struct PoissonGLM: Sendable {
     }
 
     /// Newton/chord iterations on a design of `rows`×`columns` (intercept first) that `run` makes one pass
-    /// over; `sample` fits the same problem on every k-th row (the warm start).
+    /// over; `sample` fits the same problem on a 1-in-k sample of the rows (the warm start).
     private func fit(
         rows n: Int, columns p: Int, y: [Double], target: String,
         sample: (_ glm: PoissonGLM, _ every: Int) throws(ModelError) -> Fit,
@@ -263,9 +263,9 @@ public struct PoissonGLM: Sendable {
                    meanDeviance: current.deviance / Double(n))
     }
 
-    /// The warm start for a fit on `rows` rows: the coefficients `sample` fits on every ``warmStartStride``-th
-    /// row, or `nil` when ``warmStart`` is off, the data is small, the sample has no events, or its fit fails
-    /// (the full fit then starts from the intercept-only fit and reports any error itself).
+    /// The warm start for a fit on `rows` rows: the coefficients `sample` fits on a 1-in-``warmStartStride``
+    /// sample of the rows, or `nil` when ``warmStart`` is off, the data is small, the sample has no events, or
+    /// its fit fails (the full fit then starts from the intercept-only fit and reports any error itself).
     private func warmStartCoefficients(
         rows n: Int, y: [Double], sample: (_ glm: PoissonGLM, _ every: Int) throws(ModelError) -> Fit
     ) -> [Double]? {
