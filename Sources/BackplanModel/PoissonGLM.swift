@@ -300,34 +300,31 @@ public struct PoissonGLM: Sendable {
         return { rows, eta, request in
             y.withUnsafeBufferPointer { py in
                 let target = py.baseAddress! + rows.lowerBound
+                // Per row: the clamped η, μ = e^η and the row's term Σ[m − y·log m] of the deviance.
+                @inline(__always) func row(_ r: Int) -> (e: Double, mu: Double, term: Double) {
+                    let e = min(max(eta[r], -limit), limit)
+                    let mu = exp(e)
+                    return (e, mu, mu >= floor ? mu - target[r] * e : floor - target[r] * logFloor)
+                }
                 var sum = 0.0
                 switch request {
                 case .weights(let w):
                     for r in 0..<eta.count {
-                        let e = min(max(eta[r], -limit), limit)
-                        let mu = exp(e)
-                        let yr = target[r]
-                        sum += mu >= floor ? mu - yr * e : floor - yr * logFloor
+                        let (e, mu, term) = row(r)
+                        sum += term
                         // w = μ ≥ e^-30 keeps XᵀWX finite; z's residual is bounded by the same floor.
                         let wr = max(mu, 1e-300)
                         w[r] = wr
-                        eta[r] = e + (yr - mu) / wr
+                        eta[r] = e + (target[r] - mu) / wr
                     }
                 case .score:
                     for r in 0..<eta.count {
-                        let e = min(max(eta[r], -limit), limit)
-                        let mu = exp(e)
-                        let yr = target[r]
-                        sum += mu >= floor ? mu - yr * e : floor - yr * logFloor
-                        eta[r] = yr - mu
+                        let (_, mu, term) = row(r)
+                        sum += term
+                        eta[r] = target[r] - mu
                     }
                 case .objective:
-                    for r in 0..<eta.count {
-                        let e = min(max(eta[r], -limit), limit)
-                        let mu = exp(e)
-                        let yr = target[r]
-                        sum += mu >= floor ? mu - yr * e : floor - yr * logFloor
-                    }
+                    for r in 0..<eta.count { sum += row(r).term }
                 }
                 return sum
             }
