@@ -156,6 +156,7 @@ struct PlanBench: ParsableCommand {
     @Option(help: "Policy YAML.") var policy = "datasets/policies/messaging.yaml"
     @Option(help: "Price catalog YAML.") var prices = "datasets/pricing/aws-s3.yaml"
     @Option(help: "A fixed monthly budget instead of one set to bind (skips computing the bounds).") var budget: Double?
+    @Option(help: "Also write the plan's JSON here, untimed (to compare the plans of two builds).") var out: String?
 
     func run() throws {
         let n = datasets
@@ -204,13 +205,14 @@ struct PlanBench: ParsableCommand {
             FileHandle.standardError.write(Data(("planner: " + phases.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n").utf8))
         }
         let planTime = try clock.measure { plan = try planner.plan(forecasts, generatedAt: 0, inputs: inputs) }
+        if let out { try plan.jsonData().write(to: URL(fileURLWithPath: out)) }
         let budget = plan.limits.first
         let report: [String: Any] = [
             "datasets": n, "planned": plan.datasets.count, "infeasible": plan.infeasible.count,
             "tiers": catalog.tiers.count, "onlineTiers": catalog.tiers.filter { !$0.offline }.count,
             "gridIntervals": Planner.intervalGrid.count,
             "scoreSeconds": scoreTime.seconds, "planSeconds": planTime.seconds,
-            "budgetBinding": budget?.binding ?? false, "shadowPrice": budget?.shadowPrice ?? 0,
+            "budget": budget?.limit ?? 0, "budgetBinding": budget?.binding ?? false, "shadowPrice": budget?.shadowPrice ?? 0,
             "peakRSSBytes": peakResidentBytes(),
         ]
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
