@@ -6,20 +6,24 @@ import Foundation
 /// keeps every class limit, then meets the global limits by Lagrangian relaxation (DESIGN §4).
 ///
 /// Each dataset's options are the candidate intervals (a fixed grid within [executor minimum, class RPO], the
-/// RPO itself, and per tier the continuous optimum found by Brent's search on log T, which reproduces Young's
-/// √(2·C_b/(λ·r·c)) where that formula applies) × the tiers whose restore time (first byte + size at the
-/// restore throughput) meets the class RTO; archive tiers qualify for classes with long RTOs. Live data goes
-/// on the cheapest online tier whose first byte meets the RTO.
+/// RPO itself, and per tier the continuous optimum found by Brent's search on log T started from the bracket
+/// the grid gives, which reproduces Young's √(2·C_b/(λ·r·c)) where that formula applies) × the tiers whose
+/// restore time (first byte + size at the restore throughput) meets the class RTO; archive tiers qualify for
+/// classes with long RTOs. Live data goes on the cheapest online tier whose first byte meets the RTO. The
+/// tiers of a dataset share the parts of the cost at a grid interval that do not depend on the tier.
 ///
 /// With a budget B on spend, each dataset picks the option minimising risk + (1 + μ)·spend; bisection on
 /// μ ≥ 0 finds the least μ whose total spend fits B (Everett, "Generalized Lagrange multiplier method",
 /// Operations Research 11(3), 1963). Only options on the lower convex hull of (spend, risk) can win for some
-/// μ, so each dataset keeps just those. The backup window works the same way on bytes per day; with both
-/// limits the window's multiplier is bisected outside the budget's, over the options no other beats on all
-/// three of risk, spend and bytes.
+/// μ, so each dataset keeps just those, and the passes look only at those up to the unconstrained best (the
+/// rest cannot win for μ ≥ 0; they stay as runners-up). The backup window works the same way on bytes per
+/// day; with both limits the window's multiplier is bisected outside the budget's, over the options no other
+/// beats on all three of risk, spend and bytes.
 ///
-/// - Complexity: O(N·T·(G + log(range/tolerance))) to price N datasets on T tiers and G grid intervals, then
-///   O(N·h) per bisection step with h the options kept per dataset (a handful).
+/// - Complexity: O(N·(G·(1 + T) + T·log(w/tolerance))) to price N datasets on T tiers and G grid intervals
+///   (G interval terms shared by the tiers, a search per tier from a bracket of log-width w; none when the
+///   optimum is past the RPO), then O(N·h) per bisection step with h the options a dataset can choose
+///   (a handful).
 public struct Planner: Sendable {
     /// Candidate intervals (seconds) before the class RPO caps them: 5 min … 7 d.
     public static let intervalGrid: [Double] = [300, 900, 1_800, 3_600, 7_200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800]
@@ -57,24 +61,84 @@ public struct Planner: Sendable {
         }
     }
 
-    /// What every dataset of one class shares.
-    struct ClassInfo {
-        var name: String
-        var policy: ClassPolicy
-        var retention: DatasetPlan.Retention
-        var retentionDays: Double
-        var allowed: Set<String>?
+    /// What every dataset of one class shares (a class, so handing it to each dataset is one reference count).
+    final class ClassInfo: Sendable {
+        let name: String
+        let policy: ClassPolicy
+        let retention: DatasetPlan.Retention
+        let retentionDays: Double
+        /// Per catalog tier: may the class's backups use it (`allowedTiers`).
+        let allowed: [Bool]
+        /// The online tiers whose first byte meets the class RTO: where its live data may go.
+        let dataTiers: [Int]
+        /// The grid intervals within [executor minimum, class RPO), then the RPO: the options' intervals
+        /// besides each tier's continuous optimum.
+        let intervals: [Double]
+        /// The grid intervals within [executor minimum, 30 d]: where the continuous search starts from, the same
+        /// whatever the RPO.
+        let searchGrid: [Double]
+        /// Two intervals past the RPO, T₁ = RPO·e^{tolerance} and T₂ = T₁·(1 + tolerance), when they are within
+        /// the search range (and the RPO at least e^{tolerance} above its start): a cost lower at T₂ than at T₁
+        /// puts the minimum beyond T₁, so the search would end past the RPO.
+        let beyondRPO: (Double, Double)?
+
+        init(name: String, policy: ClassPolicy, retention: DatasetPlan.Retention, retentionDays: Double, allowed: [Bool],
+             dataTiers: [Int], intervals: [Double], searchGrid: [Double], beyondRPO: (Double, Double)?) {
+            self.name = name
+            self.policy = policy
+            self.retention = retention
+            self.retentionDays = retentionDays
+            self.allowed = allowed
+            self.dataTiers = dataTiers
+            self.intervals = intervals
+            self.searchGrid = searchGrid
+            self.beyondRPO = beyondRPO
+        }
     }
 
-    /// A dataset's fixed parts and its options that can win for some multipliers.
+    /// One dataset's fixed parts, and how many options it keeps. Its options are in its chunk's
+    /// ``OptionBlock``, right after the previous dataset's.
     struct Prepared {
+        var dataSpend = 0.0
+        /// Bit i set: tier i was excluded because it cannot restore within the class RTO.
+        var rtoExcluded: UInt64 = 0
+        /// Index in the class list; −1 when the dataset has no option (see the chunk's failures).
+        var classIndex: Int32 = -1
+        /// Options kept: the first `contenders` can be chosen for some multipliers μ, ν ≥ 0; the rest are kept
+        /// only because they can be the runner-up (see ``keep(_:limits:into:hull:)``).
+        var options: Int32 = 0
+        var contenders: Int32 = 0
+        var dataTier: Int16 = 0
+        var rpoCapped = false
+    }
+
+    /// The kept options of a chunk of consecutive datasets, flat, dataset after dataset. `bytes` is filled only
+    /// when a backup window is set (without one its multiplier is 0 and no pass reads it).
+    struct OptionBlock {
+        var spend: [Double] = [], risk: [Double] = [], bytes: [Double] = [], interval: [Double] = []
+        var tier: [UInt16] = []
+        /// Datasets of the chunk without any option, and why.
+        var failures: [(Int, InputError)] = []
+    }
+
+    /// A dataset's priced options (all of them, before ``keep(_:limits:into:hull:)``) and fixed parts.
+    struct Priced {
         var classIndex: Int
         var dataTier: Int
         var dataSpend: Double
-        var candidates: [Candidate]
         var rpoCapped: Bool
-        /// Bit i set: tier i was excluded because it cannot restore within the class RTO.
         var rtoExcluded: UInt64
+    }
+
+    /// Buffers one thread reuses from dataset to dataset while pricing.
+    struct Scratch {
+        var hull = Hull()
+        var candidates: [Candidate] = []
+        var tiers: [Int] = []
+        var pricers: [BackupPricer] = []
+        /// Tier-major: the grid's (spend, risk, bytes, spend + risk) on tier k at interval j is at k·(intervals) + j.
+        var grid: [(spend: Double, risk: Double, bytes: Double, value: Double)] = []
+        var kept: [Int] = []
     }
 
     /// The retention rules the plan gives a class: point-in-time restores after corruption must reach back
@@ -87,11 +151,24 @@ public struct Planner: Sendable {
 
     private func classInfos() -> [ClassInfo] {
         let policy = model.policy
+        let catalog = model.catalog
+        let lo = Double(policy.executorMinIntervalSeconds)
+        let longest = max(lo, Self.longestIntervalSeconds)
+        let tolerance = Self.intervalTolerance
         return policy.classes.keys.sorted().map { name in
             let c = policy.classes[name]!
             let keep = Self.retention(for: c, in: policy)
+            let allowed = c.allowedTiers.map(Set.init)
+            let hi = Double(c.rpoMaxSeconds)
+            let past = hi * exp(tolerance), further = hi * exp(tolerance) * (1 + tolerance)
             return ClassInfo(name: name, policy: c, retention: keep, retentionDays: Double(keep.spanSeconds) / 86_400,
-                             allowed: c.allowedTiers.map(Set.init))
+                             allowed: catalog.tiers.map { allowed?.contains($0.name) ?? true },
+                             dataTiers: catalog.tiers.indices.filter {
+                                 !catalog.tiers[$0].offline && catalog.tiers[$0].firstByteSeconds <= Double(c.rtoMaxSeconds)
+                             },
+                             intervals: Self.intervalGrid.filter { $0 >= lo && $0 < hi } + [hi],
+                             searchGrid: Self.intervalGrid.filter { $0 >= lo && $0 <= longest },
+                             beyondRPO: further <= longest && hi >= lo * exp(tolerance) ? (past, further) : nil)
         }
     }
 
@@ -100,14 +177,14 @@ public struct Planner: Sendable {
     public func bounds(_ forecasts: [DatasetForecast]) -> (leastSpend: Double, freeSpend: Double, leastBytes: Double, freeBytes: Double) {
         let classes = classInfos()
         var r = (0.0, 0.0, 0.0, 0.0)
-        var scratch: [Candidate] = []
+        var scratch = Scratch()
         for d in forecasts {
-            guard case .success(let p) = prepare(d, classes: classes, keepAll: true, limits: (false, false), scratch: &scratch)
-            else { continue }
-            let free = p.candidates[Self.best(p.candidates, 0, 0)]
-            r.0 += (p.candidates.map(\.spend).min() ?? 0) + p.dataSpend
+            guard case .success(let p) = price(d, classes: classes, into: &scratch) else { continue }
+            let all = scratch.candidates
+            let free = all[Self.best(all, 0, 0)]
+            r.0 += (all.map(\.spend).min() ?? 0) + p.dataSpend
             r.1 += free.spend + p.dataSpend
-            r.2 += p.candidates.map(\.bytes).min() ?? 0
+            r.2 += all.map(\.bytes).min() ?? 0
             r.3 += free.bytes
         }
         return r
@@ -145,58 +222,29 @@ public struct Planner: Sendable {
         }
         let classes = classInfos()
         let t0 = clock.now
-        let prepared = prepareAll(forecasts, classes: classes)
+        let (prepared, blocks) = prepareAll(forecasts, classes: classes)
         let t1 = clock.now
         var infeasible: [Plan.Infeasible] = []
-        for (i, p) in prepared.enumerated() {
-            if case .failure(let reason) = p { infeasible.append(.init(id: forecasts[i].name, reason: reason.message)) }
+        for block in blocks {
+            for (i, reason) in block.failures { infeasible.append(.init(id: forecasts[i].name, reason: reason.message)) }
         }
-
-        // The options in flat arrays: dataset i's are start[i] ..< start[i + 1].
-        var start = [Int](repeating: 0, count: prepared.count + 1)
-        var spendA: [Double] = [], riskA: [Double] = [], bytesA: [Double] = []
-        let optionCount = prepared.reduce(0) { n, p in if case .success(let x) = p { n + x.candidates.count } else { n } }
-        spendA.reserveCapacity(optionCount)
-        riskA.reserveCapacity(optionCount)
-        bytesA.reserveCapacity(optionCount)
         var dataSpend = 0.0
-        for (i, p) in prepared.enumerated() {
-            if case .success(let p) = p {
-                for c in p.candidates { spendA.append(c.spend); riskA.append(c.risk); bytesA.append(c.bytes) }
-                dataSpend += p.dataSpend
-            }
-            start[i + 1] = spendA.count
-        }
-        // Each pass picks every dataset's best option at (μ, ν): chunks in parallel, sums merged in chunk order.
-        // The chunking does not depend on the machine's cores, so the sums (and the plan's bytes) do not either.
-        let datasetCount = start.count - 1
-        let passChunks = datasetCount < 65_536 ? 1 : 16
+        for p in prepared where p.options > 0 { dataSpend += p.dataSpend }
+
+        // Each pass picks every dataset's best option at (μ, ν) among its contenders: chunks in parallel, sums
+        // merged in chunk order. The chunks depend on the number of datasets only, so the sums (and the plan's
+        // bytes) do not depend on the machine's cores.
+        let chunks = blocks.count
+        let datasetCount = prepared.count
         func totals(_ mu: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
-            var partial = [(spend: Double, bytes: Double)](repeating: (0, 0), count: passChunks)
-            spendA.withUnsafeBufferPointer { s in
-                riskA.withUnsafeBufferPointer { r in
-                    bytesA.withUnsafeBufferPointer { b in
-                        start.withUnsafeBufferPointer { first in
-                            partial.withUnsafeMutableBufferPointer { out in
-                                let views = UncheckedSendable((s, r, b, first, out))
-                                DispatchQueue.concurrentPerform(iterations: passChunks) { chunk in
-                                    let (s, r, b, first, out) = views.value
-                                    let a = 1 + mu
-                                    var spend = 0.0, bytes = 0.0
-                                    for i in (datasetCount * chunk / passChunks)..<(datasetCount * (chunk + 1) / passChunks)
-                                    where first[i] < first[i + 1] {
-                                        var k = first[i]
-                                        var v = r[k] + a * s[k] + nu * b[k]
-                                        for j in (first[i] + 1)..<first[i + 1] {
-                                            let o = r[j] + a * s[j] + nu * b[j]
-                                            if o < v { v = o; k = j }
-                                        }
-                                        spend += s[k]
-                                        bytes += b[k]
-                                    }
-                                    out[chunk] = (spend, bytes)
-                                }
-                            }
+            var partial = [(spend: Double, bytes: Double)](repeating: (0, 0), count: chunks)
+            prepared.withUnsafeBufferPointer { prepared in
+                blocks.withUnsafeBufferPointer { blocks in
+                    partial.withUnsafeMutableBufferPointer { out in
+                        let views = UncheckedSendable((prepared, blocks, out))
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            let (prepared, blocks, out) = views.value
+                            out[chunk] = blocks[chunk].totals(prepared[Self.chunk(chunk, of: chunks, datasetCount)], 1 + mu, nu)
                         }
                     }
                 }
@@ -244,10 +292,15 @@ public struct Planner: Sendable {
             // Even the least-spend (or least-bytes) options do not fit: name the datasets that need the most.
             let overBudget = budget.map { used.spend > $0 } ?? false
             var need: [(String, Double)] = []
-            for (i, p) in prepared.enumerated() {
-                guard case .success(let p) = p else { continue }
-                let least = overBudget ? (p.candidates.map(\.spend).min() ?? 0) + p.dataSpend : p.candidates.map(\.bytes).min() ?? 0
-                need.append((forecasts[i].name, least))
+            for c in 0..<chunks {
+                var offset = 0
+                for i in Self.chunk(c, of: chunks, datasetCount) where prepared[i].options > 0 {
+                    let p = prepared[i]
+                    let options = offset..<(offset + Int(p.options))
+                    let least = overBudget ? blocks[c].spend[options].min()! + p.dataSpend : blocks[c].bytes[options].min()!
+                    need.append((forecasts[i].name, least))
+                    offset = options.upperBound
+                }
             }
             need.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
             let unit = overBudget ? " dollars per month" : " bytes per day"
@@ -257,35 +310,18 @@ public struct Planner: Sendable {
         }
         infeasible.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         let t2 = clock.now
-        var perBackup: [EntryFigures] = []
-        let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
+        let (entries, sums) = buildEntries(forecasts, prepared, blocks, classes: classes, mu: mu, nu: nu)
         if let phases { phases([("sort", t0 - tSort), ("prepare", t1 - t0), ("limits", t2 - t1), ("entries", clock.now - t2)]) }
-        var sum = CostBreakdown()
-        var backupsPerDay = 0.0
-        var backupTierCounts = [Int](repeating: 0, count: catalog.tiers.count)
-        var dataTierCounts = backupTierCounts
-        for (e, extra) in zip(entries, perBackup) {
-            let m = e.why.chosen.monthlyDollars
-            sum.storage += m.storage
-            sum.operations += m.operations
-            sum.retrieval += m.retrieval
-            sum.expectedLoss += m.expectedLoss
-            sum.downtime += m.downtime
-            sum.exposedWrites += e.why.chosen.exposedWrites
-            sum.backupBytesPerDay += extra.bytesPerDay
-            backupsPerDay += extra.backupsPerDay
-            backupTierCounts[extra.backupTier] += 1
-            dataTierCounts[extra.dataTier] += 1
-        }
+        let sum = sums.cost
         var perBackupTier: [String: Int] = [:], perDataTier: [String: Int] = [:]
         for (t, tier) in catalog.tiers.enumerated() {
-            if backupTierCounts[t] > 0 { perBackupTier[tier.name] = backupTierCounts[t] }
-            if dataTierCounts[t] > 0 { perDataTier[tier.name] = dataTierCounts[t] }
+            if sums.backupTiers[t] > 0 { perBackupTier[tier.name] = sums.backupTiers[t] }
+            if sums.dataTiers[t] > 0 { perDataTier[tier.name] = sums.dataTiers[t] }
         }
         return Plan(
             schemaVersion: Plan.currentSchemaVersion, generatedAt: generatedAt, inputs: inputs,
             totals: .init(datasets: entries.count, monthlyDollars: .init(sum), expectedExposedWrites: sum.exposedWrites,
-                          backupsPerDay: backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
+                          backupsPerDay: sums.backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
                           datasetsPerBackupTier: perBackupTier, datasetsPerDataTier: perDataTier),
             limits: limits, infeasible: infeasible, datasets: entries)
     }
@@ -297,40 +333,107 @@ public struct Planner: Sendable {
         return "\((x * scale).rounded() / scale)"
     }
 
-    /// Runs `prepare` over every dataset on all cores, in chunks, results in input order.
-    private func prepareAll(_ forecasts: [DatasetForecast], classes: [ClassInfo]) -> [Result<Prepared, InputError>] {
+    /// The datasets of chunk `c` of `chunks`.
+    static func chunk(_ c: Int, of chunks: Int, _ n: Int) -> Range<Int> {
+        (n * c / chunks)..<(n * (c + 1) / chunks)
+    }
+
+    /// Chunks the datasets are prepared, passed over and built in: a number that depends only on how many
+    /// there are (so every sum runs in the same order on any machine), enough to keep 64 cores busy.
+    static func chunkCount(_ n: Int) -> Int { n < 4_096 ? 1 : 64 }
+
+    /// Prices every dataset and keeps its options that matter (``keep(_:limits:into:hull:)``), on all cores, one
+    /// ``OptionBlock`` per chunk of consecutive datasets.
+    private func prepareAll(_ forecasts: [DatasetForecast], classes: [ClassInfo]) -> ([Prepared], [OptionBlock]) {
         let n = forecasts.count
-        let placeholder: Result<Prepared, InputError> = .failure(InputError("not prepared"))
-        var out = [Result<Prepared, InputError>](repeating: placeholder, count: n)
         let limits = (model.policy.budgetDollarsPerMonth != nil, model.policy.backupWindowBytesPerDay != nil)
-        let chunks = n < 4_096 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
-        out.withUnsafeMutableBufferPointer { buffer in
-            let results = UncheckedSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                var scratch: [Candidate] = []
-                scratch.reserveCapacity((Self.intervalGrid.count + 2) * model.catalog.tiers.count)
-                for i in lo..<hi {
-                    results.value[i] = prepare(forecasts[i], classes: classes, keepAll: false, limits: limits, scratch: &scratch)
+        let chunks = Self.chunkCount(n)
+        let tierCount = model.catalog.tiers.count
+        var prepared = [Prepared](repeating: Prepared(), count: n)
+        var blocks = [OptionBlock](repeating: OptionBlock(), count: chunks)
+        prepared.withUnsafeMutableBufferPointer { prepared in
+            blocks.withUnsafeMutableBufferPointer { blocks in
+                let out = UncheckedSendable((prepared, blocks))
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let (prepared, blocks) = out.value
+                    let range = Self.chunk(chunk, of: chunks, n)
+                    var scratch = Scratch()
+                    var block = OptionBlock()
+                    // A guess at the options kept (a few per tier at most); the arrays grow past it if need be.
+                    let guess = range.count * (tierCount + 4)
+                    block.spend.reserveCapacity(guess)
+                    block.risk.reserveCapacity(guess)
+                    block.interval.reserveCapacity(guess)
+                    block.tier.reserveCapacity(guess)
+                    if limits.1 { block.bytes.reserveCapacity(guess) }
+                    for i in range {
+                        switch price(forecasts[i], classes: classes, into: &scratch) {
+                        case .failure(let reason):
+                            block.failures.append((i, reason))
+                        case .success(let p):
+                            let contenders = Self.keep(scratch.candidates, limits: limits, into: &scratch.kept, hull: &scratch.hull)
+                            for k in scratch.kept {
+                                let c = scratch.candidates[k]
+                                block.spend.append(c.spend)
+                                block.risk.append(c.risk)
+                                if limits.1 { block.bytes.append(c.bytes) }
+                                block.interval.append(c.interval)
+                                block.tier.append(UInt16(c.tier))
+                            }
+                            prepared[i] = Prepared(dataSpend: p.dataSpend, rtoExcluded: p.rtoExcluded, classIndex: Int32(p.classIndex),
+                                                   options: Int32(scratch.kept.count), contenders: Int32(contenders),
+                                                   dataTier: Int16(p.dataTier), rpoCapped: p.rpoCapped)
+                        }
+                    }
+                    blocks[chunk] = block
                 }
             }
         }
-        return out
+        return (prepared, blocks)
     }
 
-    /// What the totals need of one entry, beside it.
-    struct EntryFigures: Sendable {
-        var backupsPerDay: Double
-        var bytesPerDay: Double
-        var backupTier: Int
-        var dataTier: Int
+    /// What the plan's totals sum over its entries: the chosen options' monthly dollars, exposed writes and
+    /// backup bytes per day, backups per day, and the entries per backup tier and per data tier.
+    struct EntrySums: Sendable {
+        var cost = CostBreakdown()
+        var backupsPerDay = 0.0
+        var backupTiers: [Int]
+        var dataTiers: [Int]
+
+        init(tiers: Int) {
+            backupTiers = [Int](repeating: 0, count: tiers)
+            dataTiers = backupTiers
+        }
+
+        mutating func add(_ chosen: DatasetPlan.Option, backupBytesPerDay: Double, backupsPerDay: Double, backupTier: Int, dataTier: Int) {
+            let m = chosen.monthlyDollars
+            cost.storage += m.storage
+            cost.operations += m.operations
+            cost.retrieval += m.retrieval
+            cost.expectedLoss += m.expectedLoss
+            cost.downtime += m.downtime
+            cost.exposedWrites += chosen.exposedWrites
+            cost.backupBytesPerDay += backupBytesPerDay
+            self.backupsPerDay += backupsPerDay
+            backupTiers[backupTier] += 1
+            dataTiers[dataTier] += 1
+        }
+
+        mutating func add(_ other: EntrySums) {
+            cost = cost + other.cost
+            backupsPerDay += other.backupsPerDay
+            for t in backupTiers.indices {
+                backupTiers[t] += other.backupTiers[t]
+                dataTiers[t] += other.dataTiers[t]
+            }
+        }
     }
 
-    /// The plan entries, and per entry the backups per day and bytes per day the totals need. Built on all
-    /// cores into one array (each chunk initialises its own slots); every shared string and copies list is
-    /// made once beforehand, so entries share their storage.
-    private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Result<Prepared, InputError>], classes: [ClassInfo],
-                              mu: Double, nu: Double, totals: inout [EntryFigures]) -> [DatasetPlan] {
+    /// The plan entries, and the sums the totals need (each chunk's, added in chunk order). Built on all cores
+    /// into one array (each chunk initialises its own slots); every shared string and copies list is made once
+    /// beforehand, so entries share their storage.
+    private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Prepared], _ blocks: [OptionBlock], classes: [ClassInfo],
+                              mu: Double, nu: Double) -> ([DatasetPlan], EntrySums) {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
         let byBudget = "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option"
@@ -338,19 +441,26 @@ public struct Planner: Sendable {
         let byPrice = "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)"
         let byRPO = classes.map { "the class RPO (\(DurationText.format($0.policy.rpoMaxSeconds))): a longer interval would cost less" }
         var byRTO: [Int: [UInt64: String]] = [:]
-        var planned: [Int] = []
-        planned.reserveCapacity(prepared.count)
-        for (i, result) in prepared.enumerated() {
-            guard case .success(let p) = result else { continue }
-            planned.append(i)
-            if p.rtoExcluded != 0 && byRTO[p.classIndex]?[p.rtoExcluded] == nil {
-                let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
-                byRTO[p.classIndex, default: [:]][p.rtoExcluded] = "price, among the tiers that meet the class RTO "
-                    + "(\(DurationText.format(classes[p.classIndex].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
+        let chunks = blocks.count
+        let n = prepared.count
+        // Entries before each chunk's first: the chunks write disjoint slots.
+        var firstEntry = [Int](repeating: 0, count: chunks + 1)
+        for c in 0..<chunks {
+            var planned = 0
+            for i in Self.chunk(c, of: chunks, n) where prepared[i].options > 0 {
+                planned += 1
+                let p = prepared[i]
+                let k = Int(p.classIndex)
+                if p.rtoExcluded != 0 && byRTO[k]?[p.rtoExcluded] == nil {
+                    let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
+                    byRTO[k, default: [:]][p.rtoExcluded] = "price, among the tiers that meet the class RTO "
+                        + "(\(DurationText.format(classes[k].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
+                }
             }
+            firstEntry[c + 1] = firstEntry[c] + planned
         }
         let rtoReasons = byRTO
-        let plannedIndices = planned
+        let entryStarts = firstEntry
         let copiesByClassAndTier: [[[DatasetPlan.Copy]]] = classes.map { info in
             let c = info.policy
             return tierNames.indices.map { tier in
@@ -361,34 +471,51 @@ public struct Planner: Sendable {
                 }
             }
         }
+        let hasBytes = model.policy.backupWindowBytesPerDay != nil
 
-        @Sendable func entry(_ i: Int) -> (DatasetPlan, EntryFigures) {
-            guard case .success(let p) = prepared[i] else { preconditionFailure("entry for an unplanned dataset") }
+        /// The entry of dataset `i`, whose options are `block`'s from `offset`.
+        @Sendable func entry(_ i: Int, _ block: OptionBlock, _ offset: Int, _ sums: inout EntrySums) -> DatasetPlan {
+            let p = prepared[i]
             let d = forecasts[i]
-            let info = classes[p.classIndex]
+            let info = classes[Int(p.classIndex)]
             let c = info.policy
-            let k = Self.best(p.candidates, mu, nu)
-            let chosen = p.candidates[k]
-            let unconstrained = Self.best(p.candidates, 0, 0)
+            func candidate(_ j: Int) -> Candidate {
+                Candidate(interval: block.interval[offset + j], tier: Int(block.tier[offset + j]), spend: block.spend[offset + j],
+                          risk: block.risk[offset + j], bytes: hasBytes ? block.bytes[offset + j] : 0)
+            }
+            func bestContender(_ mu: Double, _ nu: Double) -> Int {
+                var k = 0
+                var v = Double.infinity
+                for j in 0..<Int(p.contenders) {
+                    let x = Self.objective(candidate(j), mu, nu)
+                    if x < v { v = x; k = j }
+                }
+                return k
+            }
+            let k = bestContender(mu, nu)
+            let chosen = candidate(k)
+            let unconstrained = bestContender(0, 0)
             var runnerUp: Candidate?
-            for (j, o) in p.candidates.enumerated() where j != k {
-                if runnerUp == nil || Self.objective(o, mu, nu) < Self.objective(runnerUp!, mu, nu) { runnerUp = o }
+            for j in 0..<Int(p.options) where j != k {
+                let other = candidate(j)
+                if runnerUp == nil || Self.objective(other, mu, nu) < Self.objective(runnerUp!, mu, nu) { runnerUp = other }
             }
             let decided: String
             if k != unconstrained {
-                decided = nu > 0 && p.candidates[unconstrained].bytes > chosen.bytes ? byWindow : byBudget
+                decided = nu > 0 && candidate(unconstrained).bytes > chosen.bytes ? byWindow : byBudget
             } else if p.rpoCapped && chosen.interval >= Double(c.rpoMaxSeconds) {
-                decided = byRPO[p.classIndex]
-            } else if p.rtoExcluded != 0, let s = rtoReasons[p.classIndex]?[p.rtoExcluded] {
+                decided = byRPO[Int(p.classIndex)]
+            } else if p.rtoExcluded != 0, let s = rtoReasons[Int(p.classIndex)]?[p.rtoExcluded] {
                 decided = s
             } else {
                 decided = byPrice
             }
-            let dataCost = model.dataCost(d, tier: p.dataTier)
+            let dataTier = Int(p.dataTier)
+            let dataCost = model.dataCost(d, tier: dataTier)
             func option(_ o: Candidate) -> (DatasetPlan.Option, CostBreakdown) {
                 let cost = model.backupCost(d, policy: c, intervalSeconds: o.interval, tier: o.tier, retentionDays: info.retentionDays)
                 return (DatasetPlan.Option(
-                    intervalSeconds: Int64(o.interval.rounded()), backupTier: tierNames[o.tier], dataTier: tierNames[p.dataTier],
+                    intervalSeconds: Int64(o.interval.rounded()), backupTier: tierNames[o.tier], dataTier: tierNames[dataTier],
                     monthlyDollars: .init(cost + dataCost), exposedWrites: cost.exposedWrites, restoreSeconds: cost.restoreSeconds), cost)
             }
             let (chosenOption, chosenCost) = option(chosen)
@@ -400,36 +527,43 @@ public struct Planner: Sendable {
                     timeOfDaySeconds: interval >= 86_400 ? d.busiestBlockEndSeconds : nil,
                     quietSeconds: interval > Self.quietTriggerSeconds && (d.meanSessionSeconds ?? .infinity) < Double(interval) ? Self.quietTriggerSeconds : nil,
                     maxDirtyWrites: nil, rpoSeconds: c.rpoMaxSeconds, fullEverySeconds: nil),
-                backupTier: tierNames[chosen.tier], dataTier: tierNames[p.dataTier],
-                copies: copiesByClassAndTier[p.classIndex][chosen.tier], retention: info.retention, encrypt: c.encrypt,
+                backupTier: tierNames[chosen.tier], dataTier: tierNames[dataTier],
+                copies: copiesByClassAndTier[Int(p.classIndex)][chosen.tier], retention: info.retention, encrypt: c.encrypt,
                 why: .init(
                     forecast: .init(sizeBytes: d.sizeBytes, writesPerDay: d.writesPerDay, readsPerDay: d.readsPerDay,
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
                     chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
             let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
-            return (plan, EntryFigures(backupsPerDay: backups, bytesPerDay: chosenCost.backupBytesPerDay,
-                                       backupTier: chosen.tier, dataTier: p.dataTier))
+            sums.add(chosenOption, backupBytesPerDay: chosenCost.backupBytesPerDay, backupsPerDay: backups,
+                     backupTier: chosen.tier, dataTier: dataTier)
+            return plan
         }
 
-        let m = planned.count
-        let chunks = m < 4_096 ? 1 : 16
-        var perEntry = [EntryFigures](repeating: EntryFigures(backupsPerDay: 0, bytesPerDay: 0, backupTier: 0, dataTier: 0), count: m)
+        let m = entryStarts[chunks]
+        let tierCount = catalog.tiers.count
+        var sums = [EntrySums](repeating: EntrySums(tiers: tierCount), count: chunks)
         let entries = [DatasetPlan](unsafeUninitializedCapacity: m) { buffer, initialized in
-            perEntry.withUnsafeMutableBufferPointer { figures in
-                let out = UncheckedSendable((buffer, figures))
+            sums.withUnsafeMutableBufferPointer { sums in
+                let out = UncheckedSendable((buffer, sums))
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let (buffer, figures) = out.value
-                    for j in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
-                        let (plan, figures_) = entry(plannedIndices[j])
-                        (buffer.baseAddress! + j).initialize(to: plan)
-                        figures[j] = figures_
+                    let (buffer, sums) = out.value
+                    let block = blocks[chunk]
+                    var chunkSums = EntrySums(tiers: tierCount)
+                    var j = entryStarts[chunk]
+                    var offset = 0
+                    for i in Self.chunk(chunk, of: chunks, n) where prepared[i].options > 0 {
+                        (buffer.baseAddress! + j).initialize(to: entry(i, block, offset, &chunkSums))
+                        j += 1
+                        offset += Int(prepared[i].options)
                     }
+                    sums[chunk] = chunkSums
                 }
             }
             initialized = m
         }
-        totals = perEntry
-        return entries
+        var total = EntrySums(tiers: tierCount)
+        for s in sums { total.add(s) }
+        return (entries, total)
     }
 
     static func objective(_ c: Candidate, _ mu: Double, _ nu: Double) -> Double {
@@ -478,38 +612,37 @@ public struct Planner: Sendable {
         return make(days, 0, 0, 0, Int64(days) * day)
     }
 
-    /// The dataset's options, or why it has none. `keepAll` keeps every option (for ``bounds(_:)``).
-    func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool) = (false, false))
-        -> Result<Prepared, InputError>
-    {
-        var scratch: [Candidate] = []
-        return prepare(d, classes: classes, keepAll: keepAll, limits: limits, scratch: &scratch)
-    }
-
-    /// ``prepare(_:classes:keepAll:limits:)`` pricing into `scratch`, a buffer reused across datasets.
-    func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool),
-                 scratch candidates: inout [Candidate]) -> Result<Prepared, InputError>
-    {
+    /// Prices every option of `d` into `scratch.candidates`, tier after tier in the catalog's order, each tier's
+    /// intervals ascending and then its continuous optimum (unless a grid interval is within 1% of it); returns
+    /// the dataset's fixed parts, or why it has no option.
+    ///
+    /// Every tier's options at the grid intervals share the parts of the cost that do not depend on the tier
+    /// (``IntervalTerms``). Per tier, the continuous optimum is Brent's search on log T over [executor minimum,
+    /// 30 d], started from the bracket the grid gives (``Checkpointing/minimize(in:_:points:value:tolerance:_:)``,
+    /// reusing the grid's prices), then capped by the class RPO. When the cost still falls just past the RPO
+    /// (two prices, see ``ClassInfo/beyondRPO``) the search would end past it: capped without searching.
+    func price(_ d: DatasetForecast, classes: [ClassInfo], into s: inout Scratch) -> Result<Priced, InputError> {
         let policy = model.policy
-        let catalog = model.catalog
         let index = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
         guard let index else {
             return .failure(InputError("class '\(d.dataClass)' is not in the policy and it has no 'default' class"))
         }
         let info = classes[index]
         let c = info.policy
-        var tiers: [Int] = []
+        let rto = Double(c.rtoMaxSeconds)
+        let transfer = d.sizeBytes / policy.restoreBytesPerSecond
+        s.tiers.removeAll(keepingCapacity: true)
         var excluded: UInt64 = 0
-        for (i, t) in catalog.tiers.enumerated() where info.allowed?.contains(t.name) ?? true {
-            if t.firstByteSeconds + d.sizeBytes / policy.restoreBytesPerSecond <= Double(c.rtoMaxSeconds) { tiers.append(i) } else { excluded |= 1 << UInt64(i) }
+        for (i, t) in model.rates.enumerated() where info.allowed[i] {
+            if t.firstByte + transfer <= rto { s.tiers.append(i) } else { excluded |= 1 << UInt64(i) }
         }
-        guard !tiers.isEmpty else {
+        guard !s.tiers.isEmpty else {
             return .failure(InputError("no allowed tier restores \(Int(d.sizeBytes)) bytes within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         // Live data: the cheapest online tier whose first byte meets the RTO (a cold tier cannot serve it).
         var dataTier = -1
         var dataCost = CostBreakdown()
-        for t in catalog.tiers.indices where !catalog.tiers[t].offline && catalog.tiers[t].firstByteSeconds <= Double(c.rtoMaxSeconds) {
+        for t in info.dataTiers {
             let cost = model.dataCost(d, tier: t)
             if dataTier < 0 || cost.total < dataCost.total { dataTier = t; dataCost = cost }
         }
@@ -517,79 +650,196 @@ public struct Planner: Sendable {
             return .failure(InputError("no online tier serves the first byte within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         let lo = Double(policy.executorMinIntervalSeconds), hi = Double(c.rpoMaxSeconds)
-        candidates.removeAll(keepingCapacity: true)
-        var rpoCapped = false
-        for t in tiers {
-            let pricer = BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)
-            func candidate(_ interval: Double) -> Candidate {
-                let q = pricer.quick(interval)
-                return Candidate(interval: interval, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
+        let longest = max(lo, Self.longestIntervalSeconds)
+        let intervals = info.intervals
+        let g = intervals.count
+        s.pricers.removeAll(keepingCapacity: true)
+        for t in s.tiers { s.pricers.append(BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)) }
+        // The grid: each interval's tier-independent terms once, then every tier's price from them.
+        s.grid.removeAll(keepingCapacity: true)
+        for _ in 0..<(s.tiers.count * g) { s.grid.append((0, 0, 0, 0)) }
+        for (j, interval) in intervals.enumerated() {
+            let terms = s.pricers[0].terms(interval)
+            for k in s.tiers.indices {
+                let q = s.pricers[k].quick(terms)
+                s.grid[k * g + j] = (q.spend, q.risk, q.bytes, q.spend + q.risk)
             }
-            // Searched on a range that does not depend on the class RPO, then capped by it: with a unimodal cost
-            // that is the constrained optimum, and a tighter RPO can never lengthen it.
-            let free = Checkpointing.minimize(in: lo, max(lo, Self.longestIntervalSeconds), tolerance: Self.intervalTolerance) {
-                let q = pricer.quick($0)
+        }
+        s.candidates.removeAll(keepingCapacity: true)
+        var rpoCapped = false
+        for (k, t) in s.tiers.enumerated() {
+            let pricer = s.pricers[k]
+            func cost(_ interval: Double) -> Double {
+                let q = pricer.quick(interval)
                 return q.spend + q.risk
+            }
+            // Searched on a range and from a grid that do not depend on the class RPO, then capped by it: with a
+            // unimodal cost that is the constrained optimum, and a tighter RPO can never lengthen it.
+            var free: Double
+            if let (past, further) = info.beyondRPO, g == 1 || s.grid[k * g + g - 1].value < s.grid[k * g + g - 2].value,
+               cost(further) < cost(past) {
+                // Still falling well past the RPO: the minimum lies beyond `past`, so the search (whose result
+                // is within its tolerance of the minimum, on log T) would end past the RPO. Capped; no search.
+                free = further
+            } else {
+                // The priced intervals below the RPO and the RPO itself (if on the grid) are known; further grid
+                // intervals are priced if the walk up the grid reaches them.
+                free = Checkpointing.minimize(in: lo, longest, points: info.searchGrid, value: { j in
+                    if j < g - 1 { return s.grid[k * g + j].value }
+                    return info.searchGrid[j] == hi ? s.grid[k * g + g - 1].value : cost(info.searchGrid[j])
+                }, tolerance: Self.intervalTolerance, cost)
             }
             if free > hi { rpoCapped = true }
             let best = min(max(free.rounded(), lo), hi)
             // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
             var nearGrid = abs(best / hi - 1) < 0.01
-            for interval in Self.intervalGrid where interval >= lo && interval < hi {
-                candidates.append(candidate(interval))
-                nearGrid = nearGrid || abs(best / interval - 1) < 0.01
+            for j in 0..<g {
+                let q = s.grid[k * g + j]
+                s.candidates.append(Candidate(interval: intervals[j], tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes))
+                if j < g - 1 { nearGrid = nearGrid || abs(best / intervals[j] - 1) < 0.01 }
             }
-            candidates.append(candidate(hi))
-            if !nearGrid { candidates.append(candidate(best)) }
+            if !nearGrid {
+                let q = pricer.quick(best)
+                s.candidates.append(Candidate(interval: best, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes))
+            }
         }
-        return .success(Prepared(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend,
-                                 candidates: keepAll ? candidates : Self.keep(candidates, limits: limits),
-                                 rpoCapped: rpoCapped, rtoExcluded: excluded))
+        return .success(Priced(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend, rpoCapped: rpoCapped, rtoExcluded: excluded))
     }
 
-    /// The candidates that can win for some multipliers, plus the runner-up at no multiplier. With no global
-    /// limit: the best and the runner-up. With one: the lower-left convex chain in (limited quantity, rest of
-    /// the objective), from the least of the limited quantity to the least of the rest (gift wrapping,
-    /// O(options × chain)). With two: every option no other beats on risk, spend and bytes at once.
-    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool)) -> [Candidate] {
+    /// The candidates that can win for some multipliers, plus the runner-up at no multiplier, as indices into
+    /// `all` (written to `kept`). With no global limit: the best and the runner-up. With one: the lower-left
+    /// convex chain in (limited quantity, rest of the objective), from the least of the limited quantity to the
+    /// least of the rest (gift wrapping, O(options × chain)). With two: every option no other beats on risk,
+    /// spend and bytes at once.
+    ///
+    /// Returns how many of the kept options, from the first, can be chosen for some multipliers μ, ν ≥ 0 (the
+    /// contenders): with at most one limit, those up to the unconstrained best b. With a budget the chain runs
+    /// in increasing spend, so the options after b spend more; for μ ≥ 0, risk + (1 + μ)·spend =
+    /// (risk + spend) + μ·spend, and b has the least risk + spend, so none of them beats b (a tie goes to the
+    /// earlier option, b). With a window the chain ends at b (the least risk + spend). The runner-up at no
+    /// multiplier, appended last unless on the chain, lies on or above the chain, so it never beats every chain
+    /// option. The passes and the entries choose among the contenders only, with the same results up to
+    /// rounding ties; the runner-up is still looked for among every kept option.
+    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout Hull) -> Int {
+        kept.removeAll(keepingCapacity: true)
         let first = best(all, 0, 0)
         var second = -1
+        var secondValue = 0.0
         for (i, c) in all.enumerated() where i != first {
-            if second < 0 || objective(c, 0, 0) < objective(all[second], 0, 0) { second = i }
+            let o = objective(c, 0, 0)
+            if second < 0 || o < secondValue { second = i; secondValue = o }
         }
-        var kept: [Int]
+        let contenders: Int
         switch limits {
         case (false, false):
-            kept = [first]
+            kept.append(first)
+            contenders = 1
         case (true, true):
-            kept = all.indices.filter { i in
+            for i in all.indices {
                 let a = all[i]
-                return !all.contains { b in
+                let dominated = all.contains { b in
                     b.risk <= a.risk && b.spend <= a.spend && b.bytes <= a.bytes && (b.risk < a.risk || b.spend < a.spend || b.bytes < a.bytes)
                 }
+                if !dominated { kept.append(i) }
             }
+            contenders = kept.count
         case (let budget, _):
-            @inline(__always) func x(_ i: Int) -> Double { budget ? all[i].spend : all[i].bytes }
-            @inline(__always) func y(_ i: Int) -> Double { budget ? all[i].risk : all[i].risk + all[i].spend }
-            // Start at the least x (ties: least y); walk to the point of steepest descent until y stops falling.
-            var current = 0
-            for i in all.indices where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
-            kept = [current]
-            while true {
-                var next = -1
-                var slope = 0.0
-                let (x0, y0) = (x(current), y(current))
-                for i in all.indices where x(i) > x0 && y(i) < y0 {
-                    let s = (y(i) - y0) / (x(i) - x0)
-                    if next < 0 || s < slope || (s == slope && x(i) > x(next)) { next = i; slope = s }
+            let n = all.count
+            if hull.x.count < n {
+                hull.x.append(contentsOf: repeatElement(0, count: n - hull.x.count))
+                hull.y.append(contentsOf: repeatElement(0, count: n - hull.y.count))
+                hull.open.append(contentsOf: repeatElement(0, count: n - hull.open.count))
+            }
+            hull.x.withUnsafeMutableBufferPointer { x in
+                hull.y.withUnsafeMutableBufferPointer { y in
+                    hull.open.withUnsafeMutableBufferPointer { open in
+                        for (i, c) in all.enumerated() {
+                            x[i] = budget ? c.spend : c.bytes
+                            y[i] = budget ? c.risk : c.risk + c.spend
+                            open[i] = Int32(i)
+                        }
+                        // Start at the least x (ties: least y); walk to the point of steepest descent until y
+                        // stops falling. A point left of or above one vertex is so of every later one (they lie
+                        // right of and below it), so each step scans only the points the previous one could take.
+                        var current = 0
+                        for i in 1..<max(1, n) where x[i] < x[current] || (x[i] == x[current] && y[i] < y[current]) { current = i }
+                        kept.append(current)
+                        var openCount = n
+                        while true {
+                            let (x0, y0) = (x[current], y[current])
+                            // The points right of and below the vertex, in their order (without branches).
+                            var count = 0
+                            for k in 0..<openCount {
+                                let i = Int(open[k])
+                                open[count] = Int32(i)
+                                count += (x[i] > x0) && (y[i] < y0) ? 1 : 0
+                            }
+                            openCount = count
+                            var next = -1
+                            var slope = 0.0
+                            for k in 0..<count {
+                                let i = Int(open[k])
+                                let dx = x[i] - x0, dy = y[i] - y0
+                                // dy/dx is negative. When it is above the best slope by far more than rounding,
+                                // its quotient cannot be below or equal to it: skip the division.
+                                if next >= 0 && dy > slope * dx * (1 - 1e-12) { continue }
+                                let s = dy / dx
+                                if next < 0 || s < slope || (s == slope && x[i] > x[next]) { next = i; slope = s }
+                            }
+                            guard next >= 0 else { break }
+                            kept.append(next)
+                            current = next
+                        }
+                    }
                 }
-                guard next >= 0 else { break }
-                kept.append(next)
-                current = next
             }
             if !kept.contains(first) { kept.append(first) }
+            contenders = kept.firstIndex(of: first)! + 1
         }
         if second >= 0 && !kept.contains(second) { kept.append(second) }
-        return kept.map { all[$0] }
+        return contenders
+    }
+
+    /// Buffers ``keep(_:limits:into:hull:)`` reuses: the options' coordinates, and the options a next vertex
+    /// may still be taken from.
+    struct Hull {
+        var x: [Double] = [], y: [Double] = []
+        var open: [Int32] = []
+    }
+}
+
+extension Planner.OptionBlock {
+    /// Spend and bytes per day of the options the chunk's datasets (`prepared`, in order) choose at multipliers
+    /// (a = 1 + μ, ν): each dataset's contender of least risk + a·spend + ν·bytes, ties to the earlier.
+    func totals(_ prepared: Slice<UnsafeBufferPointer<Planner.Prepared>>, _ a: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
+        var spend = 0.0, bytes = 0.0
+        var offset = 0
+        self.spend.withUnsafeBufferPointer { s in
+            risk.withUnsafeBufferPointer { r in
+                self.bytes.withUnsafeBufferPointer { b in
+                    let hasBytes = !b.isEmpty
+                    for p in prepared where p.options > 0 {
+                        var k = offset
+                        if hasBytes {
+                            var v = r[k] + a * s[k] + nu * b[k]
+                            for j in (offset + 1)..<(offset + Int(p.contenders)) {
+                                let o = r[j] + a * s[j] + nu * b[j]
+                                if o < v { v = o; k = j }
+                            }
+                            bytes += b[k]
+                        } else {
+                            var v = r[k] + a * s[k]
+                            for j in (offset + 1)..<(offset + Int(p.contenders)) {
+                                let o = r[j] + a * s[j]
+                                if o < v { v = o; k = j }
+                            }
+                        }
+                        spend += s[k]
+                        offset += Int(p.options)
+                    }
+                }
+            }
+        }
+        return (spend, bytes)
     }
 }
