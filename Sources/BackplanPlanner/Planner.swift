@@ -51,6 +51,8 @@ public struct Planner: Sendable {
         var spend: Double
         var risk: Double
         var bytes: Double
+        /// spend + risk: the objective with no multiplier (the same value as `objective(self, 0, 0)`).
+        var value: Double
 
         init(interval: Double, tier: Int, spend: Double, risk: Double, bytes: Double) {
             self.interval = interval
@@ -58,6 +60,7 @@ public struct Planner: Sendable {
             self.spend = spend
             self.risk = risk
             self.bytes = bytes
+            value = spend + risk
         }
     }
 
@@ -132,7 +135,8 @@ public struct Planner: Sendable {
 
     /// Buffers one thread reuses from dataset to dataset while pricing.
     struct Scratch {
-        var hull = Hull()
+        /// For ``keep(_:limits:into:hull:)``.
+        var hull: [Int32] = []
         var candidates: [Candidate] = []
         var tiers: [Int] = []
         var pricers: [BackupPricer] = []
@@ -149,7 +153,7 @@ public struct Planner: Sendable {
                          maximumSeconds: c.retentionMaxSeconds, erase: c.erase)
     }
 
-    private func classInfos() -> [ClassInfo] {
+    func classInfos() -> [ClassInfo] {
         let policy = model.policy
         let catalog = model.catalog
         let lo = Double(policy.executorMinIntervalSeconds)
@@ -197,23 +201,11 @@ public struct Planner: Sendable {
     public func plan(_ unordered: [DatasetForecast], generatedAt: Int64, inputs: Plan.Inputs) throws -> Plan {
         // Sorted by id so every sum runs in the same order whatever order the datasets came in.
         // Byte order of the UTF-8 names (code-point order): fast, and the same on every platform.
-        // Indices are sorted rather than the forecasts themselves (far less memory moved), and an input that
-        // is already in order is not sorted at all.
+        // Indices are sorted rather than the forecasts themselves (no memory moved), and an input that is
+        // already in order is not sorted at all.
         let clock = ContinuousClock()
         let tSort = clock.now
-        let inOrder = unordered.indices.dropFirst().allSatisfy {
-            !unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$0 - 1].name.utf8)
-        }
-        let forecasts: [DatasetForecast]
-        if inOrder {
-            forecasts = unordered
-        } else {
-            let order = unordered.indices.sorted { unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$1].name.utf8) }
-            forecasts = order.map { unordered[$0] }
-        }
-        for i in forecasts.indices.dropFirst() where forecasts[i].name == forecasts[i - 1].name {
-            throw InputError("dataset id '\(forecasts[i].name)' appears twice in the planner's input")
-        }
+        let forecasts = NameOrdered(base: unordered, order: try Self.nameOrder(unordered))
         let policy = model.policy
         let catalog = model.catalog
         try policy.requireTiers(in: catalog)
@@ -231,28 +223,9 @@ public struct Planner: Sendable {
         var dataSpend = 0.0
         for p in prepared where p.options > 0 { dataSpend += p.dataSpend }
 
-        // Each pass picks every dataset's best option at (μ, ν) among its contenders: chunks in parallel, sums
-        // merged in chunk order. The chunks depend on the number of datasets only, so the sums (and the plan's
-        // bytes) do not depend on the machine's cores.
         let chunks = blocks.count
         let datasetCount = prepared.count
-        func totals(_ mu: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
-            var partial = [(spend: Double, bytes: Double)](repeating: (0, 0), count: chunks)
-            prepared.withUnsafeBufferPointer { prepared in
-                blocks.withUnsafeBufferPointer { blocks in
-                    partial.withUnsafeMutableBufferPointer { out in
-                        let views = UncheckedSendable((prepared, blocks, out))
-                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                            let (prepared, blocks, out) = views.value
-                            out[chunk] = blocks[chunk].totals(prepared[Self.chunk(chunk, of: chunks, datasetCount)], 1 + mu, nu)
-                        }
-                    }
-                }
-            }
-            var spend = dataSpend, bytes = 0.0
-            for p in partial { spend += p.spend; bytes += p.bytes }
-            return (spend, bytes)
-        }
+        let passes = Multipliers(prepared: prepared, blocks: blocks, dataSpend: dataSpend)
         let huge = 1e12
         func bisect(_ fits: (Double) -> Bool) -> Double? {
             if fits(0) { return 0 }
@@ -267,17 +240,24 @@ public struct Planner: Sendable {
         let budget = policy.budgetDollarsPerMonth
         let window = policy.backupWindowBytesPerDay
         var feasible = true
-        if let window {
-            let muFor: (Double) -> Double = { nu in
-                guard let budget else { return 0 }
-                return bisect { totals($0, nu).spend <= budget } ?? huge
-            }
-            if let v = bisect({ nu in totals(muFor(nu), nu).bytes <= window }) { nu = v } else { nu = huge; feasible = false }
-            mu = muFor(nu)
-        } else if let budget {
-            if let m = bisect({ totals($0, 0).spend <= budget }) { mu = m } else { mu = huge; feasible = false }
+        func muFor(_ nu: Double) -> Double? {
+            guard let budget else { return 0 }
+            return passes.leastMultiplier(limit: budget, onSpend: true, other: nu, steps: bisectionSteps, huge: huge)
         }
-        let used = totals(mu, nu)
+        if let window, budget != nil {
+            if let v = bisect({ nu in passes.totals(muFor(nu) ?? huge, nu).bytes <= window }) { nu = v } else { nu = huge; feasible = false }
+            mu = muFor(nu) ?? huge
+        } else if let window {
+            if let v = passes.leastMultiplier(limit: window, onSpend: false, other: 0, steps: bisectionSteps, huge: huge) {
+                nu = v
+            } else {
+                nu = huge
+                feasible = false
+            }
+        } else if budget != nil {
+            if let m = muFor(0) { mu = m } else { mu = huge; feasible = false }
+        }
+        let used = passes.totals(mu, nu)
         if !feasible || (budget.map { used.spend > $0 } ?? false) {
             feasible = false
         }
@@ -326,6 +306,58 @@ public struct Planner: Sendable {
             limits: limits, infeasible: infeasible, datasets: entries)
     }
 
+    /// The forecasts in name order, without moving them: element i is `base[order[i]]` (`base[i]` when
+    /// `order` is `nil`: already in order).
+    struct NameOrdered: Sendable {
+        let base: [DatasetForecast]
+        let order: [Int32]?
+
+        var count: Int { base.count }
+
+        subscript(i: Int) -> DatasetForecast {
+            if let order { return base[Int(order[i])] }
+            return base[i]
+        }
+    }
+
+    /// Positions of `forecasts` in byte order of their UTF-8 names, or `nil` when they are in that order
+    /// already. Compares 8-byte keys, each name's first 8 bytes big-endian and zero-padded: unequal keys order
+    /// their names as the bytes do (a zero pad sorts a shorter name first, as its being a prefix does), and
+    /// equal keys fall back to the whole names.
+    ///
+    /// - Throws: ``InputError`` when a name appears twice.
+    static func nameOrder(_ forecasts: [DatasetForecast]) throws -> [Int32]? {
+        precondition(forecasts.count <= Int(Int32.max), "more datasets than the planner indexes")
+        var keyed = [(key: UInt64, index: Int32)]()
+        keyed.reserveCapacity(forecasts.count)
+        for (i, f) in forecasts.enumerated() {
+            var key: UInt64 = 0
+            var bytes = 0
+            for b in f.name.utf8 {
+                if bytes == 8 { break }
+                key = key << 8 | UInt64(b)
+                bytes += 1
+            }
+            keyed.append((bytes == 0 ? 0 : key << (8 * (8 - bytes)), Int32(i)))
+        }
+        func precedes(_ a: (key: UInt64, index: Int32), _ b: (key: UInt64, index: Int32)) -> Bool {
+            if a.key != b.key { return a.key < b.key }
+            let x = forecasts[Int(a.index)].name.utf8, y = forecasts[Int(b.index)].name.utf8
+            if x.elementsEqual(y) { return a.index < b.index }
+            return x.lexicographicallyPrecedes(y)
+        }
+        let inOrder = keyed.indices.dropFirst().allSatisfy { !precedes(keyed[$0], keyed[$0 - 1]) }
+        if !inOrder { keyed.sort(by: precedes) }
+        // Equal names are neighbours now, with equal keys.
+        for i in keyed.indices.dropFirst() where keyed[i].key == keyed[i - 1].key {
+            let name = forecasts[Int(keyed[i].index)].name
+            if name.utf8.elementsEqual(forecasts[Int(keyed[i - 1].index)].name.utf8) {
+                throw InputError("dataset id '\(name)' appears twice in the planner's input")
+            }
+        }
+        return inOrder ? nil : keyed.map(\.index)
+    }
+
     /// `0.2193`, `1.5e+09`: four significant digits without Foundation's formatter.
     static func short(_ x: Double) -> String {
         guard x != 0, x.isFinite else { return "\(x)" }
@@ -344,7 +376,7 @@ public struct Planner: Sendable {
 
     /// Prices every dataset and keeps its options that matter (``keep(_:limits:into:hull:)``), on all cores, one
     /// ``OptionBlock`` per chunk of consecutive datasets.
-    private func prepareAll(_ forecasts: [DatasetForecast], classes: [ClassInfo]) -> ([Prepared], [OptionBlock]) {
+    func prepareAll(_ forecasts: NameOrdered, classes: [ClassInfo]) -> ([Prepared], [OptionBlock]) {
         let n = forecasts.count
         let limits = (model.policy.budgetDollarsPerMonth != nil, model.policy.backupWindowBytesPerDay != nil)
         let chunks = Self.chunkCount(n)
@@ -432,7 +464,7 @@ public struct Planner: Sendable {
     /// The plan entries, and the sums the totals need (each chunk's, added in chunk order). Built on all cores
     /// into one array (each chunk initialises its own slots); every shared string and copies list is made once
     /// beforehand, so entries share their storage.
-    private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Prepared], _ blocks: [OptionBlock], classes: [ClassInfo],
+    private func buildEntries(_ forecasts: NameOrdered, _ prepared: [Prepared], _ blocks: [OptionBlock], classes: [ClassInfo],
                               mu: Double, nu: Double) -> ([DatasetPlan], EntrySums) {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
@@ -673,22 +705,7 @@ public struct Planner: Sendable {
                 let q = pricer.quick(interval)
                 return q.spend + q.risk
             }
-            // Searched on a range and from a grid that do not depend on the class RPO, then capped by it: with a
-            // unimodal cost that is the constrained optimum, and a tighter RPO can never lengthen it.
-            var free: Double
-            if let (past, further) = info.beyondRPO, g == 1 || s.grid[k * g + g - 1].value < s.grid[k * g + g - 2].value,
-               cost(further) < cost(past) {
-                // Still falling well past the RPO: the minimum lies beyond `past`, so the search (whose result
-                // is within its tolerance of the minimum, on log T) would end past the RPO. Capped; no search.
-                free = further
-            } else {
-                // The priced intervals below the RPO and the RPO itself (if on the grid) are known; further grid
-                // intervals are priced if the walk up the grid reaches them.
-                free = Checkpointing.minimize(in: lo, longest, points: info.searchGrid, value: { j in
-                    if j < g - 1 { return s.grid[k * g + j].value }
-                    return info.searchGrid[j] == hi ? s.grid[k * g + g - 1].value : cost(info.searchGrid[j])
-                }, tolerance: Self.intervalTolerance, cost)
-            }
+            let free = continuousOptimum(info, grid: { s.grid[k * g + $0].value }, cost: cost)
             if free > hi { rpoCapped = true }
             let best = min(max(free.rounded(), lo), hi)
             // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
@@ -706,6 +723,31 @@ public struct Planner: Sendable {
         return .success(Priced(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend, rpoCapped: rpoCapped, rtoExcluded: excluded))
     }
 
+    /// One tier's continuous optimum for a dataset of class `info`: the interval of least `cost` (spend + risk,
+    /// dollars per month, of an interval in seconds) on [executor minimum, 30 d] by Brent's search from the
+    /// grid (``Checkpointing/minimize(in:_:points:value:tolerance:_:)``), where `grid(j)` is the cost already
+    /// priced at `info.intervals[j]`. Range and grid do not depend on the class RPO, so a tighter RPO can
+    /// never lengthen the capped result (with a unimodal cost that is the constrained optimum).
+    ///
+    /// With `shortcut`, when the cost still falls at the RPO and also past it, from T₁ to T₂
+    /// (``ClassInfo/beyondRPO``), the minimum lies beyond T₁ = RPO·e^{tolerance}; the search's result is within
+    /// its tolerance of the minimum on log T, so it would be past the RPO: T₂ is returned without searching
+    /// (any result past the RPO is capped to it).
+    func continuousOptimum(_ info: ClassInfo, grid: (Int) -> Double, cost: (Double) -> Double, shortcut: Bool = true) -> Double {
+        let lo = Double(model.policy.executorMinIntervalSeconds), hi = Double(info.policy.rpoMaxSeconds)
+        let longest = max(lo, Self.longestIntervalSeconds)
+        let g = info.intervals.count
+        if shortcut, let (past, further) = info.beyondRPO, g == 1 || grid(g - 1) < grid(g - 2), cost(further) < cost(past) {
+            return further
+        }
+        // The grid intervals below the RPO, and the RPO itself if on the grid, are priced; further ones are
+        // priced if the walk up the grid reaches them.
+        return Checkpointing.minimize(in: lo, longest, points: info.searchGrid, value: { j in
+            if j < g - 1 { return grid(j) }
+            return info.searchGrid[j] == hi ? grid(g - 1) : cost(info.searchGrid[j])
+        }, tolerance: Self.intervalTolerance, cost)
+    }
+
     /// The candidates that can win for some multipliers, plus the runner-up at no multiplier, as indices into
     /// `all` (written to `kept`). With no global limit: the best and the runner-up. With one: the lower-left
     /// convex chain in (limited quantity, rest of the objective), from the least of the limited quantity to the
@@ -720,15 +762,14 @@ public struct Planner: Sendable {
     /// multiplier, appended last unless on the chain, lies on or above the chain, so it never beats every chain
     /// option. The passes and the entries choose among the contenders only, with the same results up to
     /// rounding ties; the runner-up is still looked for among every kept option.
-    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout Hull) -> Int {
+    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout [Int32]) -> Int {
         kept.removeAll(keepingCapacity: true)
-        let first = best(all, 0, 0)
-        var second = -1
-        var secondValue = 0.0
-        for (i, c) in all.enumerated() where i != first {
-            let o = objective(c, 0, 0)
-            if second < 0 || o < secondValue { second = i; secondValue = o }
-        }
+        let n = all.count
+        // The best and the runner-up at no multiplier (ties to the earlier).
+        var first = 0, firstValue = Double.infinity
+        for (i, c) in all.enumerated() where c.value < firstValue { first = i; firstValue = c.value }
+        var second = -1, secondValue = 0.0
+        for (i, c) in all.enumerated() where i != first && (second < 0 || c.value < secondValue) { second = i; secondValue = c.value }
         let contenders: Int
         switch limits {
         case (false, false):
@@ -743,56 +784,12 @@ public struct Planner: Sendable {
                 if !dominated { kept.append(i) }
             }
             contenders = kept.count
-        case (let budget, _):
-            let n = all.count
-            if hull.x.count < n {
-                hull.x.append(contentsOf: repeatElement(0, count: n - hull.x.count))
-                hull.y.append(contentsOf: repeatElement(0, count: n - hull.y.count))
-                hull.open.append(contentsOf: repeatElement(0, count: n - hull.open.count))
-            }
-            hull.x.withUnsafeMutableBufferPointer { x in
-                hull.y.withUnsafeMutableBufferPointer { y in
-                    hull.open.withUnsafeMutableBufferPointer { open in
-                        for (i, c) in all.enumerated() {
-                            x[i] = budget ? c.spend : c.bytes
-                            y[i] = budget ? c.risk : c.risk + c.spend
-                            open[i] = Int32(i)
-                        }
-                        // Start at the least x (ties: least y); walk to the point of steepest descent until y
-                        // stops falling. A point left of or above one vertex is so of every later one (they lie
-                        // right of and below it), so each step scans only the points the previous one could take.
-                        var current = 0
-                        for i in 1..<max(1, n) where x[i] < x[current] || (x[i] == x[current] && y[i] < y[current]) { current = i }
-                        kept.append(current)
-                        var openCount = n
-                        while true {
-                            let (x0, y0) = (x[current], y[current])
-                            // The points right of and below the vertex, in their order (without branches).
-                            var count = 0
-                            for k in 0..<openCount {
-                                let i = Int(open[k])
-                                open[count] = Int32(i)
-                                count += (x[i] > x0) && (y[i] < y0) ? 1 : 0
-                            }
-                            openCount = count
-                            var next = -1
-                            var slope = 0.0
-                            for k in 0..<count {
-                                let i = Int(open[k])
-                                let dx = x[i] - x0, dy = y[i] - y0
-                                // dy/dx is negative. When it is above the best slope by far more than rounding,
-                                // its quotient cannot be below or equal to it: skip the division.
-                                if next >= 0 && dy > slope * dx * (1 - 1e-12) { continue }
-                                let s = dy / dx
-                                if next < 0 || s < slope || (s == slope && x[i] > x[next]) { next = i; slope = s }
-                            }
-                            guard next >= 0 else { break }
-                            kept.append(next)
-                            current = next
-                        }
-                    }
-                }
-            }
+        case (true, false):
+            all.withUnsafeBufferPointer { all in chain(n, { all[$0].spend }, { all[$0].risk }, open: &hull, into: &kept) }
+            if !kept.contains(first) { kept.append(first) }
+            contenders = kept.firstIndex(of: first)! + 1
+        case (false, true):
+            all.withUnsafeBufferPointer { all in chain(n, { all[$0].bytes }, { all[$0].value }, open: &hull, into: &kept) }
             if !kept.contains(first) { kept.append(first) }
             contenders = kept.firstIndex(of: first)! + 1
         }
@@ -800,46 +797,44 @@ public struct Planner: Sendable {
         return contenders
     }
 
-    /// Buffers ``keep(_:limits:into:hull:)`` reuses: the options' coordinates, and the options a next vertex
-    /// may still be taken from.
-    struct Hull {
-        var x: [Double] = [], y: [Double] = []
-        var open: [Int32] = []
-    }
-}
-
-extension Planner.OptionBlock {
-    /// Spend and bytes per day of the options the chunk's datasets (`prepared`, in order) choose at multipliers
-    /// (a = 1 + μ, ν): each dataset's contender of least risk + a·spend + ν·bytes, ties to the earlier.
-    func totals(_ prepared: Slice<UnsafeBufferPointer<Planner.Prepared>>, _ a: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
-        var spend = 0.0, bytes = 0.0
-        var offset = 0
-        self.spend.withUnsafeBufferPointer { s in
-            risk.withUnsafeBufferPointer { r in
-                self.bytes.withUnsafeBufferPointer { b in
-                    let hasBytes = !b.isEmpty
-                    for p in prepared where p.options > 0 {
-                        var k = offset
-                        if hasBytes {
-                            var v = r[k] + a * s[k] + nu * b[k]
-                            for j in (offset + 1)..<(offset + Int(p.contenders)) {
-                                let o = r[j] + a * s[j] + nu * b[j]
-                                if o < v { v = o; k = j }
-                            }
-                            bytes += b[k]
-                        } else {
-                            var v = r[k] + a * s[k]
-                            for j in (offset + 1)..<(offset + Int(p.contenders)) {
-                                let o = r[j] + a * s[j]
-                                if o < v { v = o; k = j }
-                            }
-                        }
-                        spend += s[k]
-                        offset += Int(p.options)
-                    }
+    /// The lower-left convex chain of the points (x(i), y(i)), i < n, appended to `kept` (gift wrapping):
+    /// start at the least x (ties: least y) and walk to the point of steepest descent until y stops falling.
+    /// A point left of or above one vertex is so of every later one (they lie right of and below it), so each
+    /// step scans only the points the previous one could take (`open`, a buffer reused across calls).
+    @inline(__always)
+    private static func chain(_ n: Int, _ x: (Int) -> Double, _ y: (Int) -> Double, open: inout [Int32], into kept: inout [Int]) {
+        if open.count < n { open.append(contentsOf: repeatElement(0, count: n - open.count)) }
+        var current = 0
+        for i in 1..<max(1, n) where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
+        kept.append(current)
+        open.withUnsafeMutableBufferPointer { open in
+            for i in 0..<n { open[i] = Int32(i) }
+            var openCount = n
+            while true {
+                let (x0, y0) = (x(current), y(current))
+                // The points right of and below the vertex, in their order (without branches).
+                var count = 0
+                for k in 0..<openCount {
+                    let i = Int(open[k])
+                    open[count] = Int32(i)
+                    count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
                 }
+                openCount = count
+                var next = -1
+                var slope = 0.0
+                for k in 0..<count {
+                    let i = Int(open[k])
+                    let dx = x(i) - x0, dy = y(i) - y0
+                    // dy/dx is negative. When it is above the best slope by far more than rounding, its quotient
+                    // cannot be below or equal to it: skip the division.
+                    if next >= 0 && dy > slope * dx * (1 - 1e-12) { continue }
+                    let s = dy / dx
+                    if next < 0 || s < slope || (s == slope && x(i) > x(next)) { next = i; slope = s }
+                }
+                guard next >= 0 else { break }
+                kept.append(next)
+                current = next
             }
         }
-        return (spend, bytes)
     }
 }
