@@ -124,20 +124,25 @@ public struct Planner: Sendable {
         var failures: [(Int, InputError)] = []
     }
 
-    /// A dataset's priced options (all of them, before ``keep(_:limits:into:hull:)``) and fixed parts.
+    /// A dataset's fixed parts, and how many options it has (the first `options` of the scratch's candidates,
+    /// before ``keep(_:limits:into:hull:)``).
     struct Priced {
         var classIndex: Int
         var dataTier: Int
         var dataSpend: Double
         var rpoCapped: Bool
         var rtoExcluded: UInt64
+        var options: Int
     }
 
     /// Buffers one thread reuses from dataset to dataset while pricing.
     struct Scratch {
         /// For ``keep(_:limits:into:hull:)``.
         var hull: [Int32] = []
+        /// The priced options (the first ``Priced/options`` of them).
         var candidates: [Candidate] = []
+        /// Class names seen, and their index in the class list (`nil`: no such class and no default).
+        var classIndex: [String: Int?] = [:]
         var tiers: [Int] = []
         var pricers: [BackupPricer] = []
         /// Tier-major: the grid's (spend, risk, bytes, spend + risk) on tier k at interval j is at k·(intervals) + j.
@@ -184,7 +189,7 @@ public struct Planner: Sendable {
         var scratch = Scratch()
         for d in forecasts {
             guard case .success(let p) = price(d, classes: classes, into: &scratch) else { continue }
-            let all = scratch.candidates
+            let all = Array(scratch.candidates[..<p.options])
             let free = all[Self.best(all, 0, 0)]
             r.0 += (all.map(\.spend).min() ?? 0) + p.dataSpend
             r.1 += free.spend + p.dataSpend
@@ -403,7 +408,9 @@ public struct Planner: Sendable {
                         case .failure(let reason):
                             block.failures.append((i, reason))
                         case .success(let p):
-                            let contenders = Self.keep(scratch.candidates, limits: limits, into: &scratch.kept, hull: &scratch.hull)
+                            let contenders = scratch.candidates.withUnsafeBufferPointer {
+                                Self.keep(UnsafeBufferPointer(rebasing: $0[..<p.options]), limits: limits, into: &scratch.kept, hull: &scratch.hull)
+                            }
                             for k in scratch.kept {
                                 let c = scratch.candidates[k]
                                 block.spend.append(c.spend)
@@ -422,6 +429,44 @@ public struct Planner: Sendable {
             }
         }
         return (prepared, blocks)
+    }
+
+    /// The strings and lists the entries share (tier names, reasons, per class its name, policy, retention rules
+    /// and copies per tier). Each chunk of entries is built with its own ``copy()``: the entries then hold
+    /// references to their chunk's storage, and the reference counting while building them stays on one core
+    /// instead of every core updating the same counters.
+    struct EntryText: Sendable {
+        struct Class: Sendable {
+            var name: String
+            var policy: ClassPolicy
+            var retention: DatasetPlan.Retention
+            var retentionDays: Double
+            var byRPO: String
+            /// Why the tiers the class RTO excluded (a bit set) did not matter.
+            var byRTO: [(excluded: UInt64, reason: String)]
+            /// Per backup tier, the copies.
+            var copies: [[DatasetPlan.Copy]]
+        }
+
+        var tierNames: [String]
+        var byBudget, byWindow, byPrice: String
+        var classes: [Class]
+
+        /// The same text in storage of its own.
+        func copy() -> EntryText {
+            func own(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+            return EntryText(
+                tierNames: tierNames.map(own), byBudget: own(byBudget), byWindow: own(byWindow), byPrice: own(byPrice),
+                classes: classes.map { c in
+                    var policy = c.policy
+                    policy.allowedTiers = policy.allowedTiers?.map(own)
+                    var retention = c.retention
+                    retention.restic = own(retention.restic)
+                    return Class(name: own(c.name), policy: policy, retention: retention, retentionDays: c.retentionDays,
+                                 byRPO: own(c.byRPO), byRTO: c.byRTO.map { ($0.excluded, own($0.reason)) },
+                                 copies: c.copies.map { $0.map { DatasetPlan.Copy(tier: own($0.tier), region: own($0.region), offline: $0.offline) } })
+                })
+        }
     }
 
     /// What the plan's totals sum over its entries: the chosen options' monthly dollars, exposed writes and
@@ -468,11 +513,7 @@ public struct Planner: Sendable {
                               mu: Double, nu: Double) -> ([DatasetPlan], EntrySums) {
         let catalog = model.catalog
         let tierNames = catalog.tiers.map(\.name)
-        let byBudget = "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option"
-        let byWindow = "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option"
-        let byPrice = "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)"
-        let byRPO = classes.map { "the class RPO (\(DurationText.format($0.policy.rpoMaxSeconds))): a longer interval would cost less" }
-        var byRTO: [Int: [UInt64: String]] = [:]
+        var byRTO = [[(excluded: UInt64, reason: String)]](repeating: [], count: classes.count)
         let chunks = blocks.count
         let n = prepared.count
         // Entries before each chunk's first: the chunks write disjoint slots.
@@ -483,34 +524,45 @@ public struct Planner: Sendable {
                 planned += 1
                 let p = prepared[i]
                 let k = Int(p.classIndex)
-                if p.rtoExcluded != 0 && byRTO[k]?[p.rtoExcluded] == nil {
+                if p.rtoExcluded != 0 && !byRTO[k].contains(where: { $0.excluded == p.rtoExcluded }) {
                     let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
-                    byRTO[k, default: [:]][p.rtoExcluded] = "price, among the tiers that meet the class RTO "
-                        + "(\(DurationText.format(classes[k].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
+                    byRTO[k].append((p.rtoExcluded, "price, among the tiers that meet the class RTO "
+                        + "(\(DurationText.format(classes[k].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"))
                 }
             }
             firstEntry[c + 1] = firstEntry[c] + planned
         }
-        let rtoReasons = byRTO
         let entryStarts = firstEntry
-        let copiesByClassAndTier: [[[DatasetPlan.Copy]]] = classes.map { info in
-            let c = info.policy
-            return tierNames.indices.map { tier in
-                (0..<c.copies).map { n in
-                    let offline = n >= c.copies - c.offlineCopies
-                    return DatasetPlan.Copy(tier: offline ? model.offlineTier.map { tierNames[$0] } ?? tierNames[tier] : tierNames[tier],
-                                            region: "region-\(min(n, c.regions - 1) + 1)", offline: offline)
-                }
-            }
-        }
+        let text = EntryText(
+            tierNames: tierNames,
+            byBudget: "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option",
+            byWindow: "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option",
+            byPrice: "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)",
+            classes: classes.indices.map { k in
+                let info = classes[k], c = info.policy
+                return EntryText.Class(
+                    name: info.name, policy: c, retention: info.retention, retentionDays: info.retentionDays,
+                    byRPO: "the class RPO (\(DurationText.format(c.rpoMaxSeconds))): a longer interval would cost less",
+                    byRTO: byRTO[k],
+                    copies: tierNames.indices.map { tier in
+                        (0..<c.copies).map { n in
+                            let offline = n >= c.copies - c.offlineCopies
+                            return DatasetPlan.Copy(tier: offline ? model.offlineTier.map { tierNames[$0] } ?? tierNames[tier] : tierNames[tier],
+                                                    region: "region-\(min(n, c.regions - 1) + 1)", offline: offline)
+                        }
+                    })
+            })
         let hasBytes = model.policy.backupWindowBytesPerDay != nil
 
-        /// The entry of dataset `i`, whose options are `block`'s from `offset`.
-        @Sendable func entry(_ i: Int, _ block: OptionBlock, _ offset: Int, _ sums: inout EntrySums) -> DatasetPlan {
+        /// The entry of dataset `i`, whose options are `block`'s from `offset`, with the chunk's copy of the text.
+        @Sendable func entry(_ i: Int, _ block: OptionBlock, _ offset: Int, _ text: EntryText,
+                             _ classText: UnsafeBufferPointer<EntryText.Class>, _ sums: inout EntrySums) -> DatasetPlan {
             let p = prepared[i]
             let d = forecasts[i]
-            let info = classes[Int(p.classIndex)]
-            let c = info.policy
+            // Read in place: copying the class's text would count references to all of it.
+            let info = classText.baseAddress! + Int(p.classIndex)
+            let c = info.pointee.policy
+            let tierNames = text.tierNames
             func candidate(_ j: Int) -> Candidate {
                 Candidate(interval: block.interval[offset + j], tier: Int(block.tier[offset + j]), spend: block.spend[offset + j],
                           risk: block.risk[offset + j], bytes: hasBytes ? block.bytes[offset + j] : 0)
@@ -534,18 +586,18 @@ public struct Planner: Sendable {
             }
             let decided: String
             if k != unconstrained {
-                decided = nu > 0 && candidate(unconstrained).bytes > chosen.bytes ? byWindow : byBudget
+                decided = nu > 0 && candidate(unconstrained).bytes > chosen.bytes ? text.byWindow : text.byBudget
             } else if p.rpoCapped && chosen.interval >= Double(c.rpoMaxSeconds) {
-                decided = byRPO[Int(p.classIndex)]
-            } else if p.rtoExcluded != 0, let s = rtoReasons[Int(p.classIndex)]?[p.rtoExcluded] {
-                decided = s
+                decided = info.pointee.byRPO
+            } else if p.rtoExcluded != 0, let s = info.pointee.byRTO.first(where: { $0.excluded == p.rtoExcluded }) {
+                decided = s.reason
             } else {
-                decided = byPrice
+                decided = text.byPrice
             }
             let dataTier = Int(p.dataTier)
             let dataCost = model.dataCost(d, tier: dataTier)
             func option(_ o: Candidate) -> (DatasetPlan.Option, CostBreakdown) {
-                let cost = model.backupCost(d, policy: c, intervalSeconds: o.interval, tier: o.tier, retentionDays: info.retentionDays)
+                let cost = model.backupCost(d, policy: c, intervalSeconds: o.interval, tier: o.tier, retentionDays: info.pointee.retentionDays)
                 return (DatasetPlan.Option(
                     intervalSeconds: Int64(o.interval.rounded()), backupTier: tierNames[o.tier], dataTier: tierNames[dataTier],
                     monthlyDollars: .init(cost + dataCost), exposedWrites: cost.exposedWrites, restoreSeconds: cost.restoreSeconds), cost)
@@ -553,14 +605,14 @@ public struct Planner: Sendable {
             let (chosenOption, chosenCost) = option(chosen)
             let interval = Int64(chosen.interval.rounded())
             let plan = DatasetPlan(
-                id: d.name, class: info.name, location: d.name,
+                id: d.name, class: info.pointee.name, location: d.name,
                 schedule: .init(
                     intervalSeconds: interval,
                     timeOfDaySeconds: interval >= 86_400 ? d.busiestBlockEndSeconds : nil,
                     quietSeconds: interval > Self.quietTriggerSeconds && (d.meanSessionSeconds ?? .infinity) < Double(interval) ? Self.quietTriggerSeconds : nil,
                     maxDirtyWrites: nil, rpoSeconds: c.rpoMaxSeconds, fullEverySeconds: nil),
                 backupTier: tierNames[chosen.tier], dataTier: tierNames[dataTier],
-                copies: copiesByClassAndTier[Int(p.classIndex)][chosen.tier], retention: info.retention, encrypt: c.encrypt,
+                copies: info.pointee.copies[chosen.tier], retention: info.pointee.retention, encrypt: c.encrypt,
                 why: .init(
                     forecast: .init(sizeBytes: d.sizeBytes, writesPerDay: d.writesPerDay, readsPerDay: d.readsPerDay,
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
@@ -580,13 +632,16 @@ public struct Planner: Sendable {
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let (buffer, sums) = out.value
                     let block = blocks[chunk]
+                    let chunkText = text.copy()
                     var chunkSums = EntrySums(tiers: tierCount)
                     var j = entryStarts[chunk]
                     var offset = 0
-                    for i in Self.chunk(chunk, of: chunks, n) where prepared[i].options > 0 {
-                        (buffer.baseAddress! + j).initialize(to: entry(i, block, offset, &chunkSums))
-                        j += 1
-                        offset += Int(prepared[i].options)
+                    chunkText.classes.withUnsafeBufferPointer { classText in
+                        for i in Self.chunk(chunk, of: chunks, n) where prepared[i].options > 0 {
+                            (buffer.baseAddress! + j).initialize(to: entry(i, block, offset, chunkText, classText, &chunkSums))
+                            j += 1
+                            offset += Int(prepared[i].options)
+                        }
                     }
                     sums[chunk] = chunkSums
                 }
@@ -655,8 +710,14 @@ public struct Planner: Sendable {
     /// (two prices, see ``ClassInfo/beyondRPO``) the search would end past it: capped without searching.
     func price(_ d: DatasetForecast, classes: [ClassInfo], into s: inout Scratch) -> Result<Priced, InputError> {
         let policy = model.policy
-        let index = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
-        guard let index else {
+        let found: Int?
+        if let known = s.classIndex[d.dataClass] {
+            found = known
+        } else {
+            found = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
+            s.classIndex[d.dataClass] = found
+        }
+        guard let index = found else {
             return .failure(InputError("class '\(d.dataClass)' is not in the policy and it has no 'default' class"))
         }
         let info = classes[index]
@@ -682,45 +743,57 @@ public struct Planner: Sendable {
             return .failure(InputError("no online tier serves the first byte within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         let lo = Double(policy.executorMinIntervalSeconds), hi = Double(c.rpoMaxSeconds)
-        let longest = max(lo, Self.longestIntervalSeconds)
         let intervals = info.intervals
         let g = intervals.count
+        let tierCount = s.tiers.count
         s.pricers.removeAll(keepingCapacity: true)
         for t in s.tiers { s.pricers.append(BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)) }
-        // The grid: each interval's tier-independent terms once, then every tier's price from them.
-        s.grid.removeAll(keepingCapacity: true)
-        for _ in 0..<(s.tiers.count * g) { s.grid.append((0, 0, 0, 0)) }
-        for (j, interval) in intervals.enumerated() {
-            let terms = s.pricers[0].terms(interval)
-            for k in s.tiers.indices {
-                let q = s.pricers[k].quick(terms)
-                s.grid[k * g + j] = (q.spend, q.risk, q.bytes, q.spend + q.risk)
-            }
+        // Room for every option: each tier's intervals and its continuous optimum.
+        if s.grid.count < tierCount * g { s.grid.append(contentsOf: repeatElement((spend: 0.0, risk: 0.0, bytes: 0.0, value: 0.0), count: tierCount * g - s.grid.count)) }
+        let room = tierCount * (g + 1)
+        if s.candidates.count < room {
+            s.candidates.append(contentsOf: repeatElement(Candidate(interval: 0, tier: 0, spend: 0, risk: 0, bytes: 0), count: room - s.candidates.count))
         }
-        s.candidates.removeAll(keepingCapacity: true)
+        var count = 0
         var rpoCapped = false
-        for (k, t) in s.tiers.enumerated() {
-            let pricer = s.pricers[k]
-            func cost(_ interval: Double) -> Double {
-                let q = pricer.quick(interval)
-                return q.spend + q.risk
+        let tiers = s.tiers, pricers = s.pricers
+        s.grid.withUnsafeMutableBufferPointer { grid in
+            // The grid: each interval's tier-independent terms once, then every tier's price from them.
+            for (j, interval) in intervals.enumerated() {
+                let terms = pricers[0].terms(interval)
+                for k in 0..<tierCount {
+                    let q = pricers[k].quick(terms)
+                    grid[k * g + j] = (q.spend, q.risk, q.bytes, q.spend + q.risk)
+                }
             }
-            let free = continuousOptimum(info, grid: { s.grid[k * g + $0].value }, cost: cost)
-            if free > hi { rpoCapped = true }
-            let best = min(max(free.rounded(), lo), hi)
-            // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
-            var nearGrid = abs(best / hi - 1) < 0.01
-            for j in 0..<g {
-                let q = s.grid[k * g + j]
-                s.candidates.append(Candidate(interval: intervals[j], tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes))
-                if j < g - 1 { nearGrid = nearGrid || abs(best / intervals[j] - 1) < 0.01 }
-            }
-            if !nearGrid {
-                let q = pricer.quick(best)
-                s.candidates.append(Candidate(interval: best, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes))
+            s.candidates.withUnsafeMutableBufferPointer { candidates in
+                for (k, t) in tiers.enumerated() {
+                    let pricer = pricers[k]
+                    func cost(_ interval: Double) -> Double {
+                        let q = pricer.quick(interval)
+                        return q.spend + q.risk
+                    }
+                    let free = continuousOptimum(info, grid: { grid[k * g + $0].value }, cost: cost)
+                    if free > hi { rpoCapped = true }
+                    let best = min(max(free.rounded(), lo), hi)
+                    // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
+                    var nearGrid = abs(best / hi - 1) < 0.01
+                    for j in 0..<g {
+                        let q = grid[k * g + j]
+                        candidates[count] = Candidate(interval: intervals[j], tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
+                        count += 1
+                        if j < g - 1 { nearGrid = nearGrid || abs(best / intervals[j] - 1) < 0.01 }
+                    }
+                    if !nearGrid {
+                        let q = pricer.quick(best)
+                        candidates[count] = Candidate(interval: best, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
+                        count += 1
+                    }
+                }
             }
         }
-        return .success(Priced(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend, rpoCapped: rpoCapped, rtoExcluded: excluded))
+        return .success(Priced(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend, rpoCapped: rpoCapped,
+                               rtoExcluded: excluded, options: count))
     }
 
     /// One tier's continuous optimum for a dataset of class `info`: the interval of least `cost` (spend + risk,
@@ -762,7 +835,7 @@ public struct Planner: Sendable {
     /// multiplier, appended last unless on the chain, lies on or above the chain, so it never beats every chain
     /// option. The passes and the entries choose among the contenders only, with the same results up to
     /// rounding ties; the runner-up is still looked for among every kept option.
-    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout [Int32]) -> Int {
+    static func keep(_ all: UnsafeBufferPointer<Candidate>, limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout [Int32]) -> Int {
         kept.removeAll(keepingCapacity: true)
         let n = all.count
         // The best and the runner-up at no multiplier (ties to the earlier).
@@ -785,11 +858,11 @@ public struct Planner: Sendable {
             }
             contenders = kept.count
         case (true, false):
-            all.withUnsafeBufferPointer { all in chain(n, { all[$0].spend }, { all[$0].risk }, open: &hull, into: &kept) }
+            chain(n, { all[$0].spend }, { all[$0].risk }, open: &hull, into: &kept)
             if !kept.contains(first) { kept.append(first) }
             contenders = kept.firstIndex(of: first)! + 1
         case (false, true):
-            all.withUnsafeBufferPointer { all in chain(n, { all[$0].bytes }, { all[$0].value }, open: &hull, into: &kept) }
+            chain(n, { all[$0].bytes }, { all[$0].value }, open: &hull, into: &kept)
             if !kept.contains(first) { kept.append(first) }
             contenders = kept.firstIndex(of: first)! + 1
         }
@@ -800,30 +873,39 @@ public struct Planner: Sendable {
     /// The lower-left convex chain of the points (x(i), y(i)), i < n, appended to `kept` (gift wrapping):
     /// start at the least x (ties: least y) and walk to the point of steepest descent until y stops falling.
     /// A point left of or above one vertex is so of every later one (they lie right of and below it), so each
-    /// step scans only the points the previous one could take (`open`, a buffer reused across calls).
+    /// step scans only the points the previous one could take (kept, in their order, in two halves of `open`,
+    /// a buffer reused across calls, read from one and written to the other in turn).
     @inline(__always)
     private static func chain(_ n: Int, _ x: (Int) -> Double, _ y: (Int) -> Double, open: inout [Int32], into kept: inout [Int]) {
-        if open.count < n { open.append(contentsOf: repeatElement(0, count: n - open.count)) }
+        if open.count < 2 * n { open.append(contentsOf: repeatElement(0, count: 2 * n - open.count)) }
         var current = 0
         for i in 1..<max(1, n) where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
         kept.append(current)
         open.withUnsafeMutableBufferPointer { open in
-            for i in 0..<n { open[i] = Int32(i) }
-            var openCount = n
+            var from = open.baseAddress!, to = open.baseAddress! + n
+            var openCount = -1  // every point, before the first step
             while true {
                 let (x0, y0) = (x(current), y(current))
                 // The points right of and below the vertex, in their order (without branches).
                 var count = 0
-                for k in 0..<openCount {
-                    let i = Int(open[k])
-                    open[count] = Int32(i)
-                    count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
+                if openCount < 0 {
+                    for i in 0..<n {
+                        to[count] = Int32(i)
+                        count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
+                    }
+                } else {
+                    for k in 0..<openCount {
+                        let i = Int(from[k])
+                        to[count] = Int32(i)
+                        count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
+                    }
                 }
+                swap(&from, &to)
                 openCount = count
                 var next = -1
                 var slope = 0.0
                 for k in 0..<count {
-                    let i = Int(open[k])
+                    let i = Int(from[k])
                     let dx = x(i) - x0, dy = y(i) - y0
                     // dy/dx is negative. When it is above the best slope by far more than rounding, its quotient
                     // cannot be below or equal to it: skip the division.
