@@ -192,30 +192,37 @@ struct BackupPricer {
         offlineIncrementFactor = offlineCopies * offline.keptDays * offline.price / gib
     }
 
-    /// The interval-dependent parts: backups per month, bytes per backup, increments' storage, requests, loss.
-    /// Two divisions per call; every other factor is a precomputed product.
+    /// The parts of the cost at one interval that do not depend on the tier (see ``IntervalTerms``).
     @inline(__always)
-    private func parts(_ interval: Double) -> (incStorage: Double, operations: Double, exposed: Double, bytesPerDay: Double) {
-        let rt = rate * interval
-        let changed = -expm1(-rt)  // P(at least one write in an interval)
-        let backupsPerDay = 86_400 / interval * changed
-        let inc = changed > 0 ? min(sizeBytes, bytesPerWrite * rt / changed) : 0
-        let incStorage = backupsPerDay * (onlineIncrementFactor * max(inc, online.minBillable)
-                                          + offlineIncrementFactor * max(inc, offline.minBillable))
-        let operations = backupsPerDay * 30 * (1 + inc * (1 / CostModel.partBytes)) * perRequest
-        return (incStorage, operations, rt * 0.5, backupsPerDay * inc * copies)
+    func terms(_ interval: Double) -> IntervalTerms {
+        IntervalTerms(rate: rate, sizeBytes: sizeBytes, bytesPerWrite: bytesPerWrite, interval: interval)
+    }
+
+    /// The interval-dependent parts on this tier: increments' storage, requests, exposed writes, bytes moved.
+    /// No division: every factor is precomputed, here or in `t`.
+    @inline(__always)
+    private func parts(_ t: IntervalTerms) -> (incStorage: Double, operations: Double, exposed: Double, bytesPerDay: Double) {
+        let incStorage = t.backupsPerDay * (onlineIncrementFactor * max(t.inc, online.minBillable)
+                                            + offlineIncrementFactor * max(t.inc, offline.minBillable))
+        return (incStorage, t.requestsPerMonthPerCopy * perRequest, t.exposed, t.backupsPerDay * t.inc * copies)
     }
 
     /// Spend, risk and backup bytes per day at `interval`: what the optimiser compares.
     @inline(__always)
     func quick(_ interval: Double) -> (spend: Double, risk: Double, bytes: Double) {
-        let p = parts(interval)
+        quick(terms(interval))
+    }
+
+    /// ``quick(_:)`` from the tier-independent terms of the interval, so several tiers share them.
+    @inline(__always)
+    func quick(_ t: IntervalTerms) -> (spend: Double, risk: Double, bytes: Double) {
+        let p = parts(t)
         return (baseStorage + p.incStorage + p.operations + retrieval, p.exposed * lossPerExposedWrite + downtime, p.bytesPerDay)
     }
 
     /// The full breakdown at `interval`.
     func cost(_ interval: Double) -> CostBreakdown {
-        let p = parts(interval)
+        let p = parts(terms(interval))
         var cost = CostBreakdown()
         cost.storage = baseStorage + p.incStorage
         cost.operations = p.operations
@@ -226,5 +233,31 @@ struct BackupPricer {
         cost.expectedLoss = p.exposed * lossPerExposedWrite
         cost.backupBytesPerDay = p.bytesPerDay
         return cost
+    }
+}
+
+/// What one backup interval T means for a dataset whatever the tier (DESIGN §4), worked out once so that every
+/// tier's cost at T shares it: with writes at rate r, an interval sees a write with probability 1 − e^{−rT}, so
+/// there are (86,400/T)·(1 − e^{−rT}) backups a day, each moving inc = min(S, b_w·rT/(1 − e^{−rT})) bytes (the
+/// expected bytes written in an interval with at least one write), and a failure at a random time finds rT/2
+/// writes unprotected. One `expm1` and two divisions.
+struct IntervalTerms {
+    /// Backups per day (skip-if-unchanged: only intervals that saw a write cost one).
+    let backupsPerDay: Double
+    /// Bytes one backup moves.
+    let inc: Double
+    /// Expected unprotected writes at a random failure time, rT/2.
+    let exposed: Double
+    /// Upload requests per month per copy: backups per month × (1 + inc/part size).
+    let requestsPerMonthPerCopy: Double
+
+    @inline(__always)
+    init(rate: Double, sizeBytes: Double, bytesPerWrite: Double, interval: Double) {
+        let rt = rate * interval
+        let changed = -expm1(-rt)  // P(at least one write in an interval)
+        backupsPerDay = 86_400 / interval * changed
+        inc = changed > 0 ? min(sizeBytes, bytesPerWrite * rt / changed) : 0
+        exposed = rt * 0.5
+        requestsPerMonthPerCopy = backupsPerDay * 30 * (1 + inc * (1 / CostModel.partBytes))
     }
 }

@@ -6,20 +6,24 @@ import Foundation
 /// keeps every class limit, then meets the global limits by Lagrangian relaxation (DESIGN §4).
 ///
 /// Each dataset's options are the candidate intervals (a fixed grid within [executor minimum, class RPO], the
-/// RPO itself, and per tier the continuous optimum found by Brent's search on log T, which reproduces Young's
-/// √(2·C_b/(λ·r·c)) where that formula applies) × the tiers whose restore time (first byte + size at the
-/// restore throughput) meets the class RTO; archive tiers qualify for classes with long RTOs. Live data goes
-/// on the cheapest online tier whose first byte meets the RTO.
+/// RPO itself, and per tier the continuous optimum found by Brent's search on log T started from the bracket
+/// the grid gives, which reproduces Young's √(2·C_b/(λ·r·c)) where that formula applies) × the tiers whose
+/// restore time (first byte + size at the restore throughput) meets the class RTO; archive tiers qualify for
+/// classes with long RTOs. Live data goes on the cheapest online tier whose first byte meets the RTO. The
+/// tiers of a dataset share the parts of the cost at a grid interval that do not depend on the tier.
 ///
 /// With a budget B on spend, each dataset picks the option minimising risk + (1 + μ)·spend; bisection on
 /// μ ≥ 0 finds the least μ whose total spend fits B (Everett, "Generalized Lagrange multiplier method",
 /// Operations Research 11(3), 1963). Only options on the lower convex hull of (spend, risk) can win for some
-/// μ, so each dataset keeps just those. The backup window works the same way on bytes per day; with both
-/// limits the window's multiplier is bisected outside the budget's, over the options no other beats on all
-/// three of risk, spend and bytes.
+/// μ, so each dataset keeps just those, and the passes look only at those up to the unconstrained best (the
+/// rest cannot win for μ ≥ 0; they stay as runners-up). The backup window works the same way on bytes per
+/// day; with both limits the window's multiplier is bisected outside the budget's, over the options no other
+/// beats on all three of risk, spend and bytes.
 ///
-/// - Complexity: O(N·T·(G + log(range/tolerance))) to price N datasets on T tiers and G grid intervals, then
-///   O(N·h) per bisection step with h the options kept per dataset (a handful).
+/// - Complexity: O(N·(G·(1 + T) + T·log(w/tolerance))) to price N datasets on T tiers and G grid intervals
+///   (G interval terms shared by the tiers, a search per tier from a bracket of log-width w; none when the
+///   optimum is past the RPO), then O(N·h) per bisection step with h the options a dataset can choose
+///   (a handful).
 public struct Planner: Sendable {
     /// Candidate intervals (seconds) before the class RPO caps them: 5 min … 7 d.
     public static let intervalGrid: [Double] = [300, 900, 1_800, 3_600, 7_200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800]
@@ -47,6 +51,8 @@ public struct Planner: Sendable {
         var spend: Double
         var risk: Double
         var bytes: Double
+        /// spend + risk: the objective with no multiplier (the same value as `objective(self, 0, 0)`).
+        var value: Double
 
         init(interval: Double, tier: Int, spend: Double, risk: Double, bytes: Double) {
             self.interval = interval
@@ -54,27 +60,94 @@ public struct Planner: Sendable {
             self.spend = spend
             self.risk = risk
             self.bytes = bytes
+            value = spend + risk
         }
     }
 
-    /// What every dataset of one class shares.
-    struct ClassInfo {
-        var name: String
-        var policy: ClassPolicy
-        var retention: DatasetPlan.Retention
-        var retentionDays: Double
-        var allowed: Set<String>?
+    /// What every dataset of one class shares (a class, so handing it to each dataset is one reference count).
+    final class ClassInfo: Sendable {
+        let name: String
+        let policy: ClassPolicy
+        let retention: DatasetPlan.Retention
+        let retentionDays: Double
+        /// Per catalog tier: may the class's backups use it (`allowedTiers`).
+        let allowed: [Bool]
+        /// The online tiers whose first byte meets the class RTO: where its live data may go.
+        let dataTiers: [Int]
+        /// The grid intervals within [executor minimum, class RPO), then the RPO: the options' intervals
+        /// besides each tier's continuous optimum.
+        let intervals: [Double]
+        /// The grid intervals within [executor minimum, 30 d]: where the continuous search starts from, the same
+        /// whatever the RPO.
+        let searchGrid: [Double]
+        /// Two intervals past the RPO, T₁ = RPO·e^{tolerance} and T₂ = T₁·(1 + tolerance), when they are within
+        /// the search range (and the RPO at least e^{tolerance} above its start): a cost lower at T₂ than at T₁
+        /// puts the minimum beyond T₁, so the search would end past the RPO.
+        let beyondRPO: (Double, Double)?
+
+        init(name: String, policy: ClassPolicy, retention: DatasetPlan.Retention, retentionDays: Double, allowed: [Bool],
+             dataTiers: [Int], intervals: [Double], searchGrid: [Double], beyondRPO: (Double, Double)?) {
+            self.name = name
+            self.policy = policy
+            self.retention = retention
+            self.retentionDays = retentionDays
+            self.allowed = allowed
+            self.dataTiers = dataTiers
+            self.intervals = intervals
+            self.searchGrid = searchGrid
+            self.beyondRPO = beyondRPO
+        }
     }
 
-    /// A dataset's fixed parts and its options that can win for some multipliers.
+    /// One dataset's fixed parts, and how many options it keeps. Its options are in its chunk's
+    /// ``OptionBlock``, right after the previous dataset's.
     struct Prepared {
+        var dataSpend = 0.0
+        /// Bit i set: tier i was excluded because it cannot restore within the class RTO.
+        var rtoExcluded: UInt64 = 0
+        /// Index in the class list; −1 when the dataset has no option (see the chunk's failures).
+        var classIndex: Int32 = -1
+        /// Options kept: the first `contenders` can be chosen for some multipliers μ, ν ≥ 0; the rest are kept
+        /// only because they can be the runner-up (see ``keep(_:limits:into:hull:)``).
+        var options: Int32 = 0
+        var contenders: Int32 = 0
+        var dataTier: Int16 = 0
+        var rpoCapped = false
+    }
+
+    /// The kept options of a chunk of consecutive datasets, flat, dataset after dataset. `bytes` is filled only
+    /// when a backup window is set (without one its multiplier is 0 and no pass reads it).
+    struct OptionBlock {
+        var spend: [Double] = [], risk: [Double] = [], bytes: [Double] = [], interval: [Double] = []
+        var tier: [UInt16] = []
+        /// Datasets of the chunk without any option, and why.
+        var failures: [(Int, InputError)] = []
+    }
+
+    /// A dataset's fixed parts, and how many options it has (the first `options` of the scratch's candidates,
+    /// before ``keep(_:limits:into:hull:)``).
+    struct Priced {
         var classIndex: Int
         var dataTier: Int
         var dataSpend: Double
-        var candidates: [Candidate]
         var rpoCapped: Bool
-        /// Bit i set: tier i was excluded because it cannot restore within the class RTO.
         var rtoExcluded: UInt64
+        var options: Int
+    }
+
+    /// Buffers one thread reuses from dataset to dataset while pricing.
+    struct Scratch {
+        /// For ``keep(_:limits:into:hull:)``.
+        var hull: [Int32] = []
+        /// The priced options (the first ``Priced/options`` of them).
+        var candidates: [Candidate] = []
+        /// Class names seen, and their index in the class list (`nil`: no such class and no default).
+        var classIndex: [String: Int?] = [:]
+        var tiers: [Int] = []
+        var pricers: [BackupPricer] = []
+        /// Tier-major: the grid's (spend, risk, bytes, spend + risk) on tier k at interval j is at k·(intervals) + j.
+        var grid: [(spend: Double, risk: Double, bytes: Double, value: Double)] = []
+        var kept: [Int] = []
     }
 
     /// The retention rules the plan gives a class: point-in-time restores after corruption must reach back
@@ -85,13 +158,26 @@ public struct Planner: Sendable {
                          maximumSeconds: c.retentionMaxSeconds, erase: c.erase)
     }
 
-    private func classInfos() -> [ClassInfo] {
+    func classInfos() -> [ClassInfo] {
         let policy = model.policy
+        let catalog = model.catalog
+        let lo = Double(policy.executorMinIntervalSeconds)
+        let longest = max(lo, Self.longestIntervalSeconds)
+        let tolerance = Self.intervalTolerance
         return policy.classes.keys.sorted().map { name in
             let c = policy.classes[name]!
             let keep = Self.retention(for: c, in: policy)
+            let allowed = c.allowedTiers.map(Set.init)
+            let hi = Double(c.rpoMaxSeconds)
+            let past = hi * exp(tolerance), further = hi * exp(tolerance) * (1 + tolerance)
             return ClassInfo(name: name, policy: c, retention: keep, retentionDays: Double(keep.spanSeconds) / 86_400,
-                             allowed: c.allowedTiers.map(Set.init))
+                             allowed: catalog.tiers.map { allowed?.contains($0.name) ?? true },
+                             dataTiers: catalog.tiers.indices.filter {
+                                 !catalog.tiers[$0].offline && catalog.tiers[$0].firstByteSeconds <= Double(c.rtoMaxSeconds)
+                             },
+                             intervals: Self.intervalGrid.filter { $0 >= lo && $0 < hi } + [hi],
+                             searchGrid: Self.intervalGrid.filter { $0 >= lo && $0 <= longest },
+                             beyondRPO: further <= longest && hi >= lo * exp(tolerance) ? (past, further) : nil)
         }
     }
 
@@ -100,14 +186,14 @@ public struct Planner: Sendable {
     public func bounds(_ forecasts: [DatasetForecast]) -> (leastSpend: Double, freeSpend: Double, leastBytes: Double, freeBytes: Double) {
         let classes = classInfos()
         var r = (0.0, 0.0, 0.0, 0.0)
-        var scratch: [Candidate] = []
+        var scratch = Scratch()
         for d in forecasts {
-            guard case .success(let p) = prepare(d, classes: classes, keepAll: true, limits: (false, false), scratch: &scratch)
-            else { continue }
-            let free = p.candidates[Self.best(p.candidates, 0, 0)]
-            r.0 += (p.candidates.map(\.spend).min() ?? 0) + p.dataSpend
+            guard case .success(let p) = price(d, classes: classes, into: &scratch) else { continue }
+            let all = Array(scratch.candidates[..<p.options])
+            let free = all[Self.best(all, 0, 0)]
+            r.0 += (all.map(\.spend).min() ?? 0) + p.dataSpend
             r.1 += free.spend + p.dataSpend
-            r.2 += p.candidates.map(\.bytes).min() ?? 0
+            r.2 += all.map(\.bytes).min() ?? 0
             r.3 += free.bytes
         }
         return r
@@ -120,23 +206,11 @@ public struct Planner: Sendable {
     public func plan(_ unordered: [DatasetForecast], generatedAt: Int64, inputs: Plan.Inputs) throws -> Plan {
         // Sorted by id so every sum runs in the same order whatever order the datasets came in.
         // Byte order of the UTF-8 names (code-point order): fast, and the same on every platform.
-        // Indices are sorted rather than the forecasts themselves (far less memory moved), and an input that
-        // is already in order is not sorted at all.
+        // Indices are sorted rather than the forecasts themselves (no memory moved), and an input that is
+        // already in order is not sorted at all.
         let clock = ContinuousClock()
         let tSort = clock.now
-        let inOrder = unordered.indices.dropFirst().allSatisfy {
-            !unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$0 - 1].name.utf8)
-        }
-        let forecasts: [DatasetForecast]
-        if inOrder {
-            forecasts = unordered
-        } else {
-            let order = unordered.indices.sorted { unordered[$0].name.utf8.lexicographicallyPrecedes(unordered[$1].name.utf8) }
-            forecasts = order.map { unordered[$0] }
-        }
-        for i in forecasts.indices.dropFirst() where forecasts[i].name == forecasts[i - 1].name {
-            throw InputError("dataset id '\(forecasts[i].name)' appears twice in the planner's input")
-        }
+        let forecasts = NameOrdered(base: unordered, order: try Self.nameOrder(unordered))
         let policy = model.policy
         let catalog = model.catalog
         try policy.requireTiers(in: catalog)
@@ -145,66 +219,18 @@ public struct Planner: Sendable {
         }
         let classes = classInfos()
         let t0 = clock.now
-        let prepared = prepareAll(forecasts, classes: classes)
+        let (prepared, blocks) = prepareAll(forecasts, classes: classes)
         let t1 = clock.now
         var infeasible: [Plan.Infeasible] = []
-        for (i, p) in prepared.enumerated() {
-            if case .failure(let reason) = p { infeasible.append(.init(id: forecasts[i].name, reason: reason.message)) }
+        for block in blocks {
+            for (i, reason) in block.failures { infeasible.append(.init(id: forecasts[i].name, reason: reason.message)) }
         }
-
-        // The options in flat arrays: dataset i's are start[i] ..< start[i + 1].
-        var start = [Int](repeating: 0, count: prepared.count + 1)
-        var spendA: [Double] = [], riskA: [Double] = [], bytesA: [Double] = []
-        let optionCount = prepared.reduce(0) { n, p in if case .success(let x) = p { n + x.candidates.count } else { n } }
-        spendA.reserveCapacity(optionCount)
-        riskA.reserveCapacity(optionCount)
-        bytesA.reserveCapacity(optionCount)
         var dataSpend = 0.0
-        for (i, p) in prepared.enumerated() {
-            if case .success(let p) = p {
-                for c in p.candidates { spendA.append(c.spend); riskA.append(c.risk); bytesA.append(c.bytes) }
-                dataSpend += p.dataSpend
-            }
-            start[i + 1] = spendA.count
-        }
-        // Each pass picks every dataset's best option at (μ, ν): chunks in parallel, sums merged in chunk order.
-        // The chunking does not depend on the machine's cores, so the sums (and the plan's bytes) do not either.
-        let datasetCount = start.count - 1
-        let passChunks = datasetCount < 65_536 ? 1 : 16
-        func totals(_ mu: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
-            var partial = [(spend: Double, bytes: Double)](repeating: (0, 0), count: passChunks)
-            spendA.withUnsafeBufferPointer { s in
-                riskA.withUnsafeBufferPointer { r in
-                    bytesA.withUnsafeBufferPointer { b in
-                        start.withUnsafeBufferPointer { first in
-                            partial.withUnsafeMutableBufferPointer { out in
-                                let views = UncheckedSendable((s, r, b, first, out))
-                                DispatchQueue.concurrentPerform(iterations: passChunks) { chunk in
-                                    let (s, r, b, first, out) = views.value
-                                    let a = 1 + mu
-                                    var spend = 0.0, bytes = 0.0
-                                    for i in (datasetCount * chunk / passChunks)..<(datasetCount * (chunk + 1) / passChunks)
-                                    where first[i] < first[i + 1] {
-                                        var k = first[i]
-                                        var v = r[k] + a * s[k] + nu * b[k]
-                                        for j in (first[i] + 1)..<first[i + 1] {
-                                            let o = r[j] + a * s[j] + nu * b[j]
-                                            if o < v { v = o; k = j }
-                                        }
-                                        spend += s[k]
-                                        bytes += b[k]
-                                    }
-                                    out[chunk] = (spend, bytes)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            var spend = dataSpend, bytes = 0.0
-            for p in partial { spend += p.spend; bytes += p.bytes }
-            return (spend, bytes)
-        }
+        for p in prepared where p.options > 0 { dataSpend += p.dataSpend }
+
+        let chunks = blocks.count
+        let datasetCount = prepared.count
+        let passes = Multipliers(prepared: prepared, blocks: blocks, dataSpend: dataSpend)
         let huge = 1e12
         func bisect(_ fits: (Double) -> Bool) -> Double? {
             if fits(0) { return 0 }
@@ -219,17 +245,24 @@ public struct Planner: Sendable {
         let budget = policy.budgetDollarsPerMonth
         let window = policy.backupWindowBytesPerDay
         var feasible = true
-        if let window {
-            let muFor: (Double) -> Double = { nu in
-                guard let budget else { return 0 }
-                return bisect { totals($0, nu).spend <= budget } ?? huge
-            }
-            if let v = bisect({ nu in totals(muFor(nu), nu).bytes <= window }) { nu = v } else { nu = huge; feasible = false }
-            mu = muFor(nu)
-        } else if let budget {
-            if let m = bisect({ totals($0, 0).spend <= budget }) { mu = m } else { mu = huge; feasible = false }
+        func muFor(_ nu: Double) -> Double? {
+            guard let budget else { return 0 }
+            return passes.leastMultiplier(limit: budget, onSpend: true, other: nu, steps: bisectionSteps, huge: huge)
         }
-        let used = totals(mu, nu)
+        if let window, budget != nil {
+            if let v = bisect({ nu in passes.totals(muFor(nu) ?? huge, nu).bytes <= window }) { nu = v } else { nu = huge; feasible = false }
+            mu = muFor(nu) ?? huge
+        } else if let window {
+            if let v = passes.leastMultiplier(limit: window, onSpend: false, other: 0, steps: bisectionSteps, huge: huge) {
+                nu = v
+            } else {
+                nu = huge
+                feasible = false
+            }
+        } else if budget != nil {
+            if let m = muFor(0) { mu = m } else { mu = huge; feasible = false }
+        }
+        let used = passes.totals(mu, nu)
         if !feasible || (budget.map { used.spend > $0 } ?? false) {
             feasible = false
         }
@@ -244,10 +277,15 @@ public struct Planner: Sendable {
             // Even the least-spend (or least-bytes) options do not fit: name the datasets that need the most.
             let overBudget = budget.map { used.spend > $0 } ?? false
             var need: [(String, Double)] = []
-            for (i, p) in prepared.enumerated() {
-                guard case .success(let p) = p else { continue }
-                let least = overBudget ? (p.candidates.map(\.spend).min() ?? 0) + p.dataSpend : p.candidates.map(\.bytes).min() ?? 0
-                need.append((forecasts[i].name, least))
+            for c in 0..<chunks {
+                var offset = 0
+                for i in Self.chunk(c, of: chunks, datasetCount) where prepared[i].options > 0 {
+                    let p = prepared[i]
+                    let options = offset..<(offset + Int(p.options))
+                    let least = overBudget ? blocks[c].spend[options].min()! + p.dataSpend : blocks[c].bytes[options].min()!
+                    need.append((forecasts[i].name, least))
+                    offset = options.upperBound
+                }
             }
             need.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
             let unit = overBudget ? " dollars per month" : " bytes per day"
@@ -257,37 +295,72 @@ public struct Planner: Sendable {
         }
         infeasible.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         let t2 = clock.now
-        var perBackup: [EntryFigures] = []
-        let entries = buildEntries(forecasts, prepared, classes: classes, mu: mu, nu: nu, totals: &perBackup)
+        let (entries, sums) = buildEntries(forecasts, prepared, blocks, classes: classes, mu: mu, nu: nu)
         if let phases { phases([("sort", t0 - tSort), ("prepare", t1 - t0), ("limits", t2 - t1), ("entries", clock.now - t2)]) }
-        var sum = CostBreakdown()
-        var backupsPerDay = 0.0
-        var backupTierCounts = [Int](repeating: 0, count: catalog.tiers.count)
-        var dataTierCounts = backupTierCounts
-        for (e, extra) in zip(entries, perBackup) {
-            let m = e.why.chosen.monthlyDollars
-            sum.storage += m.storage
-            sum.operations += m.operations
-            sum.retrieval += m.retrieval
-            sum.expectedLoss += m.expectedLoss
-            sum.downtime += m.downtime
-            sum.exposedWrites += e.why.chosen.exposedWrites
-            sum.backupBytesPerDay += extra.bytesPerDay
-            backupsPerDay += extra.backupsPerDay
-            backupTierCounts[extra.backupTier] += 1
-            dataTierCounts[extra.dataTier] += 1
-        }
+        let sum = sums.cost
         var perBackupTier: [String: Int] = [:], perDataTier: [String: Int] = [:]
         for (t, tier) in catalog.tiers.enumerated() {
-            if backupTierCounts[t] > 0 { perBackupTier[tier.name] = backupTierCounts[t] }
-            if dataTierCounts[t] > 0 { perDataTier[tier.name] = dataTierCounts[t] }
+            if sums.backupTiers[t] > 0 { perBackupTier[tier.name] = sums.backupTiers[t] }
+            if sums.dataTiers[t] > 0 { perDataTier[tier.name] = sums.dataTiers[t] }
         }
         return Plan(
             schemaVersion: Plan.currentSchemaVersion, generatedAt: generatedAt, inputs: inputs,
             totals: .init(datasets: entries.count, monthlyDollars: .init(sum), expectedExposedWrites: sum.exposedWrites,
-                          backupsPerDay: backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
+                          backupsPerDay: sums.backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
                           datasetsPerBackupTier: perBackupTier, datasetsPerDataTier: perDataTier),
             limits: limits, infeasible: infeasible, datasets: entries)
+    }
+
+    /// The forecasts in name order, without moving them: element i is `base[order[i]]` (`base[i]` when
+    /// `order` is `nil`: already in order).
+    struct NameOrdered: Sendable {
+        let base: [DatasetForecast]
+        let order: [Int32]?
+
+        var count: Int { base.count }
+
+        subscript(i: Int) -> DatasetForecast {
+            if let order { return base[Int(order[i])] }
+            return base[i]
+        }
+    }
+
+    /// Positions of `forecasts` in byte order of their UTF-8 names, or `nil` when they are in that order
+    /// already. Compares 8-byte keys, each name's first 8 bytes big-endian and zero-padded: unequal keys order
+    /// their names as the bytes do (a zero pad sorts a shorter name first, as its being a prefix does), and
+    /// equal keys fall back to the whole names.
+    ///
+    /// - Throws: ``InputError`` when a name appears twice.
+    static func nameOrder(_ forecasts: [DatasetForecast]) throws -> [Int32]? {
+        precondition(forecasts.count <= Int(Int32.max), "more datasets than the planner indexes")
+        var keyed = [(key: UInt64, index: Int32)]()
+        keyed.reserveCapacity(forecasts.count)
+        for (i, f) in forecasts.enumerated() {
+            var key: UInt64 = 0
+            var bytes = 0
+            for b in f.name.utf8 {
+                if bytes == 8 { break }
+                key = key << 8 | UInt64(b)
+                bytes += 1
+            }
+            keyed.append((bytes == 0 ? 0 : key << (8 * (8 - bytes)), Int32(i)))
+        }
+        func precedes(_ a: (key: UInt64, index: Int32), _ b: (key: UInt64, index: Int32)) -> Bool {
+            if a.key != b.key { return a.key < b.key }
+            let x = forecasts[Int(a.index)].name.utf8, y = forecasts[Int(b.index)].name.utf8
+            if x.elementsEqual(y) { return a.index < b.index }
+            return x.lexicographicallyPrecedes(y)
+        }
+        let inOrder = keyed.indices.dropFirst().allSatisfy { !precedes(keyed[$0], keyed[$0 - 1]) }
+        if !inOrder { keyed.sort(by: precedes) }
+        // Equal names are neighbours now, with equal keys.
+        for i in keyed.indices.dropFirst() where keyed[i].key == keyed[i - 1].key {
+            let name = forecasts[Int(keyed[i].index)].name
+            if name.utf8.elementsEqual(forecasts[Int(keyed[i - 1].index)].name.utf8) {
+                throw InputError("dataset id '\(name)' appears twice in the planner's input")
+            }
+        }
+        return inOrder ? nil : keyed.map(\.index)
     }
 
     /// `0.2193`, `1.5e+09`: four significant digits without Foundation's formatter.
@@ -297,139 +370,65 @@ public struct Planner: Sendable {
         return "\((x * scale).rounded() / scale)"
     }
 
-    /// Runs `prepare` over every dataset on all cores, in chunks, results in input order.
-    private func prepareAll(_ forecasts: [DatasetForecast], classes: [ClassInfo]) -> [Result<Prepared, InputError>] {
+    /// The datasets of chunk `c` of `chunks`.
+    static func chunk(_ c: Int, of chunks: Int, _ n: Int) -> Range<Int> {
+        (n * c / chunks)..<(n * (c + 1) / chunks)
+    }
+
+    /// Chunks the datasets are prepared, passed over and built in: a number that depends only on how many
+    /// there are (so every sum runs in the same order on any machine), enough to keep 64 cores busy.
+    static func chunkCount(_ n: Int) -> Int { n < 4_096 ? 1 : 64 }
+
+    /// Prices every dataset and keeps its options that matter (``keep(_:limits:into:hull:)``), on all cores, one
+    /// ``OptionBlock`` per chunk of consecutive datasets.
+    func prepareAll(_ forecasts: NameOrdered, classes: [ClassInfo]) -> ([Prepared], [OptionBlock]) {
         let n = forecasts.count
-        let placeholder: Result<Prepared, InputError> = .failure(InputError("not prepared"))
-        var out = [Result<Prepared, InputError>](repeating: placeholder, count: n)
         let limits = (model.policy.budgetDollarsPerMonth != nil, model.policy.backupWindowBytesPerDay != nil)
-        let chunks = n < 4_096 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
-        out.withUnsafeMutableBufferPointer { buffer in
-            let results = UncheckedSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                var scratch: [Candidate] = []
-                scratch.reserveCapacity((Self.intervalGrid.count + 2) * model.catalog.tiers.count)
-                for i in lo..<hi {
-                    results.value[i] = prepare(forecasts[i], classes: classes, keepAll: false, limits: limits, scratch: &scratch)
-                }
-            }
-        }
-        return out
-    }
-
-    /// What the totals need of one entry, beside it.
-    struct EntryFigures: Sendable {
-        var backupsPerDay: Double
-        var bytesPerDay: Double
-        var backupTier: Int
-        var dataTier: Int
-    }
-
-    /// The plan entries, and per entry the backups per day and bytes per day the totals need. Built on all
-    /// cores into one array (each chunk initialises its own slots); every shared string and copies list is
-    /// made once beforehand, so entries share their storage.
-    private func buildEntries(_ forecasts: [DatasetForecast], _ prepared: [Result<Prepared, InputError>], classes: [ClassInfo],
-                              mu: Double, nu: Double, totals: inout [EntryFigures]) -> [DatasetPlan] {
-        let catalog = model.catalog
-        let tierNames = catalog.tiers.map(\.name)
-        let byBudget = "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option"
-        let byWindow = "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option"
-        let byPrice = "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)"
-        let byRPO = classes.map { "the class RPO (\(DurationText.format($0.policy.rpoMaxSeconds))): a longer interval would cost less" }
-        var byRTO: [Int: [UInt64: String]] = [:]
-        var planned: [Int] = []
-        planned.reserveCapacity(prepared.count)
-        for (i, result) in prepared.enumerated() {
-            guard case .success(let p) = result else { continue }
-            planned.append(i)
-            if p.rtoExcluded != 0 && byRTO[p.classIndex]?[p.rtoExcluded] == nil {
-                let names = catalog.tiers.indices.filter { p.rtoExcluded & (1 << UInt64($0)) != 0 }.map { tierNames[$0] }
-                byRTO[p.classIndex, default: [:]][p.rtoExcluded] = "price, among the tiers that meet the class RTO "
-                    + "(\(DurationText.format(classes[p.classIndex].policy.rtoMaxSeconds)); excluded: \(names.joined(separator: ", ")))"
-            }
-        }
-        let rtoReasons = byRTO
-        let plannedIndices = planned
-        let copiesByClassAndTier: [[[DatasetPlan.Copy]]] = classes.map { info in
-            let c = info.policy
-            return tierNames.indices.map { tier in
-                (0..<c.copies).map { n in
-                    let offline = n >= c.copies - c.offlineCopies
-                    return DatasetPlan.Copy(tier: offline ? model.offlineTier.map { tierNames[$0] } ?? tierNames[tier] : tierNames[tier],
-                                            region: "region-\(min(n, c.regions - 1) + 1)", offline: offline)
-                }
-            }
-        }
-
-        @Sendable func entry(_ i: Int) -> (DatasetPlan, EntryFigures) {
-            guard case .success(let p) = prepared[i] else { preconditionFailure("entry for an unplanned dataset") }
-            let d = forecasts[i]
-            let info = classes[p.classIndex]
-            let c = info.policy
-            let k = Self.best(p.candidates, mu, nu)
-            let chosen = p.candidates[k]
-            let unconstrained = Self.best(p.candidates, 0, 0)
-            var runnerUp: Candidate?
-            for (j, o) in p.candidates.enumerated() where j != k {
-                if runnerUp == nil || Self.objective(o, mu, nu) < Self.objective(runnerUp!, mu, nu) { runnerUp = o }
-            }
-            let decided: String
-            if k != unconstrained {
-                decided = nu > 0 && p.candidates[unconstrained].bytes > chosen.bytes ? byWindow : byBudget
-            } else if p.rpoCapped && chosen.interval >= Double(c.rpoMaxSeconds) {
-                decided = byRPO[p.classIndex]
-            } else if p.rtoExcluded != 0, let s = rtoReasons[p.classIndex]?[p.rtoExcluded] {
-                decided = s
-            } else {
-                decided = byPrice
-            }
-            let dataCost = model.dataCost(d, tier: p.dataTier)
-            func option(_ o: Candidate) -> (DatasetPlan.Option, CostBreakdown) {
-                let cost = model.backupCost(d, policy: c, intervalSeconds: o.interval, tier: o.tier, retentionDays: info.retentionDays)
-                return (DatasetPlan.Option(
-                    intervalSeconds: Int64(o.interval.rounded()), backupTier: tierNames[o.tier], dataTier: tierNames[p.dataTier],
-                    monthlyDollars: .init(cost + dataCost), exposedWrites: cost.exposedWrites, restoreSeconds: cost.restoreSeconds), cost)
-            }
-            let (chosenOption, chosenCost) = option(chosen)
-            let interval = Int64(chosen.interval.rounded())
-            let plan = DatasetPlan(
-                id: d.name, class: info.name, location: d.name,
-                schedule: .init(
-                    intervalSeconds: interval,
-                    timeOfDaySeconds: interval >= 86_400 ? d.busiestBlockEndSeconds : nil,
-                    quietSeconds: interval > Self.quietTriggerSeconds && (d.meanSessionSeconds ?? .infinity) < Double(interval) ? Self.quietTriggerSeconds : nil,
-                    maxDirtyWrites: nil, rpoSeconds: c.rpoMaxSeconds, fullEverySeconds: nil),
-                backupTier: tierNames[chosen.tier], dataTier: tierNames[p.dataTier],
-                copies: copiesByClassAndTier[p.classIndex][chosen.tier], retention: info.retention, encrypt: c.encrypt,
-                why: .init(
-                    forecast: .init(sizeBytes: d.sizeBytes, writesPerDay: d.writesPerDay, readsPerDay: d.readsPerDay,
-                                    meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
-                    chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
-            let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
-            return (plan, EntryFigures(backupsPerDay: backups, bytesPerDay: chosenCost.backupBytesPerDay,
-                                       backupTier: chosen.tier, dataTier: p.dataTier))
-        }
-
-        let m = planned.count
-        let chunks = m < 4_096 ? 1 : 16
-        var perEntry = [EntryFigures](repeating: EntryFigures(backupsPerDay: 0, bytesPerDay: 0, backupTier: 0, dataTier: 0), count: m)
-        let entries = [DatasetPlan](unsafeUninitializedCapacity: m) { buffer, initialized in
-            perEntry.withUnsafeMutableBufferPointer { figures in
-                let out = UncheckedSendable((buffer, figures))
+        let chunks = Self.chunkCount(n)
+        let tierCount = model.catalog.tiers.count
+        var prepared = [Prepared](repeating: Prepared(), count: n)
+        var blocks = [OptionBlock](repeating: OptionBlock(), count: chunks)
+        prepared.withUnsafeMutableBufferPointer { prepared in
+            blocks.withUnsafeMutableBufferPointer { blocks in
+                let out = UncheckedSendable((prepared, blocks))
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let (buffer, figures) = out.value
-                    for j in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
-                        let (plan, figures_) = entry(plannedIndices[j])
-                        (buffer.baseAddress! + j).initialize(to: plan)
-                        figures[j] = figures_
+                    let (prepared, blocks) = out.value
+                    let range = Self.chunk(chunk, of: chunks, n)
+                    var scratch = Scratch()
+                    var block = OptionBlock()
+                    // A guess at the options kept (a few per tier at most); the arrays grow past it if need be.
+                    let guess = range.count * (tierCount + 4)
+                    block.spend.reserveCapacity(guess)
+                    block.risk.reserveCapacity(guess)
+                    block.interval.reserveCapacity(guess)
+                    block.tier.reserveCapacity(guess)
+                    if limits.1 { block.bytes.reserveCapacity(guess) }
+                    for i in range {
+                        switch price(forecasts[i], classes: classes, into: &scratch) {
+                        case .failure(let reason):
+                            block.failures.append((i, reason))
+                        case .success(let p):
+                            let contenders = scratch.candidates.withUnsafeBufferPointer {
+                                Self.keep(UnsafeBufferPointer(rebasing: $0[..<p.options]), limits: limits, into: &scratch.kept, hull: &scratch.hull)
+                            }
+                            for k in scratch.kept {
+                                let c = scratch.candidates[k]
+                                block.spend.append(c.spend)
+                                block.risk.append(c.risk)
+                                if limits.1 { block.bytes.append(c.bytes) }
+                                block.interval.append(c.interval)
+                                block.tier.append(UInt16(c.tier))
+                            }
+                            prepared[i] = Prepared(dataSpend: p.dataSpend, rtoExcluded: p.rtoExcluded, classIndex: Int32(p.classIndex),
+                                                   options: Int32(scratch.kept.count), contenders: Int32(contenders),
+                                                   dataTier: Int16(p.dataTier), rpoCapped: p.rpoCapped)
+                        }
                     }
+                    blocks[chunk] = block
                 }
             }
-            initialized = m
         }
-        totals = perEntry
-        return entries
+        return (prepared, blocks)
     }
 
     static func objective(_ c: Candidate, _ mu: Double, _ nu: Double) -> Double {
@@ -478,38 +477,43 @@ public struct Planner: Sendable {
         return make(days, 0, 0, 0, Int64(days) * day)
     }
 
-    /// The dataset's options, or why it has none. `keepAll` keeps every option (for ``bounds(_:)``).
-    func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool) = (false, false))
-        -> Result<Prepared, InputError>
-    {
-        var scratch: [Candidate] = []
-        return prepare(d, classes: classes, keepAll: keepAll, limits: limits, scratch: &scratch)
-    }
-
-    /// ``prepare(_:classes:keepAll:limits:)`` pricing into `scratch`, a buffer reused across datasets.
-    func prepare(_ d: DatasetForecast, classes: [ClassInfo], keepAll: Bool, limits: (budget: Bool, window: Bool),
-                 scratch candidates: inout [Candidate]) -> Result<Prepared, InputError>
-    {
+    /// Prices every option of `d` into `scratch.candidates`, tier after tier in the catalog's order, each tier's
+    /// intervals ascending and then its continuous optimum (unless a grid interval is within 1% of it); returns
+    /// the dataset's fixed parts, or why it has no option.
+    ///
+    /// Every tier's options at the grid intervals share the parts of the cost that do not depend on the tier
+    /// (``IntervalTerms``). Per tier, the continuous optimum is Brent's search on log T over [executor minimum,
+    /// 30 d], started from the bracket the grid gives (``Checkpointing/minimize(in:_:points:value:tolerance:_:)``,
+    /// reusing the grid's prices), then capped by the class RPO. When the cost still falls just past the RPO
+    /// (two prices, see ``ClassInfo/beyondRPO``) the search would end past it: capped without searching.
+    func price(_ d: DatasetForecast, classes: [ClassInfo], into s: inout Scratch) -> Result<Priced, InputError> {
         let policy = model.policy
-        let catalog = model.catalog
-        let index = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
-        guard let index else {
+        let found: Int?
+        if let known = s.classIndex[d.dataClass] {
+            found = known
+        } else {
+            found = classes.firstIndex { $0.name == d.dataClass } ?? classes.firstIndex { $0.name == "default" }
+            s.classIndex[d.dataClass] = found
+        }
+        guard let index = found else {
             return .failure(InputError("class '\(d.dataClass)' is not in the policy and it has no 'default' class"))
         }
         let info = classes[index]
         let c = info.policy
-        var tiers: [Int] = []
+        let rto = Double(c.rtoMaxSeconds)
+        let transfer = d.sizeBytes / policy.restoreBytesPerSecond
+        s.tiers.removeAll(keepingCapacity: true)
         var excluded: UInt64 = 0
-        for (i, t) in catalog.tiers.enumerated() where info.allowed?.contains(t.name) ?? true {
-            if t.firstByteSeconds + d.sizeBytes / policy.restoreBytesPerSecond <= Double(c.rtoMaxSeconds) { tiers.append(i) } else { excluded |= 1 << UInt64(i) }
+        for (i, t) in model.rates.enumerated() where info.allowed[i] {
+            if t.firstByte + transfer <= rto { s.tiers.append(i) } else { excluded |= 1 << UInt64(i) }
         }
-        guard !tiers.isEmpty else {
+        guard !s.tiers.isEmpty else {
             return .failure(InputError("no allowed tier restores \(Int(d.sizeBytes)) bytes within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         // Live data: the cheapest online tier whose first byte meets the RTO (a cold tier cannot serve it).
         var dataTier = -1
         var dataCost = CostBreakdown()
-        for t in catalog.tiers.indices where !catalog.tiers[t].offline && catalog.tiers[t].firstByteSeconds <= Double(c.rtoMaxSeconds) {
+        for t in info.dataTiers {
             let cost = model.dataCost(d, tier: t)
             if dataTier < 0 || cost.total < dataCost.total { dataTier = t; dataCost = cost }
         }
@@ -517,79 +521,180 @@ public struct Planner: Sendable {
             return .failure(InputError("no online tier serves the first byte within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         let lo = Double(policy.executorMinIntervalSeconds), hi = Double(c.rpoMaxSeconds)
-        candidates.removeAll(keepingCapacity: true)
+        let intervals = info.intervals
+        let g = intervals.count
+        let tierCount = s.tiers.count
+        s.pricers.removeAll(keepingCapacity: true)
+        for t in s.tiers { s.pricers.append(BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)) }
+        // Room for every option: each tier's intervals and its continuous optimum.
+        if s.grid.count < tierCount * g { s.grid.append(contentsOf: repeatElement((spend: 0.0, risk: 0.0, bytes: 0.0, value: 0.0), count: tierCount * g - s.grid.count)) }
+        let room = tierCount * (g + 1)
+        if s.candidates.count < room {
+            s.candidates.append(contentsOf: repeatElement(Candidate(interval: 0, tier: 0, spend: 0, risk: 0, bytes: 0), count: room - s.candidates.count))
+        }
+        var count = 0
         var rpoCapped = false
-        for t in tiers {
-            let pricer = BackupPricer(model, d, policy: c, tier: t, retentionDays: info.retentionDays)
-            func candidate(_ interval: Double) -> Candidate {
-                let q = pricer.quick(interval)
-                return Candidate(interval: interval, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
-            }
-            // Searched on a range that does not depend on the class RPO, then capped by it: with a unimodal cost
-            // that is the constrained optimum, and a tighter RPO can never lengthen it.
-            let free = Checkpointing.minimize(in: lo, max(lo, Self.longestIntervalSeconds), tolerance: Self.intervalTolerance) {
-                let q = pricer.quick($0)
-                return q.spend + q.risk
-            }
-            if free > hi { rpoCapped = true }
-            let best = min(max(free.rounded(), lo), hi)
-            // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
-            var nearGrid = abs(best / hi - 1) < 0.01
-            for interval in Self.intervalGrid where interval >= lo && interval < hi {
-                candidates.append(candidate(interval))
-                nearGrid = nearGrid || abs(best / interval - 1) < 0.01
-            }
-            candidates.append(candidate(hi))
-            if !nearGrid { candidates.append(candidate(best)) }
-        }
-        return .success(Prepared(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend,
-                                 candidates: keepAll ? candidates : Self.keep(candidates, limits: limits),
-                                 rpoCapped: rpoCapped, rtoExcluded: excluded))
-    }
-
-    /// The candidates that can win for some multipliers, plus the runner-up at no multiplier. With no global
-    /// limit: the best and the runner-up. With one: the lower-left convex chain in (limited quantity, rest of
-    /// the objective), from the least of the limited quantity to the least of the rest (gift wrapping,
-    /// O(options × chain)). With two: every option no other beats on risk, spend and bytes at once.
-    static func keep(_ all: [Candidate], limits: (budget: Bool, window: Bool)) -> [Candidate] {
-        let first = best(all, 0, 0)
-        var second = -1
-        for (i, c) in all.enumerated() where i != first {
-            if second < 0 || objective(c, 0, 0) < objective(all[second], 0, 0) { second = i }
-        }
-        var kept: [Int]
-        switch limits {
-        case (false, false):
-            kept = [first]
-        case (true, true):
-            kept = all.indices.filter { i in
-                let a = all[i]
-                return !all.contains { b in
-                    b.risk <= a.risk && b.spend <= a.spend && b.bytes <= a.bytes && (b.risk < a.risk || b.spend < a.spend || b.bytes < a.bytes)
+        let tiers = s.tiers, pricers = s.pricers
+        s.grid.withUnsafeMutableBufferPointer { grid in
+            // The grid: each interval's tier-independent terms once, then every tier's price from them.
+            for (j, interval) in intervals.enumerated() {
+                let terms = pricers[0].terms(interval)
+                for k in 0..<tierCount {
+                    let q = pricers[k].quick(terms)
+                    grid[k * g + j] = (q.spend, q.risk, q.bytes, q.spend + q.risk)
                 }
             }
-        case (let budget, _):
-            @inline(__always) func x(_ i: Int) -> Double { budget ? all[i].spend : all[i].bytes }
-            @inline(__always) func y(_ i: Int) -> Double { budget ? all[i].risk : all[i].risk + all[i].spend }
-            // Start at the least x (ties: least y); walk to the point of steepest descent until y stops falling.
-            var current = 0
-            for i in all.indices where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
-            kept = [current]
+            s.candidates.withUnsafeMutableBufferPointer { candidates in
+                for (k, t) in tiers.enumerated() {
+                    let pricer = pricers[k]
+                    func cost(_ interval: Double) -> Double {
+                        let q = pricer.quick(interval)
+                        return q.spend + q.risk
+                    }
+                    let free = continuousOptimum(info, grid: { grid[k * g + $0].value }, cost: cost)
+                    if free > hi { rpoCapped = true }
+                    let best = min(max(free.rounded(), lo), hi)
+                    // The continuous optimum joins the grid unless a grid interval is within 1% of it already.
+                    var nearGrid = abs(best / hi - 1) < 0.01
+                    for j in 0..<g {
+                        let q = grid[k * g + j]
+                        candidates[count] = Candidate(interval: intervals[j], tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
+                        count += 1
+                        if j < g - 1 { nearGrid = nearGrid || abs(best / intervals[j] - 1) < 0.01 }
+                    }
+                    if !nearGrid {
+                        let q = pricer.quick(best)
+                        candidates[count] = Candidate(interval: best, tier: t, spend: q.spend, risk: q.risk, bytes: q.bytes)
+                        count += 1
+                    }
+                }
+            }
+        }
+        return .success(Priced(classIndex: index, dataTier: dataTier, dataSpend: dataCost.spend, rpoCapped: rpoCapped,
+                               rtoExcluded: excluded, options: count))
+    }
+
+    /// One tier's continuous optimum for a dataset of class `info`: the interval of least `cost` (spend + risk,
+    /// dollars per month, of an interval in seconds) on [executor minimum, 30 d] by Brent's search from the
+    /// grid (``Checkpointing/minimize(in:_:points:value:tolerance:_:)``), where `grid(j)` is the cost already
+    /// priced at `info.intervals[j]`. Range and grid do not depend on the class RPO, so a tighter RPO can
+    /// never lengthen the capped result (with a unimodal cost that is the constrained optimum).
+    ///
+    /// With `shortcut`, when the cost still falls at the RPO and also past it, from T₁ to T₂
+    /// (``ClassInfo/beyondRPO``), the minimum lies beyond T₁ = RPO·e^{tolerance}; the search's result is within
+    /// its tolerance of the minimum on log T, so it would be past the RPO: T₂ is returned without searching
+    /// (any result past the RPO is capped to it).
+    func continuousOptimum(_ info: ClassInfo, grid: (Int) -> Double, cost: (Double) -> Double, shortcut: Bool = true) -> Double {
+        let lo = Double(model.policy.executorMinIntervalSeconds), hi = Double(info.policy.rpoMaxSeconds)
+        let longest = max(lo, Self.longestIntervalSeconds)
+        let g = info.intervals.count
+        if shortcut, let (past, further) = info.beyondRPO, g == 1 || grid(g - 1) < grid(g - 2), cost(further) < cost(past) {
+            return further
+        }
+        // The grid intervals below the RPO, and the RPO itself if on the grid, are priced; further ones are
+        // priced if the walk up the grid reaches them.
+        return Checkpointing.minimize(in: lo, longest, points: info.searchGrid, value: { j in
+            if j < g - 1 { return grid(j) }
+            return info.searchGrid[j] == hi ? grid(g - 1) : cost(info.searchGrid[j])
+        }, tolerance: Self.intervalTolerance, cost)
+    }
+
+    /// The candidates that can win for some multipliers, plus the runner-up at no multiplier, as indices into
+    /// `all` (written to `kept`). With no global limit: the best and the runner-up. With one: the lower-left
+    /// convex chain in (limited quantity, rest of the objective), from the least of the limited quantity to the
+    /// least of the rest (gift wrapping, O(options × chain)). With two: every option no other beats on risk,
+    /// spend and bytes at once.
+    ///
+    /// Returns how many of the kept options, from the first, can be chosen for some multipliers μ, ν ≥ 0 (the
+    /// contenders): with at most one limit, those up to the unconstrained best b. With a budget the chain runs
+    /// in increasing spend, so the options after b spend more; for μ ≥ 0, risk + (1 + μ)·spend =
+    /// (risk + spend) + μ·spend, and b has the least risk + spend, so none of them beats b (a tie goes to the
+    /// earlier option, b). With a window the chain ends at b (the least risk + spend). The runner-up at no
+    /// multiplier, appended last unless on the chain, lies on or above the chain, so it never beats every chain
+    /// option. The passes and the entries choose among the contenders only, with the same results up to
+    /// rounding ties; the runner-up is still looked for among every kept option.
+    static func keep(_ all: UnsafeBufferPointer<Candidate>, limits: (budget: Bool, window: Bool), into kept: inout [Int], hull: inout [Int32]) -> Int {
+        kept.removeAll(keepingCapacity: true)
+        let n = all.count
+        // The best and the runner-up at no multiplier (ties to the earlier).
+        var first = 0, firstValue = Double.infinity
+        for (i, c) in all.enumerated() where c.value < firstValue { first = i; firstValue = c.value }
+        var second = -1, secondValue = 0.0
+        for (i, c) in all.enumerated() where i != first && (second < 0 || c.value < secondValue) { second = i; secondValue = c.value }
+        let contenders: Int
+        switch limits {
+        case (false, false):
+            kept.append(first)
+            contenders = 1
+        case (true, true):
+            for i in all.indices {
+                let a = all[i]
+                let dominated = all.contains { b in
+                    b.risk <= a.risk && b.spend <= a.spend && b.bytes <= a.bytes && (b.risk < a.risk || b.spend < a.spend || b.bytes < a.bytes)
+                }
+                if !dominated { kept.append(i) }
+            }
+            contenders = kept.count
+        case (true, false):
+            chain(n, { all[$0].spend }, { all[$0].risk }, open: &hull, into: &kept)
+            if !kept.contains(first) { kept.append(first) }
+            contenders = kept.firstIndex(of: first)! + 1
+        case (false, true):
+            chain(n, { all[$0].bytes }, { all[$0].value }, open: &hull, into: &kept)
+            if !kept.contains(first) { kept.append(first) }
+            contenders = kept.firstIndex(of: first)! + 1
+        }
+        if second >= 0 && !kept.contains(second) { kept.append(second) }
+        return contenders
+    }
+
+    /// The lower-left convex chain of the points (x(i), y(i)), i < n, appended to `kept` (gift wrapping):
+    /// start at the least x (ties: least y) and walk to the point of steepest descent until y stops falling.
+    /// A point left of or above one vertex is so of every later one (they lie right of and below it), so each
+    /// step scans only the points the previous one could take (kept, in their order, in two halves of `open`,
+    /// a buffer reused across calls, read from one and written to the other in turn).
+    @inline(__always)
+    private static func chain(_ n: Int, _ x: (Int) -> Double, _ y: (Int) -> Double, open: inout [Int32], into kept: inout [Int]) {
+        if open.count < 2 * n { open.append(contentsOf: repeatElement(0, count: 2 * n - open.count)) }
+        var current = 0
+        for i in 1..<max(1, n) where x(i) < x(current) || (x(i) == x(current) && y(i) < y(current)) { current = i }
+        kept.append(current)
+        open.withUnsafeMutableBufferPointer { open in
+            var from = open.baseAddress!, to = open.baseAddress! + n
+            var openCount = -1  // every point, before the first step
             while true {
+                let (x0, y0) = (x(current), y(current))
+                // The points right of and below the vertex, in their order (without branches).
+                var count = 0
+                if openCount < 0 {
+                    for i in 0..<n {
+                        to[count] = Int32(i)
+                        count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
+                    }
+                } else {
+                    for k in 0..<openCount {
+                        let i = Int(from[k])
+                        to[count] = Int32(i)
+                        count += (x(i) > x0 ? 1 : 0) & (y(i) < y0 ? 1 : 0)
+                    }
+                }
+                swap(&from, &to)
+                openCount = count
                 var next = -1
                 var slope = 0.0
-                let (x0, y0) = (x(current), y(current))
-                for i in all.indices where x(i) > x0 && y(i) < y0 {
-                    let s = (y(i) - y0) / (x(i) - x0)
+                for k in 0..<count {
+                    let i = Int(from[k])
+                    let dx = x(i) - x0, dy = y(i) - y0
+                    // dy/dx is negative. When it is above the best slope by far more than rounding, its quotient
+                    // cannot be below or equal to it: skip the division.
+                    if next >= 0 && dy > slope * dx * (1 - 1e-12) { continue }
+                    let s = dy / dx
                     if next < 0 || s < slope || (s == slope && x(i) > x(next)) { next = i; slope = s }
                 }
                 guard next >= 0 else { break }
                 kept.append(next)
                 current = next
             }
-            if !kept.contains(first) { kept.append(first) }
         }
-        if second >= 0 && !kept.contains(second) { kept.append(second) }
-        return kept.map { all[$0] }
     }
 }
