@@ -156,15 +156,7 @@ func irlsPass(
     _ x: Matrix, design: InterceptDesign, coefficients beta: [Double], output: IRLSPassOutput, threads: Int = 1,
     rowsPerBlock: Int, step: IRLSBlockStep
 ) throws(LinAlgError) -> IRLSPassResult {
-    guard x.columns == design.features else {
-        throw .dimensionMismatch(
-            operation: "irlsPass", detail: "X is \(x.shape) but the design is for \(design.features) features")
-    }
-    guard beta.count == design.columns else {
-        throw .dimensionMismatch(
-            operation: "irlsPass",
-            detail: "the design has \(design.columns) columns but β has \(elementCount(beta.count))")
-    }
+    try design.checkShapes(x, coefficients: beta.count, operation: "irlsPass")
     return try runPass(
         x, design: design, coefficients: beta, output: output, threads: threads,
         rowsPerBlock: rowsPerBlock, step: step)

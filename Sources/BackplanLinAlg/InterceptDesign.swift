@@ -26,6 +26,20 @@ public struct InterceptDesign: Sendable, Equatable {
     /// Design columns p + 1 (intercept first).
     public var columns: Int { shifts.count + 1 }
 
+    /// Throws `LinAlgError.dimensionMismatch` for `operation` unless `x` has this design's features as its
+    /// columns and β (`coefficients` elements) one per design column.
+    func checkShapes(_ x: Matrix, coefficients: Int, operation: String) throws(LinAlgError) {
+        guard x.columns == features else {
+            throw .dimensionMismatch(
+                operation: operation, detail: "X is \(x.shape) but the design is for \(features) features")
+        }
+        guard coefficients == columns else {
+            throw .dimensionMismatch(
+                operation: operation,
+                detail: "the design has \(columns) columns but β has \(elementCount(coefficients))")
+        }
+    }
+
     /// Writes the design row of one raw row: `to[0] = 1`, `to[j + 1] = (from[j] − shift[j])·scale[j]`.
     @inline(__always)
     static func writeRow(
@@ -155,15 +169,7 @@ public func gemvBlocks(
     transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void
 ) throws(LinAlgError) -> [Double] {
     let operation = "gemvBlocks"
-    guard x.columns == design.features else {
-        throw .dimensionMismatch(
-            operation: operation, detail: "X is \(x.shape) but the design is for \(design.features) features")
-    }
-    guard beta.count == design.columns else {
-        throw .dimensionMismatch(
-            operation: operation,
-            detail: "the design has \(design.columns) columns but β has \(elementCount(beta.count))")
-    }
+    try design.checkShapes(x, coefficients: beta.count, operation: operation)
     guard threads >= 1 else {
         throw .invalidArgument(operation: operation, detail: "threads \(threads) must be ≥ 1")
     }
