@@ -65,3 +65,83 @@ public struct SplitMix: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+/// Compares two texts the way float output has to be compared across machines: every non-number part
+/// exactly, every number within a tolerance.
+///
+/// OpenBLAS picks CPU-specific kernels, so results that pass through BLAS repeat bit for bit on one machine
+/// but differ in the last digits on another (a model's deviance `4.455881149393012` on one CPU,
+/// `4.455881149393356` on another). A number with a decimal point or an exponent may differ by
+/// `relativeTolerance` of its magnitude, or by one unit in its last printed decimal place (a value printed
+/// as `4.4559` may round to `4.4560` elsewhere); an integer — a count, a size, a time — must be equal.
+///
+/// ```swift
+/// NumericText.firstDifference("deviance 4.455881149393012", "deviance 4.455881149393356")  // nil
+/// NumericText.firstDifference("rows 1066", "rows 1067")  // "number 2: 1066 vs 1067"
+/// ```
+public enum NumericText {
+    enum Token: Equatable { case text(Substring), number(Substring) }
+
+    /// `nil` when the texts agree, else a description of the first difference (with its position).
+    public static func firstDifference(_ a: String, _ b: String, relativeTolerance: Double = 1e-9) -> String? {
+        let ta = tokens(a), tb = tokens(b)
+        var numberIndex = 0
+        for (i, (x, y)) in zip(ta, tb).enumerated() {
+            switch (x, y) {
+            case let (.text(s), .text(t)) where s == t: continue
+            case let (.number(s), .number(t)):
+                numberIndex += 1
+                if !numbersAgree(s, t, relativeTolerance) { return "number \(numberIndex) (token \(i)): \(s) vs \(t)" }
+            default:
+                return "token \(i): \(describe(x)) vs \(describe(y))"
+            }
+        }
+        return ta.count == tb.count ? nil : "one text has \(ta.count) tokens, the other \(tb.count)"
+    }
+
+    static func describe(_ t: Token) -> String {
+        switch t {
+        case .text(let s): return "text '\(s.prefix(60))'"
+        case .number(let s): return "number \(s)"
+        }
+    }
+
+    static func numbersAgree(_ s: Substring, _ t: Substring, _ relative: Double) -> Bool {
+        if s == t { return true }
+        let isInteger = { (u: Substring) in !u.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
+        guard !isInteger(s) || !isInteger(t), let x = Double(s), let y = Double(t) else { return false }
+        let lastPlace = { (u: Substring) -> Double in
+            guard let dot = u.firstIndex(of: "."), !u.contains(where: { $0 == "e" || $0 == "E" }) else { return 0 }
+            return pow(10, -Double(u.distance(from: dot, to: u.endIndex) - 1))
+        }
+        let allowed = max(relative * max(abs(x), abs(y)), lastPlace(s), lastPlace(t))
+        return abs(x - y) <= allowed * (1 + 1e-9)  // the subtraction itself rounds
+    }
+
+    /// Splits into maximal runs of number (`-12`, `4.5`, `1e-9`, `2.5E+3`) and of anything else.
+    static func tokens(_ s: String) -> [Token] {
+        var out: [Token] = []
+        let u = Array(s.utf8)
+        var i = 0, textStart = 0
+        func isDigit(_ j: Int) -> Bool { j < u.count && u[j] >= 48 && u[j] <= 57 }
+        while i < u.count {
+            let signed = u[i] == UInt8(ascii: "-") && isDigit(i + 1) && (i == 0 || !isDigit(i - 1))
+            guard isDigit(i) || signed else { i += 1; continue }
+            var j = signed ? i + 1 : i
+            while isDigit(j) { j += 1 }
+            if j < u.count && u[j] == UInt8(ascii: "."), isDigit(j + 1) { j += 1; while isDigit(j) { j += 1 } }
+            if j < u.count && (u[j] == UInt8(ascii: "e") || u[j] == UInt8(ascii: "E")) {
+                var k = j + 1
+                if k < u.count && (u[k] == UInt8(ascii: "-") || u[k] == UInt8(ascii: "+")) { k += 1 }
+                if isDigit(k) { j = k; while isDigit(j) { j += 1 } }
+            }
+            let index = { (o: Int) in s.utf8.index(s.utf8.startIndex, offsetBy: o) }
+            if textStart < i { out.append(.text(s[index(textStart)..<index(i)])) }
+            out.append(.number(s[index(i)..<index(j)]))
+            i = j
+            textStart = j
+        }
+        if textStart < u.count { out.append(.text(s[s.utf8.index(s.utf8.startIndex, offsetBy: textStart)...])) }
+        return out
+    }
+}
