@@ -57,20 +57,33 @@ struct MessageStoreReader {
         }
     }
 
-    func read(into writer: EventBatcher, tally: Tally, classOverride: String?,
-              progress: (@Sendable (IngestProgress) -> Void)?) throws {
+    /// Reads the rows above `earlier`'s position (all rows when `nil`) in one read transaction — a consistent
+    /// snapshot while the store keeps taking writes — and returns the position reached in that snapshot.
+    ///
+    /// - Throws: ``InputError`` when rows at or below the earlier position were deleted or inserted since
+    ///   (the store was rewritten, not grown).
+    func read(into writer: EventBatcher, tally: Tally, classOverride: String?, after earlier: EarlierImport?,
+              progress: (@Sendable (IngestProgress) -> Void)?) throws -> SourcePosition {
         do {
-            try queue.read { db in
+            return try queue.read { db in
+                let reached = try position(db)
+                let from = earlier?.position
+                if let earlier, let from {
+                    try check(db, reached: reached, earlier: earlier, from: from)
+                }
                 let shardName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 if keyBy == .conversation {
                     try declareConversations(db, writer: writer, tally: tally, classOverride: classOverride)
                 } else if keyBy == .shard {
                     writer.declare(name: shardName, dataClass: classOverride ?? "shard", createdAt: nil)
                 }
-                try scan(db, sql: "SELECT id, conversation_id, sender, sent_at, size_bytes, attachment_bytes FROM messages",
+                try scan(db, sql: "SELECT id, conversation_id, sender, sent_at, size_bytes, attachment_bytes FROM messages WHERE id > ? AND id <= ? ORDER BY id",
+                         range: (from?.messagesMaxID ?? .min, reached.messagesMaxID ?? .min),
                          table: "messages", op: .write, writer: writer, tally: tally, shard: shardName, progress: progress)
-                try scan(db, sql: "SELECT rowid, conversation_id, reader, read_at, bytes, 0 FROM reads",
+                try scan(db, sql: "SELECT rowid, conversation_id, reader, read_at, bytes, 0 FROM reads WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                         range: (from?.readsMaxRowID ?? .min, reached.readsMaxRowID ?? .min),
                          table: "reads", op: .read, writer: writer, tally: tally, shard: shardName, progress: progress)
+                return reached
             }
         } catch let error as InputError {
             throw error
@@ -79,16 +92,53 @@ struct MessageStoreReader {
         }
     }
 
+    /// The highest message id and reads rowid in this snapshot, and the row counts at or below them.
+    private func position(_ db: Database) throws -> SourcePosition {
+        var p = SourcePosition()
+        let m = try Row.fetchOne(db, sql: "SELECT max(id), count(*) FROM messages")
+        let r = try Row.fetchOne(db, sql: "SELECT max(rowid), count(*) FROM reads")
+        p.messagesMaxID = m?[0] ?? Int64.min
+        p.messagesRows = m?[1] ?? 0
+        p.readsMaxRowID = r?[0] ?? Int64.min
+        p.readsRows = r?[1] ?? 0
+        return p
+    }
+
+    /// A grown store has exactly the rows it had at or below the earlier position, and no fewer above it.
+    private func check(_ db: Database, reached: SourcePosition, earlier: EarlierImport, from: SourcePosition) throws {
+        guard let maxID = from.messagesMaxID, let rows = from.messagesRows,
+              let maxRowID = from.readsMaxRowID, let readRows = from.readsRows
+        else {
+            throw earlier.rewritten(path: path, "its earlier import recorded no message or read position")
+        }
+        let messagesNow = try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE id <= ?", arguments: [maxID]) ?? 0
+        if messagesNow != rows {
+            throw earlier.rewritten(path: path, "\(rows) messages had ids up to \(maxID) then, \(messagesNow) have now")
+        }
+        let readsNow = try Int64.fetchOne(db, sql: "SELECT count(*) FROM reads WHERE rowid <= ?", arguments: [maxRowID]) ?? 0
+        if readsNow != readRows {
+            throw earlier.rewritten(path: path, "\(readRows) reads had rowids up to \(maxRowID) then, \(readsNow) have now")
+        }
+    }
+
     private func declareConversations(_ db: Database, writer: EventBatcher, tally: Tally, classOverride: String?) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, kind, created_at, class FROM conversations")
+        // The id is read as a blob: a String would stop at a NUL byte and repair invalid UTF-8, merging ids.
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, CAST(id AS BLOB), kind, created_at, class FROM conversations")
         var seen = Set<String>()
         while let row = try rows.next() {
             let rowid: Int = row[0]
-            guard let id: String = row[1], !id.isEmpty else {
+            let raw: Data? = row[1]
+            guard let raw, !raw.isEmpty else {
                 tally.records += 1
                 try tally.reject(line: rowid, LineError("conversations.id", "empty or NULL conversation id"))
                 continue
             }
+            if let bad = raw.withUnsafeBytes({ DatasetKey.problem($0) }) {
+                tally.records += 1
+                try tally.reject(line: rowid, LineError("conversations.id", bad))
+                continue
+            }
+            let id = String(decoding: raw, as: UTF8.self)
             guard seen.insert(id).inserted else {
                 tally.records += 1
                 try tally.reject(line: rowid, LineError("conversations.id", "duplicate conversation id '\(id)'"))
@@ -107,9 +157,11 @@ struct MessageStoreReader {
     }
 
     /// Streams one table's rows: columns are (row id, conversation id, user, time, bytes, extra bytes).
-    private func scan(_ db: Database, sql: String, table: String, op: AccessOp, writer: EventBatcher,
-                      tally: Tally, shard: String, progress: (@Sendable (IngestProgress) -> Void)?) throws {
+    private func scan(_ db: Database, sql: String, range: (above: Int64, upTo: Int64), table: String, op: AccessOp,
+                      writer: EventBatcher, tally: Tally, shard: String,
+                      progress: (@Sendable (IngestProgress) -> Void)?) throws {
         let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments([range.above, range.upTo])
         let s = statement.sqliteStatement
         let timeColumn = op == .write ? "\(table).sent_at" : "\(table).read_at"
         let userColumn = op == .write ? "\(table).sender" : "\(table).reader"
@@ -135,8 +187,13 @@ struct MessageStoreReader {
                 let (sum, overflow) = size.addingReportingOverflow(extra)
                 guard !overflow else { throw LineError(bytesColumn, "byte count overflows") }
                 bytes = sum
-                if keyBy != .shard, sqlite3_column_bytes(s, keyColumn) == 0 {
-                    throw LineError(keyBy == .sender ? userColumn : "\(table).conversation_id", "NULL or empty")
+                if keyBy != .shard {
+                    let column = keyBy == .sender ? userColumn : "\(table).conversation_id"
+                    let count = Int(sqlite3_column_bytes(s, keyColumn))
+                    guard count > 0 else { throw LineError(column, "NULL or empty") }
+                    if let bad = DatasetKey.problem(UnsafeRawBufferPointer(start: sqlite3_column_text(s, keyColumn), count: count)) {
+                        throw LineError(column, bad)
+                    }
                 }
             } catch {
                 try tally.reject(line: rowid, error)

@@ -150,6 +150,9 @@ public struct IngestOptions: Sendable {
     public var dataClass: String?
     /// Fail on the first bad line instead of skipping it.
     public var strict = false
+    /// Re-import a source that changed in place (not only grew): its earlier imports' events are swapped for
+    /// the file's current content in the same transaction.
+    public var replace = false
     /// Largest share of bad lines (0…1) a source may have and still be imported.
     public var maxRejectFraction = 0.01
 
