@@ -18,7 +18,9 @@ struct Ingest: ParsableCommand {
                              messages(id, conversation_id, sender, sent_at,
                              size_bytes, attachment_bytes), reads(conversation_id,
                              reader, read_at, bytes); --key-by conversation
-                             (default) | sender | shard
+                             (default) | sender | shard. Other table and column
+                             names, ms times, attachment or receipt tables:
+                             --schema FILE (datasets/schemas/signal-like.yaml)
               snap-temporal  'SRC DST UNIXTS': a write to mailbox DST
                              (--sent-folder: also to 'SRC:sent')
               csv, jsonl     any columns, mapped: --map time=ts,dataset=chat
@@ -61,6 +63,10 @@ struct Ingest: ParsableCommand {
                                valueName: "mapping"))
     var map: String?
 
+    @Option(help: ArgumentHelp("message-store: a schema file (YAML) mapping the store's own tables, columns and time unit to Backplan's (see datasets/schemas/).",
+                               valueName: "file"))
+    var schema: String?
+
     @Option(help: "csv/jsonl: unit of the time column: auto, s, ms, us, ns or iso.")
     var timeUnit: TimeUnit = .auto
 
@@ -94,6 +100,12 @@ struct Ingest: ParsableCommand {
             throw ValidationError("--format \(format.rawValue) needs --map time=COLUMN,dataset=COLUMN[,op=COLUMN][,bytes=COLUMN]")
         }
         if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError(e.message) } }
+        if format == .messageStore && map != nil {
+            throw ValidationError("--map maps csv/jsonl columns; a message store with its own table and column names takes --schema FILE (see datasets/schemas/)")
+        }
+        if schema != nil && format != .messageStore {
+            throw ValidationError("--schema applies to --format message-store only")
+        }
         guard parsedMaxReject != nil else {
             throw ValidationError("--max-reject '\(maxReject)': expected a fraction in 0…1 or a percent like 1%")
         }
@@ -126,6 +138,10 @@ struct Ingest: ParsableCommand {
         options.strict = strict
         options.maxRejectFraction = parsedMaxReject ?? 0.01
         options.replace = replace
+        if let schema {
+            options.messageStoreSchema = try MessageStoreSchema.load(schema)
+            options.messageStoreSchemaFile = schema
+        }
 
         // Check every source before touching the store, so a typo in the last path costs nothing.
         for source in sources { try checkSource(source) }

@@ -75,4 +75,24 @@ struct LiveIngestEndToEndTests {
         #expect(failed.status == 2)
         #expect(dir.bytes("empty.sqlite") == Data(), "the empty file must stay empty")
     }
+
+    @Test("A Signal-like store ingests through --schema; --map on a message store exits 2 and names --schema")
+    func foreignSchema() throws {
+        let dir = TempDir()
+        let sql = try String(contentsOf: Backplan.packageRoot.appendingPathComponent("datasets/schemas/signal-like.sql"), encoding: .utf8)
+        let queue = try DatabaseQueue(path: dir.file("signal.sqlite"))
+        try queue.write { try $0.execute(sql: sql) }
+        try queue.close()
+        let schema = Backplan.packageRoot.appendingPathComponent("datasets/schemas/signal-like.yaml").path
+        let r = try Backplan.run(["ingest", dir.file("signal.sqlite"), "--format", "message-store", "--schema", schema,
+                                  "--db", dir.file("s.sqlite"), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require((try r.stdout.json() as? [[String: Any]])?.first)
+        #expect(report["writes"] as? Int == 90 && report["reads"] as? Int == 23)
+        let plain = try Backplan.run(["ingest", dir.file("signal.sqlite"), "--format", "message-store", "--db", dir.file("t.sqlite")])
+        #expect(plain.status == 2 && plain.stderr.contains("missing table 'conversations'") && plain.stderr.contains("--schema"), "\(plain.stderr)")
+        let mapped = try Backplan.run(["ingest", dir.file("signal.sqlite"), "--format", "message-store", "--map", "time=a,dataset=b",
+                                       "--db", dir.file("t.sqlite")])
+        #expect(mapped.status == 2 && mapped.stderr.contains("--schema"), "\(mapped.stderr)")
+    }
 }

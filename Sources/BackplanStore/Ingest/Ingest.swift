@@ -83,7 +83,13 @@ public struct Ingestor {
         try SourceFile.checkReadableFile(path)
         let identity = SourceIdentity.of(path: path, options: options)
         // A message store is opened (and its schema checked) before the store's write lock is taken.
-        let messageStore = options.format == .messageStore ? try MessageStoreReader(path: path, keyBy: options.keyBy ?? .conversation) : nil
+        if options.messageStoreSchema != nil && options.format != .messageStore {
+            throw InputError(column: "--schema", "--schema applies to message stores only (csv and jsonl take --map)")
+        }
+        let messageStore = options.format == .messageStore
+            ? try MessageStoreReader(path: path, keyBy: options.keyBy ?? .conversation,
+                                     schema: options.messageStoreSchema ?? .builtIn, schemaFile: options.messageStoreSchemaFile)
+            : nil
         var report: IngestReport?
         do {
             try write(path: path, identity: identity, messageStore: messageStore, into: &report)
