@@ -39,12 +39,19 @@ let package = Package(
             dependencies: ["CBLAS", "CLAPACKE", "BackplanCore"],
             swiftSettings: swiftSettings),
 
+        // MARK: - YAML input files with file:line:key errors (policies, price catalogs, message-store schemas)
+
+        .target(
+            name: "BackplanYAML",
+            dependencies: ["BackplanCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
+
         // MARK: - Stats store and importers
 
         .target(
             name: "BackplanStore",
             dependencies: [
-                "BackplanCore",
+                "BackplanCore", "BackplanYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -67,9 +74,8 @@ let package = Package(
         .target(
             name: "BackplanPlanner",
             dependencies: [
-                "BackplanCore", "BackplanModel", "BackplanStore",
+                "BackplanCore", "BackplanModel", "BackplanStore", "BackplanYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings),
 
@@ -78,7 +84,7 @@ let package = Package(
         .target(
             name: "BackplanSimulator",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlanner",
+                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlanner", "BackplanYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),

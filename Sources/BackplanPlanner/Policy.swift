@@ -1,4 +1,5 @@
 import BackplanCore
+import BackplanYAML
 
 /// What the business asks of the backups of one data class (DESIGN §2.4): limits the planner must keep and
 /// the prices of risk it trades against money.

@@ -1,4 +1,5 @@
 import BackplanCore
+import BackplanYAML
 
 /// One storage tier of a provider, with the rules that make cold tiers cheap only for the right data.
 public struct Tier: Sendable, Equatable, Codable {

@@ -1,4 +1,5 @@
 import BackplanCore
+import BackplanYAML
 import BackplanPlanner
 
 /// A what-if scenario (`datasets/scenarios/*.yaml`): which window of the store to replay, the failure

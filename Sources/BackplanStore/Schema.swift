@@ -51,6 +51,34 @@ extension StatsStore {
                 );
                 """)
         }
+        // v2: incremental ingest. A source is identified by what it is (format, options, absolute path), not
+        // by its bytes, and records how far it was read, so a grown live store or log adds only what is new.
+        // `sha256` stops being UNIQUE: a WAL message store can take new rows while its main file keeps its bytes.
+        migrator.registerMigration("v2-source-positions") { db in
+            try db.execute(sql: """
+                CREATE TABLE sources_v2 (
+                    id          INTEGER PRIMARY KEY,
+                    path        TEXT    NOT NULL,
+                    format      TEXT    NOT NULL,
+                    options     TEXT    NOT NULL DEFAULT '',
+                    sha256      TEXT    NOT NULL,
+                    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+                    imported_at INTEGER NOT NULL,
+                    events      INTEGER NOT NULL CHECK (events >= 0),
+                    rejected    INTEGER NOT NULL CHECK (rejected >= 0),
+                    identity    TEXT,
+                    position    TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(position)),
+                    previous    INTEGER REFERENCES sources_v2(id)
+                );
+                INSERT INTO sources_v2(id, path, format, options, sha256, bytes, imported_at, events, rejected)
+                    SELECT id, path, format, options, sha256, bytes, imported_at, events, rejected FROM sources;
+                DROP TABLE sources;
+                ALTER TABLE sources_v2 RENAME TO sources;
+                CREATE INDEX sources_sha256 ON sources(sha256);
+                CREATE INDEX sources_identity ON sources(identity, id);
+                ALTER TABLE datasets ADD COLUMN created_by INTEGER;
+                """)
+        }
         return migrator
     }
 }

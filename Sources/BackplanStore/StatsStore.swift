@@ -20,6 +20,9 @@ public struct StatsStore: Sendable {
     /// `PRAGMA application_id` of every stats store: the ASCII bytes "BkPl".
     public static let applicationID: Int32 = 0x426B_506C
 
+    /// How long an operation waits for another process's write transaction on the same store to end.
+    public static let busyTimeoutSeconds: TimeInterval = 30
+
     /// Path of the database file.
     public let path: String
     /// The GRDB connection. Writes are serialized by the queue.
@@ -45,6 +48,9 @@ public struct StatsStore: Sendable {
         // The importers guarantee referential integrity and bulk-insert millions of rows; per-row foreign key
         // checks would double the cost of every event insert.
         config.foreignKeysEnabled = false
+        // Another process writing (an ingest into the same store) holds the lock for its one transaction:
+        // wait for it rather than fail at once (https://www.sqlite.org/c3ref/busy_timeout.html).
+        config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
@@ -94,7 +100,11 @@ public struct StatsStore: Sendable {
         case .SQLITE_CANTOPEN:
             return InputError(file: path, "cannot open (\(dbError.message ?? "unable to open database file"))")
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
-            return InputError(file: path, "not writable (\(dbError.message ?? "read-only"))")
+            return InputError(file: path, "not writable (\(dbError.message ?? "read-only")): check the file's and its folder's permissions, or give another --db")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return InputError(file: path, "is locked by another process (an ingest or another writer into the same store) and stayed locked for \(Int(busyTimeoutSeconds)) s; wait for it to finish and run this again")
+        case .SQLITE_FULL:
+            return InputError(file: path, "disk full while writing; free space and run this again (nothing was changed)")
         default:
             return error
         }

@@ -11,14 +11,16 @@ struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import access statistics from message stores, message logs and storage traces into a stats store.",
         discussion: """
-            Each SOURCE is imported in one transaction: it lands whole or not at all. Importing the same bytes again is a no-op (sources are identified by their SHA-256). Bad lines are skipped, counted and the first few reported with file and line; a source with more than --max-reject bad lines (default 1%), an unreadable file or a file of another format fails whole with exit code 2 and leaves the store exactly as it was. --strict fails on the first bad line.
+            Each SOURCE is imported in one transaction: it lands whole or not at all. Ingest is incremental: a source is known by its format, options and absolute path, and importing it again adds exactly what it gained since (a log: the lines appended after the recorded byte offset, whose prefix must still have the recorded SHA-256; a message store: the messages and reads above the recorded message id and reads rowid, read in one consistent snapshot while the store keeps taking writes). Importing the same bytes again is a no-op. A source that changed in place rather than grew is refused (exit 2) unless --replace swaps its earlier events for its current content. 'backplan sources list|remove' shows and undoes imports. Bad lines are skipped, counted and the first few reported with file and line; a source with more than --max-reject bad lines (default 1%), an unreadable file or a file of another format fails whole with exit code 2 and leaves the store exactly as it was. --strict fails on the first bad line.
 
             Formats (DESIGN §2.1–2.2):
               message-store  SQLite: conversations(id, kind, created_at, class),
                              messages(id, conversation_id, sender, sent_at,
                              size_bytes, attachment_bytes), reads(conversation_id,
                              reader, read_at, bytes); --key-by conversation
-                             (default) | sender | shard
+                             (default) | sender | shard. Other table and column
+                             names, ms times, attachment or receipt tables:
+                             --schema FILE (datasets/schemas/signal-like.yaml)
               snap-temporal  'SRC DST UNIXTS': a write to mailbox DST
                              (--sent-folder: also to 'SRC:sent')
               csv, jsonl     any columns, mapped: --map time=ts,dataset=chat
@@ -61,6 +63,10 @@ struct Ingest: ParsableCommand {
                                valueName: "mapping"))
     var map: String?
 
+    @Option(help: ArgumentHelp("message-store: a schema file (YAML) mapping the store's own tables, columns and time unit to Backplan's (see datasets/schemas/).",
+                               valueName: "file"))
+    var schema: String?
+
     @Option(help: "csv/jsonl: unit of the time column: auto, s, ms, us, ns or iso.")
     var timeUnit: TimeUnit = .auto
 
@@ -80,6 +86,9 @@ struct Ingest: ParsableCommand {
                                valueName: "share"))
     var maxReject: String = "1%"
 
+    @Flag(help: "Re-import sources that changed in place (not only grew): their earlier events are swapped for the current content in one transaction.")
+    var replace = false
+
     @Flag(help: "Print the import reports as JSON on stdout.")
     var json = false
 
@@ -91,6 +100,12 @@ struct Ingest: ParsableCommand {
             throw ValidationError("--format \(format.rawValue) needs --map time=COLUMN,dataset=COLUMN[,op=COLUMN][,bytes=COLUMN]")
         }
         if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError(e.message) } }
+        if format == .messageStore && map != nil {
+            throw ValidationError("--map maps csv/jsonl columns; a message store with its own table and column names takes --schema FILE (see datasets/schemas/)")
+        }
+        if schema != nil && format != .messageStore {
+            throw ValidationError("--schema applies to --format message-store only")
+        }
         guard parsedMaxReject != nil else {
             throw ValidationError("--max-reject '\(maxReject)': expected a fraction in 0…1 or a percent like 1%")
         }
@@ -122,10 +137,17 @@ struct Ingest: ParsableCommand {
         options.dataClass = dataClass
         options.strict = strict
         options.maxRejectFraction = parsedMaxReject ?? 0.01
+        options.replace = replace
+        if let schema {
+            options.messageStoreSchema = try MessageStoreSchema.load(schema)
+            options.messageStoreSchemaFile = schema
+        }
 
         // Check every source before touching the store, so a typo in the last path costs nothing.
         for source in sources { try checkSource(source) }
         let existed = FileManager.default.fileExists(atPath: db)
+        // An empty file given as --db becomes a store when opened; a failed first import puts it back empty.
+        let wasEmptyFile = existed && ((try? FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? -1) == 0
         let store = try StatsStore.open(path: db, create: true)
         let ingestor = Ingestor(store: store, options: options, progress: { p in
             Console.progress("\(p.path): \(Format.count(p.records)) records, \(Format.count(p.events)) events")
@@ -141,7 +163,7 @@ struct Ingest: ParsableCommand {
                 if report.rejected > 5 { Console.note("warning: \(report.rejected - 5) more bad lines in \(source) skipped") }
             } catch {
                 Console.endProgress()
-                if !existed && reports.isEmpty { removeStore() }
+                if reports.isEmpty && (!existed || wasEmptyFile) { removeStore(keepingEmptyFile: wasEmptyFile) }
                 if !reports.isEmpty {
                     Console.note("note: \(reports.count) earlier source(s) were imported and kept; \(source) and the rest were not")
                 }
@@ -152,25 +174,35 @@ struct Ingest: ParsableCommand {
     }
 
     private func checkSource(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw InputError(file: path, "no such file")
+        try SourceCheck.readableRegularFile(path)
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        if resolved == URL(fileURLWithPath: db).resolvingSymlinksInPath().standardizedFileURL.path {
+            throw InputError(file: path, "is the stats store given as --db; a store cannot import itself")
         }
-        if isDirectory.boolValue { throw InputError(file: path, "is a directory, expected a file") }
-        guard FileManager.default.isReadableFile(atPath: path) else { throw InputError(file: path, "permission denied") }
     }
 
-    /// A store this run created is removed again when its first import fails: no half-made files.
-    private func removeStore() {
-        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+    /// A store this run created is removed again when its first import fails: no half-made files. An empty
+    /// file the user gave stays, empty, as it was.
+    private func removeStore(keepingEmptyFile: Bool) {
+        for suffix in ["-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        if keepingEmptyFile {
+            _ = truncate(db, 0)  // same file, same mode and owner
+        } else {
+            try? FileManager.default.removeItem(atPath: db)
+        }
     }
 
     private func printReport(_ r: IngestReport) {
         if r.alreadyImported {
-            Console.out("\(r.path): already imported as source \(r.sourceID) (same SHA-256); nothing to do")
+            Console.out(r.continues != nil
+                ? "\(r.path): up to date with source \(r.sourceID); nothing new to import"
+                : "\(r.path): already imported as source \(r.sourceID) (same SHA-256); nothing to do")
             return
         }
-        var line = "\(r.path): \(Format.count(r.events)) events (\(Format.count(r.reads)) reads, \(Format.count(r.writes)) writes)"
+        if !r.replaced.isEmpty {
+            Console.note("note: \(r.path): replaced source(s) \(r.replaced.map(String.init).joined(separator: ", ")) with its current content")
+        }
+        var line = "\(r.path): \(r.continues.map { "\(Format.count(r.events)) new events since source \($0)" } ?? "\(Format.count(r.events)) events") (\(Format.count(r.reads)) reads, \(Format.count(r.writes)) writes)"
         line += " into \(Format.count(r.datasets)) datasets (\(Format.count(r.newDatasets)) new)"
         if let first = r.firstEventAt, let last = r.lastEventAt {
             line += ", \(Format.time(first)) to \(Format.time(last))"

@@ -63,7 +63,7 @@ final class EventWriter {
                 """,
             rows: Self.rowsPerStatement)
         findDataset = try db.makeStatement(sql: "SELECT id FROM datasets WHERE name = ?")
-        insertDataset = try db.makeStatement(sql: "INSERT INTO datasets(name, class, attributes) VALUES (?, ?, ?)")
+        insertDataset = try db.makeStatement(sql: "INSERT INTO datasets(name, class, attributes, created_by) VALUES (?, ?, ?, ?)")
     }
 
     /// Registers the chunk's new datasets, then writes its events.
@@ -89,6 +89,7 @@ final class EventWriter {
             try check(bindText(ins, 1, key))
             try check((dataClass ?? defaultClass).withCString { sqlite3_bind_text(ins, 2, $0, -1, sqliteTransient) })
             try check(attributesJSON.withCString { sqlite3_bind_text(ins, 3, $0, -1, sqliteTransient) })
+            try check(sqlite3_bind_int64(ins, 4, seqBase >> 36))
             try check(sqlite3_step(ins), expect: SQLITE_DONE)
             id = sqlite3_last_insert_rowid(db.sqliteConnection)
             newDatasets += 1

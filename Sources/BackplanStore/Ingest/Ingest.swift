@@ -23,6 +23,11 @@ public struct IngestReport: Codable, Sendable {
     public var sourceID: Int64
     /// The same bytes were imported before: nothing was written.
     public var alreadyImported: Bool
+    /// The earlier import of the same source that this one continues: only what the source gained since
+    /// was read (`nil` for a first import).
+    public var continues: Int64? = nil
+    /// Earlier imports of the source swapped out by `--replace`.
+    public var replaced: [Int64] = []
     /// Data lines (or rows) read, good and bad; headers, comments and blank lines excluded.
     public var records: Int64
     public var events: Int64
@@ -61,93 +66,173 @@ public struct Ingestor {
         self.progress = progress
     }
 
-    /// Imports the file at `path`.
+    /// Imports the file at `path`, or what it gained since its last import.
+    ///
+    /// A source is identified by its format, options and absolute path (``SourceIdentity``). The first
+    /// import reads it whole; a later one reads only what was appended (logs: the bytes after the recorded
+    /// offset, whose prefix must still have the recorded SHA-256; message stores: rows above the recorded
+    /// message id and reads rowid) and records it as a new import that continues the earlier one. Bytes
+    /// already imported (from this path or any other) are a no-op. Everything happens in one immediate
+    /// transaction, so two imports of one source at once serialise and neither counts an event twice.
     ///
     /// - Throws: ``InputError`` naming the file (and line and column when it applies) when the file is
-    ///   missing, unreadable, of the wrong format, empty, or has more bad lines than allowed; any other
+    ///   missing, not a regular file, unreadable, of the wrong format, empty, has more bad lines than
+    ///   allowed, or changed in place since its last import (without ``IngestOptions/replace``); any other
     ///   error is a failure of the store itself. In both cases nothing was written.
     public func ingest(path: String) throws -> IngestReport {
-        let (sha256, size) = try SourceFile.digest(path)
-        if let earlier = try store.dbQueue.read({ db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM sources WHERE sha256 = ?", arguments: [sha256])
-        }) {
-            return IngestReport(
-                path: path, format: options.format.rawValue, sha256: sha256, bytes: size, sourceID: earlier,
-                alreadyImported: true, records: 0, events: 0, reads: 0, writes: 0, datasets: 0, newDatasets: 0,
-                rejected: 0, rejects: [], firstEventAt: nil, lastEventAt: nil)
-        }
+        try SourceFile.checkReadableFile(path)
+        let identity = SourceIdentity.of(path: path, options: options)
         // A message store is opened (and its schema checked) before the store's write lock is taken.
-        let messageStore = options.format == .messageStore ? try MessageStoreReader(path: path, keyBy: options.keyBy ?? .conversation) : nil
-
-        let defaultClass = options.dataClass
-            ?? (options.format == .messageStore && options.keyBy == .sender ? "user" : options.format.defaultClass)
+        if options.messageStoreSchema != nil && options.format != .messageStore {
+            throw InputError(column: "--schema", "--schema applies to message stores only (csv and jsonl take --map)")
+        }
+        let messageStore = options.format == .messageStore
+            ? try MessageStoreReader(path: path, keyBy: options.keyBy ?? .conversation,
+                                     schema: options.messageStoreSchema ?? .builtIn, schemaFile: options.messageStoreSchemaFile)
+            : nil
         var report: IngestReport?
-        try store.dbQueue.writeWithoutTransaction { db in
-            // 256 MiB of page cache keeps the tails of the clustered events table in memory during bulk loads.
-            try db.execute(sql: "PRAGMA cache_size = -262144")
-            try db.inTransaction(.immediate) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO sources(path, format, options, sha256, bytes, imported_at, events, rejected)
-                        VALUES (?, ?, ?, ?, ?, ?, 0, 0)
-                        """,
-                    arguments: [path, options.format.rawValue, options.signature, sha256, size,
-                                Int64(Date().timeIntervalSince1970)])
-                let sourceID = db.lastInsertedRowID
-                let writer = try EventWriter(db: db, sourceID: sourceID, defaultClass: defaultClass)
-                let tally = Tally(path: path, options: options)
-                let produce = try producer(path: path, messageStore: messageStore, tally: tally)
-                try runPipeline(produce: produce, consume: { try writer.consume($0) })
-                try tally.checkAccepted(events: writer.events)
-                try writer.finish()
-                try db.execute(sql: "UPDATE sources SET events = ?, rejected = ? WHERE id = ?",
-                               arguments: [writer.events, tally.rejected, sourceID])
-                for r in tally.rejects {
-                    try db.execute(sql: "INSERT INTO rejects(source_id, line, \"column\", message) VALUES (?, ?, ?, ?)",
-                                   arguments: [sourceID, r.line, r.column, r.message])
-                }
-                report = IngestReport(
-                    path: path, format: options.format.rawValue, sha256: sha256, bytes: size, sourceID: sourceID,
-                    alreadyImported: false, records: tally.records, events: writer.events, reads: writer.reads,
-                    writes: writer.writes, datasets: writer.datasetCount, newDatasets: writer.newDatasets,
-                    rejected: tally.rejected, rejects: tally.rejects,
-                    firstEventAt: writer.events > 0 ? writer.firstEventAt : nil,
-                    lastEventAt: writer.events > 0 ? writer.lastEventAt : nil)
-                return .commit
-            }
+        do {
+            try write(path: path, identity: identity, messageStore: messageStore, into: &report)
+        } catch let error as DatabaseError {
+            throw StatsStore.inputError(error, path: store.path)
         }
         guard let report else { throw InputError(file: path, "import produced no report") }
         return report
     }
 
+    private func write(path: String, identity: String, messageStore: MessageStoreReader?, into report: inout IngestReport?) throws {
+        try store.dbQueue.writeWithoutTransaction { db in
+            // 256 MiB of page cache keeps the tails of the clustered events table in memory during bulk loads.
+            try db.execute(sql: "PRAGMA cache_size = -262144")
+            try db.inTransaction(.immediate) {
+                report = try ingest(db, path: path, identity: identity, messageStore: messageStore)
+                return report?.alreadyImported == true ? .rollback : .commit
+            }
+        }
+    }
+
+    /// The import inside the write transaction. A report with `alreadyImported` means nothing new was found
+    /// (and the caller rolls back whatever was started).
+    private func ingest(_ db: Database, path: String, identity: String, messageStore: MessageStoreReader?) throws -> IngestReport {
+        var earlier = try EarlierImport.latest(db, identity: identity)
+        var replaced: [Int64] = []
+        if options.replace, let e = earlier {
+            let first = try Int64.fetchOne(db, sql: "SELECT min(id) FROM sources WHERE identity = ?", arguments: [identity]) ?? e.id
+            replaced = try StatsStore.removeSources(db, ids: [first]).sources
+            earlier = nil
+        }
+        let digest = try SourceFile.digest(path, prefixBytes: messageStore == nil ? earlier?.bytes : nil)
+        let unchanged = IngestReport(
+            path: path, format: options.format.rawValue, sha256: digest.sha256, bytes: digest.bytes, sourceID: 0,
+            alreadyImported: true, continues: earlier?.id, records: 0, events: 0, reads: 0, writes: 0, datasets: 0,
+            newDatasets: 0, rejected: 0, rejects: [], firstEventAt: nil, lastEventAt: nil)
+        // A message store's main file can keep its bytes while its WAL takes rows: only its rows decide.
+        if let earlier, messageStore == nil, earlier.sha256 == digest.sha256 {
+            return IngestReport.with(unchanged) { $0.sourceID = earlier.id }
+        }
+        if earlier == nil, let same = try Int64.fetchOne(db, sql: "SELECT id FROM sources WHERE sha256 = ? ORDER BY id LIMIT 1",
+                                                         arguments: [digest.sha256]) {
+            return IngestReport.with(unchanged) { $0.sourceID = same }
+        }
+        var startLines = 0
+        if let earlier, messageStore == nil {
+            guard digest.bytes > earlier.bytes, digest.prefixSHA256 == earlier.sha256 else {
+                throw earlier.rewritten(path: path, digest.bytes < earlier.bytes
+                    ? "it has \(digest.bytes) bytes, fewer than the \(earlier.bytes) imported"
+                    : "its first \(earlier.bytes) bytes are not the bytes imported then")
+            }
+            guard earlier.position.endsWithNewline != false else {
+                throw earlier.rewritten(path: path, "its last line had no newline when imported, and the file has grown since (that line may have been cut mid-write)")
+            }
+            startLines = earlier.position.lines ?? 0
+        }
+        let defaultClass = options.dataClass
+            ?? (options.format == .messageStore && options.keyBy == .sender ? "user" : options.format.defaultClass)
+        try db.execute(
+            sql: """
+                INSERT INTO sources(path, format, options, sha256, bytes, imported_at, events, rejected, identity, previous)
+                VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
+                """,
+            arguments: [path, options.format.rawValue, options.signature, digest.sha256, digest.bytes,
+                        Int64(Date().timeIntervalSince1970), identity, earlier?.id])
+        let sourceID = db.lastInsertedRowID
+        let writer = try EventWriter(db: db, sourceID: sourceID, defaultClass: defaultClass)
+        let tally = Tally(path: path, options: options)
+        let reached = PositionBox()
+        let produce = try producer(path: path, messageStore: messageStore, tally: tally, earlier: earlier,
+                                   startLines: startLines, limit: digest.bytes, reached: reached)
+        try runPipeline(produce: produce, consume: { try writer.consume($0) })
+        var position = reached.value
+        if messageStore == nil {
+            position.offset = digest.bytes
+            position.endsWithNewline = digest.lastByte == UInt8(ascii: "\n")
+        }
+        if let earlier, tally.records == 0 {
+            // Grew by nothing that holds events (blank lines, or rows outside the scanned tables): nothing to add.
+            return IngestReport.with(unchanged) { $0.sourceID = earlier.id }
+        }
+        try tally.checkAccepted(events: writer.events)
+        try writer.finish()
+        try db.execute(sql: "UPDATE sources SET events = ?, rejected = ?, position = ? WHERE id = ?",
+                       arguments: [writer.events, tally.rejected, position.json, sourceID])
+        for r in tally.rejects {
+            try db.execute(sql: "INSERT INTO rejects(source_id, line, \"column\", message) VALUES (?, ?, ?, ?)",
+                           arguments: [sourceID, r.line, r.column, r.message])
+        }
+        return IngestReport(
+            path: path, format: options.format.rawValue, sha256: digest.sha256, bytes: digest.bytes, sourceID: sourceID,
+            alreadyImported: false, continues: earlier?.id, replaced: replaced, records: tally.records,
+            events: writer.events, reads: writer.reads, writes: writer.writes, datasets: writer.datasetCount,
+            newDatasets: writer.newDatasets, rejected: tally.rejected, rejects: tally.rejects,
+            firstEventAt: writer.events > 0 ? writer.firstEventAt : nil,
+            lastEventAt: writer.events > 0 ? writer.lastEventAt : nil)
+    }
+
     /// The reading side of the import, run on its own thread by ``runPipeline(produce:consume:)``.
-    private func producer(path: String, messageStore: MessageStoreReader?, tally: Tally) throws
+    private func producer(path: String, messageStore: MessageStoreReader?, tally: Tally, earlier: EarlierImport?,
+                          startLines: Int, limit: Int64, reached: PositionBox) throws
         -> @Sendable (EventBatcher) throws -> Void
     {
         let progress = self.progress
         if let messageStore {
             let classOverride = options.dataClass
-            let job = UncheckedSendable(messageStore)
+            let job = UncheckedSendable((messageStore, earlier))
             return { batcher in
-                try job.value.read(into: batcher, tally: tally, classOverride: classOverride, progress: progress)
+                reached.value = try job.value.0.read(into: batcher, tally: tally, classOverride: classOverride,
+                                                     after: job.value.1, progress: progress)
             }
         }
         let format = UncheckedSendable(try makeLineFormat(path: path))
         return { batcher in
-            try Self.readLines(path: path, format: format.value, batcher: batcher, tally: tally, progress: progress)
+            reached.value.lines = try Self.readLines(
+                path: path, format: format.value, batcher: batcher, tally: tally, startLines: startLines, limit: limit,
+                progress: progress)
         }
     }
 
     /// Generic over the format so each format's `parse` is specialised into the loop.
+    ///
+    /// Lines up to `startLines` were imported before: they are passed to the format only until the first of
+    /// them that holds events or fails (so a header is still read), and never counted or written again.
+    /// Returns the number of lines read.
     private static func readLines<F: LineFormat>(
-        path: String, format: F, batcher: EventBatcher, tally: Tally, progress: (@Sendable (IngestProgress) -> Void)?
-    ) throws {
+        path: String, format: F, batcher: EventBatcher, tally: Tally, startLines: Int, limit: Int64,
+        progress: (@Sendable (IngestProgress) -> Void)?
+    ) throws -> Int {
         var format = format
         let reader = try LineReader(path: path)
         defer { reader.close() }
         var parsed = ParsedLine()
-        try reader.forEachLine { line, lineNumber in
+        var inHeader = true
+        return try reader.forEachLine(limit: limit) { line, lineNumber in
             if line.isEmpty || line.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
+            if lineNumber <= startLines {
+                guard inHeader else { return }
+                parsed.reset()
+                let carries = (try? format.parse(line, lineNumber: lineNumber, into: &parsed)) ?? true
+                if carries { inHeader = false }
+                return
+            }
             parsed.reset()
             let carriesEvents: Bool
             do {
@@ -159,6 +244,12 @@ public struct Ingestor {
             }
             guard carriesEvents else { return }
             tally.records += 1
+            if let bad = parsed.keys.withUnsafeBytes({ keys in
+                parsed.events.lazy.compactMap { DatasetKey.problem(UnsafeRawBufferPointer(rebasing: keys[$0.keyRange])) }.first
+            }) {
+                try tally.reject(line: lineNumber, LineError("dataset", bad))
+                return
+            }
             try parsed.keys.withUnsafeBytes { keys in
                 let cls = parsed.dataClass
                 for e in parsed.events {
@@ -202,6 +293,19 @@ public struct Ingestor {
         case .messageStore:
             throw InputError(file: path, "message stores are SQLite files, not lines")
         }
+    }
+}
+
+/// The position a producer reached, handed to the writing side after the pipeline has joined.
+final class PositionBox: @unchecked Sendable {
+    var value = SourcePosition()
+}
+
+extension IngestReport {
+    static func with(_ base: IngestReport, _ change: (inout IngestReport) -> Void) -> IngestReport {
+        var r = base
+        change(&r)
+        return r
     }
 }
 

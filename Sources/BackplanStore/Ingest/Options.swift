@@ -150,6 +150,13 @@ public struct IngestOptions: Sendable {
     public var dataClass: String?
     /// Fail on the first bad line instead of skipping it.
     public var strict = false
+    /// How a message store's tables map to Backplan's (``MessageStoreSchema/builtIn`` when `nil`), and the
+    /// file it came from, for error messages.
+    public var messageStoreSchema: MessageStoreSchema?
+    public var messageStoreSchemaFile: String?
+    /// Re-import a source that changed in place (not only grew): its earlier imports' events are swapped for
+    /// the file's current content in the same transaction.
+    public var replace = false
     /// Largest share of bad lines (0…1) a source may have and still be imported.
     public var maxRejectFraction = 0.01
 
@@ -165,6 +172,7 @@ public struct IngestOptions: Sendable {
         if !header { parts.append("no-header") }
         if delimiter != UInt8(ascii: ",") { parts.append("delimiter=\(Character(Unicode.Scalar(delimiter)))") }
         if let dataClass { parts.append("class=\(dataClass)") }
+        if let signature = messageStoreSchema?.signature, !signature.isEmpty { parts.append(signature) }
         return parts.joined(separator: " ")
     }
 }
