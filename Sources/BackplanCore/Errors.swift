@@ -23,13 +23,52 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         self.message = message
     }
 
+    /// The `file:line: column 'c': message` line, safe to print: control characters (NUL, escape sequences,
+    /// a binary file's bytes) are shown escaped, and an overlong message is cut, so an error about a binary
+    /// file never writes its bytes to the terminal.
     public var description: String {
         var parts: [String] = []
         if let file {
-            parts.append(line.map { "\(file):\($0)" } ?? file)
+            parts.append(line.map { "\(Self.printable(file)):\($0)" } ?? Self.printable(file))
         }
-        if let column { parts.append("column '\(column)'") }
-        parts.append(message)
+        if let column { parts.append("column '\(Self.printable(column))'") }
+        parts.append(Self.printable(message, limit: Self.messageLimit))
         return parts.joined(separator: ": ")
+    }
+
+    /// Characters of a message printed before it is cut.
+    public static let messageLimit = 2_000
+
+    /// `text` with C0 controls, DEL and C1 controls escaped (`\0`, `\t`, `\n`, `\x1B`, `\u{85}`), cut to
+    /// `limit` characters with an ellipsis.
+    ///
+    /// ```swift
+    /// InputError.printable("SQLite format 3\u{0}\u{10}")  // "SQLite format 3\\0\\x10"
+    /// ```
+    public static func printable(_ text: String, limit: Int = 200) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit {
+                out += "…"
+                break
+            }
+            count += 1
+            switch scalar.value {
+            case 0: out += "\\0"
+            case 9: out += "\\t"
+            case 10: out += "\\n"
+            case 13: out += "\\r"
+            case 0..<0x20, 0x7F: out += "\\x" + hex2(UInt8(scalar.value))
+            case 0x80..<0xA0: out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func hex2(_ b: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
     }
 }

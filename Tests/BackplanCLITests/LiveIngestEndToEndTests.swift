@@ -96,3 +96,18 @@ struct LiveIngestEndToEndTests {
         #expect(mapped.status == 2 && mapped.stderr.contains("--schema"), "\(mapped.stderr)")
     }
 }
+
+@Suite("Errors about binary files")
+struct BinaryInputMessageTests {
+    @Test("A SQLite file given as csv or as a log is refused without writing its bytes to the terminal")
+    func binaryNotEchoed() throws {
+        let dir = TempDir()
+        let sample = Backplan.packageRoot.appendingPathComponent("datasets/sample/chat-sample.sqlite").path
+        for args in [["--format", "csv", "--map", "time=a,dataset=b"], ["--format", "snap-temporal"]] {
+            let r = try Backplan.run(["ingest", sample] + args + ["--db", dir.file("s.sqlite")])
+            #expect(r.status == 2)
+            #expect(!r.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F }, "\(args)")
+            #expect(r.stderr.count < 2_500, "\(r.stderr.count) characters of error")
+        }
+    }
+}

@@ -78,3 +78,19 @@ struct CivilTimeTests {
         #expect(CivilTime.day(ofUnixSeconds: -1) == -1 && CivilTime.day(ofUnixSeconds: 86_399) == 0)
     }
 }
+
+@Suite("Errors are safe to print")
+struct PrintableErrorTests {
+    @Test("Control characters in an error are escaped, never written raw")
+    func controlsEscaped() {
+        let e = InputError(file: "a\u{1B}[31m.csv", line: 1, column: "x\u{0}", "SQLite format 3\u{0}\u{10}\u{7F}\u{85}\n")
+        #expect(e.description == "a\\x1B[31m.csv:1: column 'x\\0': SQLite format 3\\0\\x10\\x7F\\u{85}\\n")
+        #expect(!e.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+    }
+
+    @Test("An overlong message is cut")
+    func cut() {
+        let e = InputError(String(repeating: "é", count: 10_000))
+        #expect(e.description.count == InputError.messageLimit + 1 && e.description.hasSuffix("…"))
+    }
+}

@@ -169,9 +169,9 @@ enum Parse {
         return int64(UnsafeBufferPointer(rebasing: s[..<dot]))
     }
 
-    /// The bytes as text for messages, cut to 40 characters.
+    /// The bytes as text for messages: cut to 40 characters, control characters escaped, invalid UTF-8
+    /// shown as U+FFFD.
     static func text(_ s: UnsafeBufferPointer<UInt8>) -> String {
-        let cut = s.count > 40 ? UnsafeBufferPointer(rebasing: s[..<40]) : s
-        return String(decoding: cut, as: UTF8.self) + (s.count > 40 ? "…" : "")
+        InputError.printable(String(decoding: s.prefix(160), as: UTF8.self), limit: 40)
     }
 }

@@ -104,7 +104,9 @@ struct MappedCSVFormat: LineFormat {
         func index(_ name: String?, _ field: String) throws(LineError) -> Int? {
             guard let name else { return nil }
             guard let i = names.firstIndex(of: name) else {
-                throw LineError(name, "column named by --map \(field)=\(name) is not in the header (columns: \(names.joined(separator: ", ")))", fatal: true)
+                let shown = names.prefix(12).map { InputError.printable($0, limit: 40) }.joined(separator: ", ")
+                    + (names.count > 12 ? ", … (\(names.count) in all)" : "")
+                throw LineError(name, "column named by --map \(field)=\(name) is not in the header (columns: \(shown))", fatal: true)
             }
             return i
         }
