@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
         .library(name: "BackplanSimulator", targets: ["BackplanSimulator"]),
         .library(name: "BackplanModel", targets: ["BackplanModel"]),
+        .library(name: "BackplanPlan", targets: ["BackplanPlan"]),
+        .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto, yams],
@@ -29,6 +31,11 @@ let package = Package(
         // MARK: - Pure domain
 
         .target(name: "BackplanCore", swiftSettings: swiftSettings),
+
+        // MARK: - The plan contract (Core only: no SQLite, YAML, BLAS or crypto; BackplanPlanTests checks it)
+
+        .target(name: "BackplanPlan", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
+        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan"], swiftSettings: swiftSettings),
 
         // MARK: - BLAS / LAPACK
 
@@ -56,7 +63,7 @@ let package = Package(
         .target(
             name: "BackplanModel",
             dependencies: [
-                "BackplanCore", "BackplanLinAlg", "BackplanStore",
+                "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -67,8 +74,7 @@ let package = Package(
         .target(
             name: "BackplanPlanner",
             dependencies: [
-                "BackplanCore", "BackplanModel", "BackplanStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "BackplanCore", "BackplanPlan",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings),
@@ -78,7 +84,7 @@ let package = Package(
         .target(
             name: "BackplanSimulator",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlanner",
+                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlan", "BackplanPlanner",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
@@ -88,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "backplan",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlanner", "BackplanSimulator",
+                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlan", "BackplanPlanner",
+                "BackplanReports", "BackplanSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -108,6 +115,8 @@ let package = Package(
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanPlanTests", dependencies: ["BackplanPlan", "BackplanTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanReportsTests", dependencies: ["BackplanReports"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanModelTests",
             dependencies: ["BackplanModel", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

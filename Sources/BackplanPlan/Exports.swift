@@ -53,7 +53,7 @@ extension Plan {
 
     /// Earliest day S3 allows a transition to `storageClass` (30 for Standard-IA, 0 for the Glacier classes);
     /// `nil` for Standard, which needs none.
-    static func transitionDays(_ storageClass: String) -> Int? {
+    public static func transitionDays(_ storageClass: String) -> Int? {
         switch storageClass {
         case "STANDARD": nil
         case "STANDARD_IA": 30
