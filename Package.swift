@@ -64,7 +64,6 @@ let package = Package(
             name: "BackplanModel",
             dependencies: [
                 "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
