@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "BackplanLinAlg", targets: ["BackplanLinAlg"]),
         .library(name: "BackplanSimulator", targets: ["BackplanSimulator"]),
         .library(name: "BackplanModel", targets: ["BackplanModel"]),
+        .library(name: "BackplanPlan", targets: ["BackplanPlan"]),
+        .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto, yams],
@@ -29,6 +31,15 @@ let package = Package(
         // MARK: - Pure domain
 
         .target(name: "BackplanCore", swiftSettings: swiftSettings),
+
+        // MARK: - The plan contract (Core and swift-crypto's SHA-256 only: no SQLite, YAML or BLAS;
+        // BackplanPlanTests checks it)
+
+        .target(
+            name: "BackplanPlan",
+            dependencies: ["BackplanCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan"], swiftSettings: swiftSettings),
 
         // MARK: - BLAS / LAPACK
 
@@ -63,8 +74,7 @@ let package = Package(
         .target(
             name: "BackplanModel",
             dependencies: [
-                "BackplanCore", "BackplanLinAlg", "BackplanStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
@@ -74,8 +84,7 @@ let package = Package(
         .target(
             name: "BackplanPlanner",
             dependencies: [
-                "BackplanCore", "BackplanModel", "BackplanStore", "BackplanYAML",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "BackplanCore", "BackplanPlan", "BackplanYAML",
             ],
             swiftSettings: swiftSettings),
 
@@ -84,7 +93,7 @@ let package = Package(
         .target(
             name: "BackplanSimulator",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlanner", "BackplanYAML",
+                "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlan", "BackplanPlanner", "BackplanYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
@@ -94,7 +103,8 @@ let package = Package(
         .executableTarget(
             name: "backplan",
             dependencies: [
-                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlanner", "BackplanSimulator",
+                "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlan", "BackplanPlanner",
+                "BackplanReports", "BackplanSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -114,6 +124,8 @@ let package = Package(
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanPlanTests", dependencies: ["BackplanPlan", "BackplanTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanReportsTests", dependencies: ["BackplanReports"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanModelTests",
             dependencies: ["BackplanModel", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

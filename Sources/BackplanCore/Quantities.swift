@@ -1,3 +1,5 @@
+import Foundation
+
 /// Durations as people write them: `90s`, `30m`, `12h`, `7d`, `2w`, `7y` (a bare number is seconds).
 ///
 /// A year is 365 days and a week 7 days: retention rules and MTBFs are written this way, and nothing here is
@@ -19,13 +21,32 @@ public enum DurationText {
         return overflow ? nil : product
     }
 
-    /// `604800` → `7d`, `43200` → `12h`, `31536000` → `1y`: the largest unit (weeks aside) that divides exactly.
-    public static func format(_ seconds: Int64) -> String {
-        for (suffix, unit) in [("y", Int64(31_536_000)), ("d", 86_400), ("h", 3_600), ("m", 60)]
-        where seconds % unit == 0 && seconds >= unit {
+    /// The largest unit ``format(_:largestUnit:)`` may use.
+    public enum LargestUnit: Sendable {
+        case years, hours
+    }
+
+    /// `604800` → `7d`, `43200` → `12h`, `31536000` → `1y`: the largest unit (weeks aside) that divides exactly,
+    /// in the form ``parse(_:)`` reads back. With `largestUnit: .hours`, days are written as hours
+    /// (`86400` → `24h`), as policy names such as `fixed-24h` spell them.
+    public static func format(_ seconds: Int64, largestUnit: LargestUnit = .years) -> String {
+        let units: [(String, Int64)] = largestUnit == .years
+            ? [("y", 31_536_000), ("d", 86_400), ("h", 3_600), ("m", 60)]
+            : [("h", 3_600), ("m", 60)]
+        for (suffix, unit) in units where seconds % unit == 0 && seconds >= unit {
             return "\(seconds / unit)\(suffix)"
         }
         return "\(seconds)s"
+    }
+
+    /// For tables and explanations: one decimal in the largest unit that fits, `93784` → `1.1 d`, `5400` →
+    /// `1.5 h`, `90` → `1.5 min`, `42` → `42 s`. Not meant to be parsed back (``format(_:largestUnit:)`` is).
+    public static func approximate(_ seconds: Int64) -> String {
+        let s = Double(seconds)
+        if s >= 86_400 { return String(format: "%.1f d", s / 86_400) }
+        if s >= 3_600 { return String(format: "%.1f h", s / 3_600) }
+        if s >= 60 { return String(format: "%.1f min", s / 60) }
+        return "\(seconds) s"
     }
 }
 

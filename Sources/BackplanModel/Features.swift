@@ -2,7 +2,6 @@ import BackplanCore
 import BackplanLinAlg
 import BackplanStore
 import Foundation
-import GRDB
 
 /// What the baselines need about one row (dataset at a cutoff), computed in the same pass as the features.
 public struct BaselineInputs: Sendable, Equatable {
@@ -87,17 +86,13 @@ public struct FeatureExtractor: Sendable {
         var flat: [Double] = []
         var targetReads: [Double] = [], targetWrites: [Double] = []
 
-        try store.dbQueue.read { db in
-            let datasets = try Row.fetchAll(db, sql: "SELECT id, name, class, created_at FROM datasets ORDER BY id")
-            let events = try Row.fetchCursor(db, sql: """
-                SELECT dataset_id, at, op, bytes FROM events WHERE at < ? ORDER BY dataset_id, at, seq
-                """, arguments: [lastCut + horizon])
+        try store.withDatasetsAndEvents(before: lastCut + horizon) { datasets, events in
             var pending = try events.next()
             for (n, dataset) in datasets.enumerated() {
-                let id: Int64 = dataset[0]
-                let name: String = dataset[1]
-                let dataClass: String = dataset[2]
-                let createdAt: Int64? = dataset[3]
+                let id = dataset.id
+                let name = dataset.name
+                let dataClass = dataset.dataClass
+                let createdAt = dataset.createdAt
                 var history = DatasetHistory()
                 var target = [[Double]](repeating: [Double](repeating: 0, count: cuts.count), count: 2)
                 var snapshots: [(cut: Int, features: [Double], baseline: BaselineInputs)] = []
@@ -126,13 +121,12 @@ public struct FeatureExtractor: Sendable {
                     }
                 }
 
-                while let row = pending {
-                    let eventDataset: Int64 = row[0]
-                    if eventDataset < id { pending = try events.next(); continue }
-                    if eventDataset > id { break }
-                    let at: Int64 = row[1]
-                    let op: Int = row[2]
-                    let bytes: Int64 = row[3]
+                while let event = pending {
+                    if event.datasetID < id { pending = try events.next(); continue }
+                    if event.datasetID > id { break }
+                    let at = event.at
+                    let op = event.op
+                    let bytes = event.bytes
                     snapshot(upTo: at)
                     // This event falls in the target window [t, t + H) of every cutoff t in (at − H, at].
                     var k = lowerBound(cuts, at - horizon + 1)
@@ -159,27 +153,12 @@ public struct FeatureExtractor: Sendable {
 
     /// Classes of the datasets that exist before `t` (an event or a creation time before it), sorted.
     public static func classes(in store: StatsStore, before t: Int64) throws -> [String] {
-        try store.dbQueue.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT class FROM datasets d
-                WHERE d.created_at < ?1
-                   OR EXISTS (SELECT 1 FROM events e WHERE e.dataset_id = d.id AND e.at < ?1)
-                ORDER BY class
-                """, arguments: [t])
-        }
+        try store.classes(before: t)
     }
 
-    /// First and last event times of the store, `nil` when it has no events (one index probe per dataset).
+    /// First and last event times of the store, `nil` when it has no events.
     public static func eventSpan(of store: StatsStore) throws -> (first: Int64, last: Int64)? {
-        try store.dbQueue.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT min((SELECT at FROM events e WHERE e.dataset_id = d.id ORDER BY at ASC LIMIT 1)),
-                       max((SELECT at FROM events e WHERE e.dataset_id = d.id ORDER BY at DESC LIMIT 1))
-                FROM datasets d
-                """)
-            guard let row, let first: Int64 = row[0], let last: Int64 = row[1] else { return nil }
-            return (first, last)
-        }
+        try store.eventSpan()
     }
 }
 

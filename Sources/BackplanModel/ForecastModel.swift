@@ -3,7 +3,6 @@ import BackplanLinAlg
 import Crypto
 import BackplanStore
 import Foundation
-import GRDB
 
 /// A trained forecast model: what `model.json` holds (DESIGN §3).
 public struct ForecastModel: Codable, Sendable, Equatable {
@@ -155,17 +154,12 @@ extension ForecastModel {
 
     /// The content digest of a stats store: its sources' digests, formats and event counts.
     public static func digest(of store: StatsStore) throws -> StoreDigest {
-        let (sources, events) = try store.dbQueue.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT sha256, format, options, events FROM sources ORDER BY id")
-            let events = try Int64.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
-            return (rows, events)
-        }
+        let (sources, events) = try store.contentSummary()
         var hasher = SHA256()
         var list: [StoreDigest.Source] = []
-        for row in sources {
-            let source = StoreDigest.Source(sha256: row[0], format: row[1], events: row[3])
-            let options: String = row[2]
-            hasher.update(data: Data("\(source.sha256) \(source.format) \(options) \(source.events)\n".utf8))
+        for imported in sources {
+            let source = StoreDigest.Source(sha256: imported.sha256, format: imported.format, events: imported.events)
+            hasher.update(data: Data("\(source.sha256) \(source.format) \(imported.options) \(source.events)\n".utf8))
             list.append(source)
         }
         hasher.update(data: Data("events \(events)\n".utf8))

@@ -1,5 +1,5 @@
 import BackplanCore
-import Dispatch
+import BackplanPlan
 
 /// The Lagrange multipliers' passes over the prepared options (see ``Planner``): at multipliers μ on spend and
 /// ν on bytes per day, every dataset chooses, among its contenders, the option of least
@@ -15,7 +15,7 @@ struct Multipliers {
     var chunks: Int { blocks.count }
 
     /// The datasets of chunk `c`.
-    func datasets(_ c: Int) -> Range<Int> { Planner.chunk(c, of: chunks, prepared.count) }
+    func datasets(_ c: Int) -> Range<Int> { Parallel.chunk(c, of: chunks, prepared.count) }
 
     /// Spend (with the live data's) and bytes per day of every dataset's choice at (μ, ν): one full pass.
     func totals(_ mu: Double, _ nu: Double) -> (spend: Double, bytes: Double) {
@@ -154,16 +154,10 @@ struct Multipliers {
         }
     }
 
-    /// `body(c)` for every chunk c, in parallel; the results in chunk order.
-    func perChunk<T>(_ body: @escaping (Int) -> T) -> [T] {
-        let out = UnsafeMutableBufferPointer<T>.allocate(capacity: chunks)
-        defer { out.deallocate() }
-        let views = UncheckedSendable((out, body))
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let (out, body) = views.value
-            (out.baseAddress! + c).initialize(to: body(c))
-        }
-        return Array(out)
+    /// `body(c)` for every chunk c, in parallel; the results in chunk order (``Parallel/map(chunks:_:)``, which
+    /// builds them in place in the returned array: nothing is copied out of a buffer or left behind).
+    func perChunk<T>(_ body: (Int) -> T) -> [T] {
+        Parallel.map(chunks: chunks, body)
     }
 }
 

@@ -1,5 +1,5 @@
 import BackplanCore
-import Dispatch
+import BackplanPlan
 import Foundation
 
 /// The plan's entries, once the multipliers are known: each dataset's chosen option, its runner-up and what
@@ -94,7 +94,7 @@ extension Planner {
         var firstEntry = [Int](repeating: 0, count: chunks + 1)
         for c in 0..<chunks {
             var planned = 0
-            for i in Self.chunk(c, of: chunks, n) where prepared[i].options > 0 {
+            for i in Parallel.chunk(c, of: chunks, n) where prepared[i].options > 0 {
                 planned += 1
                 let p = prepared[i]
                 let k = Int(p.classIndex)
@@ -202,16 +202,14 @@ extension Planner {
         var sums = [EntrySums](repeating: EntrySums(tiers: tierCount), count: chunks)
         let entries = [DatasetPlan](unsafeUninitializedCapacity: m) { buffer, initialized in
             sums.withUnsafeMutableBufferPointer { sums in
-                let out = UncheckedSendable((buffer, sums))
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let (buffer, sums) = out.value
+                Parallel.forEachChunk(chunks) { chunk in
                     let block = blocks[chunk]
                     let chunkText = text.copy()
                     var chunkSums = EntrySums(tiers: tierCount)
                     var j = entryStarts[chunk]
                     var offset = 0
                     chunkText.classes.withUnsafeBufferPointer { classText in
-                        for i in Self.chunk(chunk, of: chunks, n) where prepared[i].options > 0 {
+                        for i in Parallel.chunk(chunk, of: chunks, n) where prepared[i].options > 0 {
                             (buffer.baseAddress! + j).initialize(to: entry(i, block, offset, chunkText, classText, &chunkSums))
                             j += 1
                             offset += Int(prepared[i].options)
@@ -225,5 +223,15 @@ extension Planner {
         var total = EntrySums(tiers: tierCount)
         for s in sums { total.add(s) }
         return (entries, total)
+    }
+}
+
+extension Planner {
+    /// `0.2193`, `1.5e+09`: four significant digits without Foundation's formatter (the shadow prices and
+    /// amounts in the entries' reasons).
+    static func short(_ x: Double) -> String {
+        guard x != 0, x.isFinite else { return "\(x)" }
+        let scale = pow(10, 3 - floor(log10(abs(x))))
+        return "\((x * scale).rounded() / scale)"
     }
 }

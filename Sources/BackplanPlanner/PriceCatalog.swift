@@ -1,37 +1,9 @@
 import BackplanCore
+import BackplanPlan
 import BackplanYAML
 
-/// One storage tier of a provider, with the rules that make cold tiers cheap only for the right data.
-public struct Tier: Sendable, Equatable, Codable {
-    public var name: String
-    /// Storage, dollars per GiB-month.
-    public var storageDollarsPerGiBMonth: Double
-    /// Retrieval, dollars per GiB read back.
-    public var retrievalDollarsPerGiB: Double
-    /// Write and read requests, dollars per 1,000.
-    public var putDollarsPer1000: Double
-    public var getDollarsPer1000: Double
-    /// Objects deleted earlier are billed for this many days anyway (early-deletion charge).
-    public var minStorageDays: Double
-    /// Smaller objects are billed as this size, bytes.
-    public var minBillableBytes: Double
-    /// Time to the first byte of a restore (archive tiers: the restore job), seconds.
-    public var firstByteSeconds: Double
-    /// An offline/immutable tier (the "1" of 3-2-1): may hold offline copies; never live data.
-    public var offline: Bool
-}
-
-/// A price catalog (`datasets/pricing/*.yaml`): a provider's tiers, with where and when the prices come from.
-public struct PriceCatalog: Sendable, Equatable {
-    public var file: String
-    public var provider: String
-    public var region: String
-    /// Where the figures were taken from and the date they are as of.
-    public var source: String
-    public var asOf: String
-    /// Tiers in file order, hottest first by convention.
-    public var tiers: [Tier]
-
+/// Reading price catalog files (YAML): the type itself is the plan contract's (BackplanPlan).
+extension PriceCatalog {
     /// Reads and validates a catalog.
     ///
     /// - Throws: ``InputError`` naming the file, line and key: missing or unknown keys, a negative price,
@@ -67,13 +39,5 @@ public struct PriceCatalog: Sendable, Equatable {
         guard tiers.contains(where: { !$0.offline }) else { throw r.error("tiers", "every tier is offline: live data needs one online tier") }
         try r.finish()
         return PriceCatalog(file: file, provider: provider, region: region, source: source, asOf: asOf, tiers: tiers)
-    }
-
-    /// The tier called `name`, for messages that must name an unknown one.
-    public func tier(named name: String) throws -> Int {
-        guard let i = tiers.firstIndex(where: { $0.name == name }) else {
-            throw InputError(file: file, "unknown tier '\(name)' (tiers here: \(tiers.map(\.name).joined(separator: ", ")))")
-        }
-        return i
     }
 }

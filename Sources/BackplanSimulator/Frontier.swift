@@ -126,10 +126,5 @@ public struct Frontier: Sendable {
         return periodic(name: "cron-daily", anchor: Double(bestDailyPhase(gridSeconds: gridSeconds)), periodSeconds: day)
     }
 
-    static func durationName(_ seconds: Int64) -> String {
-        if seconds % 86_400 == 0 { return "\(seconds / 86_400 * 24)h" }
-        if seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
-    }
+    static func durationName(_ seconds: Int64) -> String { DurationText.format(seconds, largestUnit: .hours) }
 }

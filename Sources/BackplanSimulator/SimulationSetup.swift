@@ -62,7 +62,7 @@ public enum SimulationSetup {
             guard let (_, c) = policy.policy(forClass: m.0) else {
                 throw InputError(file: policy.file, "dataset '\(name)' has class '\(m.0)' and the policy has no 'default' class")
             }
-            let keep = Planner.retention(for: c, in: policy)
+            let keep = DatasetPlan.Retention.rule(for: c, in: policy)
             datasets.append(SimulatedDataset(name: name, classPolicy: c, sizeBytes: m.1, bytesPerWrite: m.2, bytesPerRead: m.3,
                                              retentionSeconds: Double(keep.spanSeconds)))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackplanCore
+import BackplanReports
 import BackplanStore
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackplanCore
 import BackplanModel
+import BackplanReports
 import BackplanStore
 import Foundation
 

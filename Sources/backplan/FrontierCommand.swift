@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackplanCore
+import BackplanReports
 import BackplanSimulator
 import BackplanStore
 import Foundation

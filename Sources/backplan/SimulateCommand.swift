@@ -2,6 +2,7 @@ import ArgumentParser
 import BackplanCore
 import BackplanModel
 import BackplanPlanner
+import BackplanReports
 import BackplanSimulator
 import BackplanStore
 import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackplanCore
+import BackplanReports
 import BackplanStore
 import Foundation
 
@@ -36,7 +37,7 @@ struct Stats: ParsableCommand {
         Console.out("Stats store \(s.path)")
         var span = "—"
         if let first = s.firstEventAt, let last = s.lastEventAt {
-            span = "\(Format.time(first)) to \(Format.time(last)) (\(Format.duration(last - first)))"
+            span = "\(Format.time(first)) to \(Format.time(last)) (\(DurationText.approximate(last - first)))"
         }
         Console.out(Format.table([
             ["datasets", Format.count(s.datasets)],

@@ -206,11 +206,11 @@ struct PlannerTests {
     @Test func retentionRulesStayWithinLegalBounds() {
         let day: Int64 = 86_400
         for (lo, hi) in [(1, 1), (7, 30), (30, 365), (90, 90), (14, 20), (365, 7 * 365), (400, 2_555), (3 * 365, 7 * 365)] as [(Int64, Int64)] {
-            let r = Planner.retention(minimumSeconds: lo * day, maximumSeconds: hi * day, erase: false)
+            let r = DatasetPlan.Retention.rule(minimumSeconds: lo * day, maximumSeconds: hi * day, erase: false)
             #expect(r.spanSeconds >= lo * day && r.spanSeconds <= hi * day, "\(lo)…\(hi) d: \(r)")
             #expect(r.restic.hasPrefix("--keep-daily"))
         }
-        let erased = Planner.retention(minimumSeconds: 30 * day, maximumSeconds: 90 * day, erase: true)
+        let erased = DatasetPlan.Retention.rule(minimumSeconds: 30 * day, maximumSeconds: 90 * day, erase: true)
         #expect(erased.deleteAfterSeconds == 90 * day)
     }
 

@@ -1,6 +1,17 @@
 import Foundation
 
 /// Ways to apply a plan with tools users already run: an S3 Lifecycle configuration and `restic forget` flags.
+/// ``Plan/write(to:)`` writes both beside the plan (names in ``Plan/Files``).
+///
+/// ```swift
+/// let plan = try Plan.load("out/plan.json")
+/// if let json = plan.s3Lifecycle() {        // nil unless every tier is an S3 storage class
+///     try json.write(to: URL(fileURLWithPath: "lifecycle.json"))
+/// }
+/// print(plan.resticForget())
+/// // # restic forget flags per retention rule of this plan (tag each dataset's snapshots with its id)
+/// // restic forget --prune --keep-daily 7 --keep-weekly 5   # 212 datasets
+/// ```
 extension Plan {
     /// S3 storage classes of the tier names in `datasets/pricing/aws-s3.yaml`.
     public static let s3StorageClasses: [String: String] = [

@@ -1,0 +1,159 @@
+import BackplanCore
+
+/// One dataset's entry of a ``Plan``: when to back it up, where to, how many copies, how long to keep them, and
+/// why (the forecast, the chosen option and its runner-up with their costs, what decided).
+///
+/// ```swift
+/// let d = plan.datasets[0]
+/// d.schedule.intervalSeconds     // 3600: back up hourly…
+/// d.schedule.quietSeconds        // 1800: …or after 30 min of quiet following a write
+/// d.copies.map(\.tier)           // ["standard", "glacier-flexible"]
+/// d.why.chosen.monthlyDollars.total
+/// ```
+public struct DatasetPlan: Codable, Sendable, Equatable {
+    public var id: String
+    public var `class`: String
+    /// Where the executor finds the data (the dataset's name in the stats store).
+    public var location: String
+    public var schedule: Schedule
+    public var backupTier: String
+    public var dataTier: String
+    public var copies: [Copy]
+    public var retention: Retention
+    public var encrypt: Bool
+    public var why: Why
+
+    public init(id: String, class: String, location: String, schedule: Schedule, backupTier: String, dataTier: String,
+                copies: [Copy], retention: Retention, encrypt: Bool, why: Why) {
+        self.id = id
+        self.class = `class`
+        self.location = location
+        self.schedule = schedule
+        self.backupTier = backupTier
+        self.dataTier = dataTier
+        self.copies = copies
+        self.retention = retention
+        self.encrypt = encrypt
+        self.why = why
+    }
+
+    /// When to back up, seconds.
+    public struct Schedule: Codable, Sendable, Equatable {
+        public var intervalSeconds: Int64
+        /// For intervals of a day or more: back up at this second of the day (UTC), just after the dataset's
+        /// busiest 3 hours; `nil` for shorter intervals.
+        public var timeOfDaySeconds: Int64?
+        /// Within an interval, back up once the dataset has been quiet this long after a write instead of
+        /// waiting for the timer (at most one backup per interval, so never more backups than priced).
+        public var quietSeconds: Int64?
+        /// Not used yet (no extra backups beyond the interval are priced); always `nil`.
+        public var maxDirtyWrites: Int?
+        /// The class bound the interval keeps: intervalSeconds ≤ rpoSeconds.
+        public var rpoSeconds: Int64
+        /// Incremental forever (content-addressed, restic-style): `nil`.
+        public var fullEverySeconds: Int64?
+
+        public init(intervalSeconds: Int64, timeOfDaySeconds: Int64?, quietSeconds: Int64?, maxDirtyWrites: Int?,
+                    rpoSeconds: Int64, fullEverySeconds: Int64?) {
+            self.intervalSeconds = intervalSeconds
+            self.timeOfDaySeconds = timeOfDaySeconds
+            self.quietSeconds = quietSeconds
+            self.maxDirtyWrites = maxDirtyWrites
+            self.rpoSeconds = rpoSeconds
+            self.fullEverySeconds = fullEverySeconds
+        }
+    }
+
+    /// One copy of every backup: its tier and region (`region-1`, `region-2`, …), and whether it is offline.
+    public struct Copy: Codable, Sendable, Equatable {
+        public var tier: String
+        public var region: String
+        public var offline: Bool
+
+        public init(tier: String, region: String, offline: Bool) {
+            self.tier = tier
+            self.region = region
+            self.offline = offline
+        }
+    }
+
+    /// Restore points kept: the newest `daily` days, `weekly` weeks, `monthly` months, `yearly` years.
+    /// Made by the one retention rule, ``DatasetPlan/Retention/rule(for:in:)``.
+    public struct Retention: Codable, Sendable, Equatable {
+        public var daily: Int
+        public var weekly: Int
+        public var monthly: Int
+        public var yearly: Int
+        /// How far back the oldest kept point reaches, seconds (within the class's legal min and max).
+        public var spanSeconds: Int64
+        /// With an erasure duty: delete every backup older than this, seconds.
+        public var deleteAfterSeconds: Int64?
+        /// The same rules for `restic forget`.
+        public var restic: String
+
+        public init(daily: Int, weekly: Int, monthly: Int, yearly: Int, spanSeconds: Int64, deleteAfterSeconds: Int64?,
+                    restic: String) {
+            self.daily = daily
+            self.weekly = weekly
+            self.monthly = monthly
+            self.yearly = yearly
+            self.spanSeconds = spanSeconds
+            self.deleteAfterSeconds = deleteAfterSeconds
+            self.restic = restic
+        }
+    }
+
+    /// Why the planner chose what it did.
+    public struct Why: Codable, Sendable, Equatable {
+        public var forecast: Forecast
+        public var chosen: Option
+        public var runnerUp: Option?
+        /// The limit or price that decided, in words.
+        public var decidedBy: String
+
+        public init(forecast: Forecast, chosen: Option, runnerUp: Option?, decidedBy: String) {
+            self.forecast = forecast
+            self.chosen = chosen
+            self.runnerUp = runnerUp
+            self.decidedBy = decidedBy
+        }
+    }
+
+    /// The forecast the choice was made on (a copy of the ``DatasetForecast``'s figures the plan shows).
+    public struct Forecast: Codable, Sendable, Equatable {
+        public var sizeBytes: Double
+        public var writesPerDay: Double
+        public var readsPerDay: Double
+        public var meanSessionSeconds: Double?
+        public var meanQuietGapSeconds: Double?
+
+        public init(sizeBytes: Double, writesPerDay: Double, readsPerDay: Double, meanSessionSeconds: Double?,
+                    meanQuietGapSeconds: Double?) {
+            self.sizeBytes = sizeBytes
+            self.writesPerDay = writesPerDay
+            self.readsPerDay = readsPerDay
+            self.meanSessionSeconds = meanSessionSeconds
+            self.meanQuietGapSeconds = meanQuietGapSeconds
+        }
+    }
+
+    /// One priced option: interval and tiers, its monthly dollars, exposed writes and restore time (seconds).
+    public struct Option: Codable, Sendable, Equatable {
+        public var intervalSeconds: Int64
+        public var backupTier: String
+        public var dataTier: String
+        public var monthlyDollars: Plan.Components
+        public var exposedWrites: Double
+        public var restoreSeconds: Double
+
+        public init(intervalSeconds: Int64, backupTier: String, dataTier: String, monthlyDollars: Plan.Components,
+                    exposedWrites: Double, restoreSeconds: Double) {
+            self.intervalSeconds = intervalSeconds
+            self.backupTier = backupTier
+            self.dataTier = dataTier
+            self.monthlyDollars = monthlyDollars
+            self.exposedWrites = exposedWrites
+            self.restoreSeconds = restoreSeconds
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import BackplanCore
+import Crypto
+import Foundation
+
+// MARK: - Reading and writing plan files
+
+extension Plan {
+    /// The plan as JSON: sorted keys, two-space indentation, one trailing newline (``CanonicalJSON``), so the
+    /// same plan always gives the same bytes.
+    public func jsonData() throws -> Data { try CanonicalJSON.data(self) }
+
+    /// Reads a plan file and checks that this code reads its schema version.
+    ///
+    /// ```swift
+    /// let plan = try Plan.load("out/plan.json")
+    /// ```
+    ///
+    /// - Throws: ``InputError`` naming the file when it is missing, not a Backplan plan, or of another schema
+    ///   version.
+    public static func load(_ file: String) throws -> Plan {
+        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such plan file") }
+        let plan: Plan
+        do {
+            plan = try JSONDecoder().decode(Plan.self, from: data)
+        } catch {
+            throw InputError(file: file, "not a Backplan plan: \(error)")
+        }
+        guard plan.schemaVersion == currentSchemaVersion else {
+            throw InputError(file: file, "plan schema version \(plan.schemaVersion); this Backplan reads \(currentSchemaVersion)")
+        }
+        return plan
+    }
+
+    /// The entry of dataset `id`.
+    ///
+    /// - Parameter file: the plan's path, named in the error.
+    /// - Throws: ``InputError`` naming `file` when the dataset is infeasible (with the reason) or not in the plan
+    ///   (with how many datasets there are and what an id looks like).
+    public func entry(_ id: String, file: String) throws -> DatasetPlan {
+        if let d = datasets.first(where: { $0.id == id }) { return d }
+        if let bad = infeasible.first(where: { $0.id == id }) {
+            throw InputError(file: file, "dataset '\(id)' has no plan: \(bad.reason)")
+        }
+        throw InputError(file: file, "no dataset '\(id)' in the plan (\(datasets.count) datasets; ids look like '\(datasets.first?.id ?? "")')")
+    }
+
+    /// The files a plan written to `path` consists of: the plan itself and its exports beside it.
+    ///
+    /// ```swift
+    /// let files = Plan.Files(plan: "out/plan.json")
+    /// files.s3Lifecycle   // "out/plan.s3-lifecycle.json"
+    /// files.restic        // "out/plan.restic.txt"
+    /// ```
+    public struct Files: Sendable, Equatable {
+        public var plan: String
+        /// The S3 Lifecycle configuration (``Plan/s3Lifecycle()``), written for catalogs with S3 storage classes.
+        public var s3Lifecycle: String
+        /// The `restic forget` lines (``Plan/resticForget()``).
+        public var restic: String
+
+        /// The exports' names: the plan's path without a `.json` suffix, then `.s3-lifecycle.json` and `.restic.txt`.
+        public init(plan: String) {
+            self.plan = plan
+            let base = plan.hasSuffix(".json") ? String(plan.dropLast(5)) : plan
+            s3Lifecycle = base + ".s3-lifecycle.json"
+            restic = base + ".restic.txt"
+        }
+    }
+
+    /// Writes the plan to `path` and its exports beside it (``Files``), each file atomically; returns the
+    /// paths written, plan first.
+    @discardableResult
+    public func write(to path: String) throws -> [String] {
+        let files = Files(plan: path)
+        try jsonData().write(to: URL(fileURLWithPath: files.plan), options: .atomic)
+        var written = [files.plan]
+        if let lifecycle = s3Lifecycle() {
+            try lifecycle.write(to: URL(fileURLWithPath: files.s3Lifecycle), options: .atomic)
+            written.append(files.s3Lifecycle)
+        }
+        try Data(resticForget().utf8).write(to: URL(fileURLWithPath: files.restic), options: .atomic)
+        written.append(files.restic)
+        return written
+    }
+}
+
+// MARK: - Input digests
+
+extension Plan.Digest {
+    /// The SHA-256 of the bytes of the file at `path` (read in 1 MiB chunks), with the path as given.
+    ///
+    /// - Throws: ``InputError`` naming the file when it cannot be read.
+    public init(file path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(file: path, "cannot read the file to digest it") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            } catch {
+                throw InputError(file: path, "cannot read the file to digest it (\(error))")
+            }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        self.init(path: path, sha256: Hex.string(hasher.finalize()))
+    }
+}
+
+extension Plan.Inputs {
+    /// The inputs of a plan made from the stats store whose content digest is `statsStore`, the model in
+    /// `modelDirectory` (its `model.json`), and the policy and price files: each file's SHA-256.
+    ///
+    /// ```swift
+    /// let inputs = try Plan.Inputs.files(statsStore: storeDigest, modelDirectory: "models/default",
+    ///                                    policy: "datasets/policies/messaging.yaml", prices: "datasets/pricing/aws-s3.yaml")
+    /// inputs.model.path   // "models/default/model.json"
+    /// ```
+    public static func files(statsStore: Plan.Digest, modelDirectory: String, policy: String, prices: String) throws -> Plan.Inputs {
+        let model = (modelDirectory.hasSuffix("/") ? modelDirectory : modelDirectory + "/") + "model.json"
+        return Plan.Inputs(statsStore: statsStore, model: try Plan.Digest(file: model), policy: try Plan.Digest(file: policy),
+                           prices: try Plan.Digest(file: prices))
+    }
+
+    /// The inputs whose digests differ from `current`'s, by name (`statsStore`, `model`, `policy`, `prices`):
+    /// empty when the plan was made from exactly these inputs. Paths are not compared.
+    public func changed(from current: Plan.Inputs) -> [String] {
+        var out: [String] = []
+        if statsStore.sha256 != current.statsStore.sha256 { out.append("statsStore") }
+        if model.sha256 != current.model.sha256 { out.append("model") }
+        if policy.sha256 != current.policy.sha256 { out.append("policy") }
+        if prices.sha256 != current.prices.sha256 { out.append("prices") }
+        return out
+    }
+}

@@ -1,0 +1,51 @@
+import BackplanCore
+import BackplanPlan
+import Foundation
+
+/// The short plan summary `backplan plan` and `make demo` print: datasets per tier, monthly cost by component,
+/// exposure, and each global limit's state.
+///
+/// ```swift
+/// print(PlanSummary.text(plan, catalog: catalog))
+/// // Plan for 400 datasets (aws, us-east-1)
+/// //
+/// // tier         backups of  live data of
+/// // standard-ia         212             0
+/// // …
+/// ```
+public enum PlanSummary {
+    /// The summary of `plan`, with tiers in `catalog`'s order; no trailing newline.
+    public static func text(_ plan: Plan, catalog: PriceCatalog) -> String {
+        let t = plan.totals
+        let m = t.monthlyDollars
+        var s = "Plan for \(Format.count(t.datasets)) datasets (\(catalog.provider), \(catalog.region))\n\n"
+        var rows = [["tier", "backups of", "live data of"]]
+        for tier in catalog.tiers.map(\.name) {
+            let b = t.datasetsPerBackupTier[tier] ?? 0, d = t.datasetsPerDataTier[tier] ?? 0
+            if b > 0 || d > 0 { rows.append([tier, Format.count(b), Format.count(d)]) }
+        }
+        s += Format.table(rows, rightAlignedFrom: 1) + "\n\n"
+        s += Format.table([
+            ["monthly cost", "dollars"],
+            ["storage", String(format: "%.2f", m.storage)],
+            ["operations", String(format: "%.2f", m.operations)],
+            ["retrieval (expected)", String(format: "%.2f", m.retrieval)],
+            ["loss (expected)", String(format: "%.2f", m.expectedLoss)],
+            ["downtime (expected)", String(format: "%.2f", m.downtime)],
+            ["total", String(format: "%.2f", m.total)],
+        ], rightAlignedFrom: 1) + "\n\n"
+        s += String(format: "Exposure: %.1f unprotected writes expected at a random failure; %.0f backups/day moving %@/day\n",
+                    t.expectedExposedWrites, t.backupsPerDay, Format.bytes(Int64(t.backupBytesPerDay)))
+        for l in plan.limits {
+            if l.used > l.limit * (1 + 1e-9) {
+                s += String(format: "Limit %@ CANNOT HOLD: the least any plan uses is %.4g of %.4g %@\n", l.name, l.used, l.limit, l.unit)
+            } else if l.binding {
+                s += String(format: "Limit %@ binds: %.4g of %.4g %@, shadow price %.3g (risk dollars one more unit would save)\n",
+                            l.name, l.used, l.limit, l.unit, l.shadowPrice)
+            } else {
+                s += String(format: "Limit %@ holds with room: %.4g of %.4g %@\n", l.name, l.used, l.limit, l.unit)
+            }
+        }
+        return s
+    }
+}
