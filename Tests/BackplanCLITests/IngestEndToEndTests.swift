@@ -43,8 +43,8 @@ struct IngestEndToEndTests {
         #expect(again.status == 0 && again.stdout.contains("already imported"))
     }
 
-    @Test func collegeMsgExactCounts() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test(.realData("CollegeMsg.txt")) func collegeMsgExactCounts() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let r = try Backplan.run(["ingest", path, "--format", "snap-temporal", "--db", dir.file("s.sqlite")])
         #expect(r.status == 0, "\(r.stderr)")
@@ -54,8 +54,9 @@ struct IngestEndToEndTests {
         #expect(stats["firstEventAt"] as? Int == 1_082_040_961 && stats["lastEventAt"] as? Int == 1_098_777_142)
     }
 
-    @Test func realTracesIngest() throws {
-        guard let cloud = RealData.path("cloudPhysicsIO.csv"), let photos = RealData.path("cloud_photos-sample.txt") else { return }
+    @Test(.realData("cloudPhysicsIO.csv", "cloud_photos-sample.txt")) func realTracesIngest() throws {
+        let cloud = RealData.file("cloudPhysicsIO.csv")
+        let photos = RealData.file("cloud_photos-sample.txt")
         let dir = TempDir()
         let a = try Backplan.run(["ingest", cloud, "--format", "cloudphysics", "--key-by", "region:64MiB", "--db", dir.file("s.sqlite")])
         #expect(a.status == 0 && a.stdout.contains("113,872 events (46,974 reads, 66,898 writes)"), "\(a.stdout)\(a.stderr)")
