@@ -47,9 +47,9 @@ import Foundation
 ///
 /// The policy was designed with a Python prototype during development (not part of the repository); this
 /// port reproduces its numbers on CollegeMsg. Deterministic: datasets are visited, and writes and deadlines at
-/// the same second taken, in the order of the datasets' names (numerically when both are integers, as CollegeMsg's node ids are), so the
-/// result does not depend on the order in which the store inserted the datasets. Units: seconds
-/// throughout, exposure reported in hours.
+/// the same second taken, in the order of the datasets' names (numerically when both are integers, as
+/// CollegeMsg's node ids are), so the result does not depend on the order in which the store inserted the
+/// datasets. Units: seconds throughout, exposure reported in hours.
 extension Frontier {
     /// `online`: the policy above, with cron-daily's backup count `budget` (DESIGN §5).
     ///

@@ -12,7 +12,7 @@ struct SimulateEndToEndTests {
          "--policy", root("datasets/policies/messaging.yaml"), "--prices", root("datasets/pricing/aws-s3.yaml")]
     }
 
-    @Test func jsonIsCleanDeterministicAndCoversEveryPolicy() throws {
+    @Test("The JSON is clean, deterministic and covers every policy") func jsonIsCleanDeterministicAndCoversEveryPolicy() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let a = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
                                                    "--policies", "replanned,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
@@ -36,7 +36,7 @@ struct SimulateEndToEndTests {
         #expect(table.status == 0 && table.stdout.contains("lost 5-95%"), "\(table.stderr)")
     }
 
-    @Test func badInputExitsTwo() throws {
+    @Test("Bad input exits with code 2") func badInputExitsTwo() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let bad = dir.write("bad.yaml", "failures:\n  disk: { mtbf: never }\n")
         let cases: [[String]] = [
