@@ -8,6 +8,7 @@ let grdb = Package.Dependency.package(url: "https://github.com/groue/GRDB.swift"
 let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
 let swiftCrypto = Package.Dependency.package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
 let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", exact: "6.2.2")
+let collections = Package.Dependency.package(url: "https://github.com/apple/swift-collections", exact: "1.6.0")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -26,7 +27,7 @@ let package = Package(
         .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
-    dependencies: [grdb, argumentParser, swiftCrypto, yams],
+    dependencies: [grdb, argumentParser, swiftCrypto, yams, collections],
     targets: [
         // MARK: - Pure domain
 
@@ -94,7 +95,7 @@ let package = Package(
             name: "BackplanSimulator",
             dependencies: [
                 "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlan", "BackplanPlanner", "BackplanYAML",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),
 
@@ -123,7 +124,7 @@ let package = Package(
 
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg", "BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanPlanTests", dependencies: ["BackplanPlan", "BackplanTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanReportsTests", dependencies: ["BackplanReports"], swiftSettings: swiftSettings),
         .testTarget(

@@ -3,7 +3,7 @@
 
 The policy frontier (docs/DESIGN.md, "Policy frontier") measures the mean exposure of test writes (time from a
 write to the first backup of its dataset at or after it) under a budget of backups equal to cron-daily's.
-The goal asked of `adaptive` is at most 0.5 x cron-daily's exposure and at most 2 x the hindsight oracle's.
+The goal asked of `adaptive` (now `online`, backplan frontier) is at most 0.5 x cron-daily's exposure and at most 2 x the hindsight oracle's.
 This script measures, on the same definitions, what policies far more favoured than any real online policy
 reach, to show whether the goal is within the information an online policy has:
 

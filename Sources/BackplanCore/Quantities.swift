@@ -1,24 +1,14 @@
 import Foundation
 
-/// Durations as people write them: `90s`, `30m`, `12h`, `7d`, `2w`, `7y` (a bare number is seconds).
+/// Durations as people write them: `90s`, `30m`, `12h`, `7d`, `2w`, `7y`, `1y6mo`, `P30D` (a bare number is
+/// seconds). The grammar, units and range are ``TimeSpan``'s: this is its optional-returning front door.
 ///
 /// A year is 365 days and a week 7 days: retention rules and MTBFs are written this way, and nothing here is
 /// calendar arithmetic.
 public enum DurationText {
-    /// Seconds per unit suffix.
-    public static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800, "y": 31_536_000]
-
-    /// `"7d"` → 604 800; `nil` for anything that is not a positive whole number of a known unit, or overflows.
+    /// `"7d"` → 604 800; `nil` for anything ``TimeSpan/init(parsing:)`` refuses (it says why).
     public static func parse(_ text: String) -> Int64? {
-        var digits = Substring(text)
-        var unit: Int64 = 1
-        if let last = digits.last, let u = units[last] {
-            unit = u
-            digits = digits.dropLast()
-        }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Int64(digits), n > 0 else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-        return overflow ? nil : product
+        try? TimeSpan(parsing: text).seconds
     }
 
     /// The largest unit ``format(_:largestUnit:)`` may use.

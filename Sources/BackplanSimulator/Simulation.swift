@@ -3,50 +3,6 @@ import BackplanPlanner
 import Dispatch
 import Foundation
 
-/// A backup-and-tiering policy the simulator replays.
-public enum SimulatedPolicy: Sendable, Equatable {
-    /// Back up every `seconds` from the window's start (skip-if-unchanged); backups and live data on the
-    /// catalog's first (hottest) tier.
-    case fixed(seconds: Int64)
-    /// One backup a day at the time of day best for the history before the window; hot tiers.
-    case cronDaily
-    /// Backplan's plan, re-made every `cadence` from the model's forecasts at that time: each dataset's
-    /// interval, backup tier and data tier.
-    case adaptive(cadenceSeconds: Int64)
-    /// Cron-daily backups; live data moved by the S3 Intelligent-Tiering rule: after 30 days without access
-    /// to the second tier, after 90 to the third (no retrieval fees, as S3 Intelligent-Tiering).
-    case intelligentTiering
-    /// Cron-daily backups, everything on the hottest tier.
-    case allHot
-    /// The hindsight oracle's backup times at cron-daily's number of backups; hot tiers.
-    case oracle
-
-    public var name: String {
-        switch self {
-        case .fixed(let s): "fixed-\(Frontier.durationName(s))"
-        case .cronDaily: "cron-daily"
-        case .adaptive: "adaptive"
-        case .intelligentTiering: "intelligent-tiering"
-        case .allHot: "all-hot"
-        case .oracle: "oracle"
-        }
-    }
-
-    /// `fixed-1h`, `cron-daily`, `adaptive`, `intelligent-tiering`, `all-hot`, `oracle`.
-    public static func parse(_ text: String, cadenceSeconds: Int64) -> SimulatedPolicy? {
-        switch text {
-        case "cron-daily": return .cronDaily
-        case "adaptive": return .adaptive(cadenceSeconds: cadenceSeconds)
-        case "intelligent-tiering", "s3-intelligent-tiering": return .intelligentTiering
-        case "all-hot": return .allHot
-        case "oracle": return .oracle
-        default:
-            guard text.hasPrefix("fixed-"), let s = DurationText.parse(String(text.dropFirst(6))) else { return nil }
-            return .fixed(seconds: s)
-        }
-    }
-}
-
 /// One dataset as the simulator sees it.
 public struct SimulatedDataset: Sendable {
     public var name: String
@@ -58,8 +14,8 @@ public struct SimulatedDataset: Sendable {
     public var retentionSeconds: Double
 }
 
-/// What the adaptive policy decided for each dataset in each re-planning period.
-public struct AdaptiveSchedule: Sendable {
+/// What the `replanned` policy decided for each dataset in each re-planning period.
+public struct ReplanSchedule: Sendable {
     /// Start of each period; period k covers [starts[k], starts[k + 1]) (the last one runs to the end).
     public var starts: [Double]
     /// Per period, per dataset (index in the write log): interval seconds, backup tier, data tier.
@@ -171,8 +127,8 @@ public struct Simulation: Sendable {
         return p.factor
     }
 
-    /// Runs `policy`; `adaptive` needs its schedule, `oracle` its price λ.
-    public func run(_ policy: SimulatedPolicy, adaptive: AdaptiveSchedule? = nil, oracleLambda: Double = 0,
+    /// Runs `policy`; `replanned` needs its schedule, `oracle` its price λ.
+    public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0,
                     progress: (@Sendable (Int) -> Void)? = nil) -> PolicyResult {
         let n = datasets.count
         // A fixed chunking (not the core count), so the merged sums are the same on every machine.
@@ -186,7 +142,7 @@ public struct Simulation: Sendable {
                 var acc = Accumulator(runs: runs)
                 var scratch = OracleScratch()
                 for d in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
-                    simulate(d, policy, adaptive: adaptive, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
+                    simulate(d, policy, schedule: schedule, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
                              scratch: &scratch, into: &acc)
                 }
                 out.value[chunk] = acc
@@ -240,7 +196,7 @@ public struct Simulation: Sendable {
     }
 
     /// The backup times of dataset `d` in the window and the tiers in force, per policy.
-    func backups(_ d: Int, _ writes: ArraySlice<Int64>, _ policy: SimulatedPolicy, adaptive: AdaptiveSchedule?, lambda: Double,
+    func backups(_ d: Int, _ writes: ArraySlice<Int64>, _ policy: SimulatedPolicy, schedule: ReplanSchedule?, lambda: Double,
                  phase: Double, scratch: inout OracleScratch) -> [Double] {
         var times: [Double] = []
         func periodic(_ anchor: Double, _ period: Double, limit: Double) -> (Double) -> Double {
@@ -252,8 +208,8 @@ public struct Simulation: Sendable {
         case .cronDaily, .intelligentTiering, .allHot: slot = periodic(phase, 86_400, limit: .infinity)
         case .oracle:
             return scratch.backupTimes(writes, lambda: lambda).map(Double.init)
-        case .adaptive:
-            guard let a = adaptive else { slot = periodic(start, 86_400, limit: .infinity); break }
+        case .replanned:
+            guard let a = schedule else { slot = periodic(start, 86_400, limit: .infinity); break }
             slot = { w in
                 var k = 0
                 while k + 1 < a.starts.count && a.starts[k + 1] <= w { k += 1 }
@@ -269,15 +225,15 @@ public struct Simulation: Sendable {
         return times
     }
 
-    private func simulate(_ d: Int, _ policy: SimulatedPolicy, adaptive: AdaptiveSchedule?, lambda: Double, phase: Double,
+    private func simulate(_ d: Int, _ policy: SimulatedPolicy, schedule: ReplanSchedule?, lambda: Double, phase: Double,
                           regionFailures: [[[[Double]]]], scratch: inout OracleScratch, into acc: inout Accumulator) {
         let info = datasets[d]
         let c = info.classPolicy
         let writes = frontier.testWrites(d)
-        let times = backups(d, writes, policy, adaptive: adaptive, lambda: lambda, phase: phase, scratch: &scratch)
+        let times = backups(d, writes, policy, schedule: schedule, lambda: lambda, phase: phase, scratch: &scratch)
         let hot = 0
         func tiers(at t: Double) -> (backup: Int, data: Int) {
-            guard case .adaptive = policy, let a = adaptive else { return (hot, hot) }
+            guard case .replanned = policy, let a = schedule else { return (hot, hot) }
             var k = 0
             while k + 1 < a.starts.count && a.starts[k + 1] <= t { k += 1 }
             return (a.backupTiers[k][d], a.dataTiers[k][d])

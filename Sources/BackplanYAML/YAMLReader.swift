@@ -128,7 +128,7 @@ package struct YAMLReader {
         return n
     }
 
-    /// A duration like `15m`, `4h`, `7d`, `7y` (or bare seconds), in seconds.
+    /// A duration like `15m`, `4h`, `7d`, `7y`, `1y6mo`, `P30D` (or bare seconds; ``TimeSpan``), in seconds.
     package mutating func duration(_ name: String) throws -> Int64 {
         try duration(required(name), name)
     }
@@ -140,10 +140,11 @@ package struct YAMLReader {
     private func duration(_ v: Node, _ name: String) throws -> Int64 {
         let text = try scalar(v, name, expected: "a duration")
         if text == "0" || text == "0s" { return 0 }
-        guard let s = DurationText.parse(text) else {
-            throw error(name, "expected a duration like 15m, 4h, 7d or 7y, got '\(text)'")
+        do {
+            return try TimeSpan(parsing: text).seconds
+        } catch let failure {
+            throw error(name, "expected a duration like 15m, 4h, 7d, 7y or P30D, got '\(text)' (\(failure.reason))")
         }
-        return s
     }
 
     /// A byte size like `512`, `128KiB`, `2TiB`.

@@ -17,8 +17,8 @@ struct Evaluate: ParsableCommand {
                 --split 0.6 --json
             """)
 
-    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
-    var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
 
     @Option(help: ArgumentHelp("Folder holding model.json.", valueName: "dir"))
     var model: String
@@ -43,17 +43,13 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let loaded = try ModelArguments.reportingInputErrors(file: model) { try ForecastModel.load(directory: model) }
         let store = try StatsStore.open(path: db, create: false)
-        let evaluation = try ModelArguments.reportingInputErrors(file: db) { () throws -> Evaluation in
-            guard let span = try FeatureExtractor.eventSpan(of: store) else {
-                throw ModelError.emptyTrainingSet(detail: "the stats store has no events to evaluate on")
-            }
-            var cutoff = loaded.training.cutAt
-            if let split { cutoff = SplitPoint.fraction(split).cut(span: span) }
-            if let from, let t = ModelArguments.time(from) { cutoff = t }
-            return try Trainer.evaluate(model: loaded, store: store, cutoffAt: cutoff, storeLastEventAt: span.last)
+        let cutoff: SplitPoint? = from.flatMap(ModelArguments.time).map { SplitPoint.at($0) }
+            ?? split.map { SplitPoint.fraction($0) }
+        let result = try ModelArguments.reportingInputErrors(file: db) {
+            try Trainer.evaluate(model: loaded, store: store, split: cutoff)
         }
-        let digest = try ForecastModel.digest(of: store)
-        if digest.sha256 == loaded.store.sha256 && evaluation.cutoffAt < loaded.training.cutAt {
+        let evaluation = result.evaluation
+        if result.overlapsTraining {
             Console.note("warning: the cutoff is before the model's cut on the store it was trained on: these rows overlap its training data")
         }
         if !evaluation.horizonComplete {

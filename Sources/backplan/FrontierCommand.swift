@@ -17,7 +17,7 @@ struct FrontierCommand: ParsableCommand {
               cron-daily   one backup a day at the time of day (30-minute grid)
                            best for the training window; its backup count is
                            the budget of the others
-              adaptive     online: learns each dataset's time to its next write
+              online       learns each dataset's time to its next write
                            from the writes seen so far; backs up when waiting
                            costs more exposure than the backup it may save;
                            paced daily against cron-daily's count; at most
@@ -30,8 +30,8 @@ struct FrontierCommand: ParsableCommand {
               backplan frontier --db stats.sqlite --split 0.6
             """)
 
-    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
-    var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
 
     @Option(help: "Where the held-out window starts, as a fraction of the time span (0 < split < 1).")
     var split = 0.6
@@ -43,26 +43,8 @@ struct FrontierCommand: ParsableCommand {
         guard split > 0, split < 1 else { throw ValidationError("--split must be between 0 and 1 (exclusive), got \(split)") }
     }
 
-    struct Report: Encodable {
-        var split: Double
-        var testWrites: Int
-        var datasets: Int
-        var budgetOps: Int
-        var policies: [Frontier.Outcome]
-    }
-
     func run() throws {
-        let store = try StatsStore.open(path: db, create: false)
-        let frontier = try Frontier(log: WriteLog.load(from: store), split: split)
-        guard frontier.testWriteCount > 0 else {
-            throw InputError(file: db, "no writes after the cut at split \(split): choose a smaller --split")
-        }
-        let fixed = frontier.fixed(periodSeconds: Units.secondsPerDay)
-        let cron = frontier.cronDaily()
-        let adaptive = frontier.adaptive(budget: cron.ops)
-        let oracle = frontier.oracle(budget: cron.ops)
-        let report = Report(split: split, testWrites: frontier.testWriteCount, datasets: frontier.testDatasetCount,
-                            budgetOps: cron.ops, policies: [fixed, cron, adaptive, oracle])
+        let report = try Frontier.report(store: StatsStore.open(path: db, create: false), split: split)
         if json {
             try Console.json(report)
             return

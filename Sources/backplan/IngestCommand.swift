@@ -50,8 +50,8 @@ struct Ingest: ParsableCommand {
     @Option(help: "Source format: \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: SourceFormat
 
-    @Option(help: ArgumentHelp("Stats store to write (created when missing).", valueName: "store"))
-    var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
 
     @Option(help: ArgumentHelp("Datasets: conversation|sender|shard (message stores), volume|region:SIZE (block traces).",
                                valueName: "key"))

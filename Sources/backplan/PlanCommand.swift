@@ -23,7 +23,8 @@ struct PlanCommand: ParsableCommand {
               backplan explain plan.json conv-000042
             """)
 
-    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store")) var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
     @Option(help: ArgumentHelp("Model folder (model.json).", valueName: "dir")) var model: String
     @Option(help: ArgumentHelp("Policy YAML (datasets/policies/).", valueName: "file")) var policy: String
     @Option(help: ArgumentHelp("Price catalog YAML (datasets/pricing/).", valueName: "file")) var prices: String

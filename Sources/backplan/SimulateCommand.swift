@@ -15,34 +15,36 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
             The scenario (datasets/scenarios/*.yaml) names the split, the failure processes (disk, host, region, corruption found after a delay) and optional access and price shifts. Each run samples failures (seeded; every policy meets the same ones); each failure loses the writes its policy had not yet backed up, corruption needs a backup from before it that retention still keeps.
 
-            Policies: fixed-<duration> (e.g. fixed-1h), cron-daily, adaptive (Backplan's plan, re-planned every --replan with --model), intelligent-tiering (the S3 rule: 30/90 days without access), all-hot, oracle.
+            Policies: fixed-<duration> (e.g. fixed-1h), cron-daily, replanned (Backplan's plan, re-planned every --replan with --model; formerly 'adaptive', still accepted), intelligent-tiering (the S3 rule: 30/90 days without access), all-hot, oracle.
 
             Example:
               backplan simulate --db stats.sqlite \\
                 --scenario datasets/scenarios/region-outage.yaml \\
                 --policy datasets/policies/messaging.yaml \\
                 --prices datasets/pricing/aws-s3.yaml --model models/default \\
-                --policies adaptive,fixed-1h,cron-daily,all-hot,oracle \\
+                --policies replanned,fixed-1h,cron-daily,all-hot,oracle \\
                 --runs 50 --seed 7
             """)
 
-    @Option(help: ArgumentHelp("Stats store to replay.", valueName: "store")) var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
     @Option(help: ArgumentHelp("Scenario YAML.", valueName: "file")) var scenario: String
     @Option(help: ArgumentHelp("Policy YAML (classes, limits).", valueName: "file")) var policy = "datasets/policies/messaging.yaml"
     @Option(help: ArgumentHelp("Price catalog YAML.", valueName: "file")) var prices = "datasets/pricing/aws-s3.yaml"
-    @Option(help: ArgumentHelp("Model folder, for the adaptive policy.", valueName: "dir")) var model: String?
+    @Option(help: ArgumentHelp("Model folder, for the replanned policy.", valueName: "dir")) var model: String?
     @Option(help: ArgumentHelp("Comma-separated policies.", valueName: "list"))
     var policies = "fixed-1h,fixed-24h,cron-daily,intelligent-tiering,all-hot,oracle"
     @Option(help: "Failure samples per policy.") var runs = 20
     @Option(help: "Seed of the failure samples and the access shift.") var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("How often the adaptive policy re-plans.", valueName: "duration")) var replan = "7d"
+    @Option(help: ArgumentHelp("How often the replanned policy re-plans: 1d, 7d, P1W … (default: 7d)", valueName: "duration"),
+            transform: TimeSpan.argument)
+    var replan = TimeSpan.days(7)
     @Flag(help: "Print the results as JSON on stdout (progress stays on stderr).") var json = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 100_000 else { throw ValidationError("--runs must be between 1 and 100000, got \(runs)") }
-        guard DurationText.parse(replan) != nil else { throw ValidationError("--replan '\(replan)': expected a duration like 1d or 7d") }
         for name in policies.split(separator: ",") where SimulatedPolicy.parse(String(name), cadenceSeconds: 1) == nil {
-            throw ValidationError("--policies: unknown policy '\(name)' (fixed-<duration>, cron-daily, adaptive, intelligent-tiering, all-hot, oracle)")
+            throw ValidationError("--policies: unknown policy '\(name)' (\(SimulatedPolicy.names))")
         }
     }
 
@@ -59,8 +61,12 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cadence = DurationText.parse(replan) ?? 604_800
-        let list = policies.split(separator: ",").compactMap { SimulatedPolicy.parse(String($0), cadenceSeconds: cadence) }
+        for name in policies.split(separator: ",") {
+            if let replacement = SimulatedPolicy.deprecatedNames[String(name)] {
+                Console.note("warning: the policy name '\(name)' is deprecated: use '\(replacement)'")
+            }
+        }
+        let list = policies.split(separator: ",").compactMap { SimulatedPolicy.parse(String($0), cadenceSeconds: replan.seconds) }
         let scenarioFile = try Scenario.load(scenario)
         let policyFile = try Policy.load(policy)
         let catalog = try PriceCatalog.load(prices)
@@ -76,7 +82,7 @@ struct SimulateCommand: ParsableCommand {
         var results: [PolicyResult] = []
         for (i, p) in list.enumerated() {
             Console.progress("simulate: \(p.name) (\(i + 1)/\(list.count)), \(runs) runs")
-            results.append(prepared.simulation.run(p, adaptive: prepared.adaptive, oracleLambda: prepared.oracleLambda))
+            results.append(prepared.simulation.run(p, schedule: prepared.replanSchedule, oracleLambda: prepared.oracleLambda))
         }
         Console.endProgress()
         let f = prepared.simulation.frontier

@@ -14,8 +14,8 @@ struct Stats: ParsableCommand {
               backplan stats --db stats.sqlite --json --top 20
             """)
 
-    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
-    var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
 
     @Option(help: "How many of the busiest datasets to list.")
     var top = 10

@@ -18,8 +18,8 @@ struct Train: ParsableCommand {
                 --lambda 1 --out models/college --json
             """)
 
-    @Option(help: ArgumentHelp("Stats store to read.", valueName: "store"))
-    var db: String
+    @OptionGroup var storeOptions: StoreOptions
+    var db: String { storeOptions.db }
 
     @Option(help: ArgumentHelp("Cut at this fraction of the store's time span (default 0.6).", valueName: "F"))
     var split: Double?
@@ -27,17 +27,20 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Cut at this time instead: Unix seconds or ISO-8601.", valueName: "T"))
     var until: String?
 
-    @Option(help: ArgumentHelp("Forecast horizon: 7d, 12h, 30m …", valueName: "duration"))
-    var horizon = "7d"
+    @Option(help: ArgumentHelp("Forecast horizon: 7d, 12h, 30m, P7D … (default: 7d)", valueName: "duration"),
+            transform: TimeSpan.argument)
+    var horizon = TimeSpan.days(7)
 
     @Option(help: ArgumentHelp("L2 penalty on the standardised coefficients (not the intercept).", valueName: "L"))
     var lambda = 1.0
 
-    @Option(help: ArgumentHelp("Distance between training cutoffs (default: the horizon).", valueName: "duration"))
-    var stride: String?
+    @Option(help: ArgumentHelp("Distance between training cutoffs (default: the horizon).", valueName: "duration"),
+            transform: TimeSpan.argument)
+    var stride: TimeSpan?
 
-    @Option(help: ArgumentHelp("No training cutoff before the first event + this.", valueName: "duration"))
-    var warmup = "30d"
+    @Option(help: ArgumentHelp("No training cutoff before the first event + this (default: 30d).", valueName: "duration"),
+            transform: TimeSpan.argument)
+    var warmup = TimeSpan.days(30)
 
     @Option(help: ArgumentHelp("Folder for model.json and README.md (created when missing).", valueName: "dir"))
     var out: String
@@ -51,21 +54,15 @@ struct Train: ParsableCommand {
         if let until, ModelArguments.time(until) == nil {
             throw ValidationError("--until '\(until)': expected Unix seconds or an ISO-8601 time")
         }
-        let durations: [(String, String?)] = [("--horizon", horizon), ("--stride", stride), ("--warmup", warmup)]
-        for (name, value) in durations {
-            if let value, DurationText.parse(value) == nil {
-                throw ValidationError("\(name) '\(value)': expected a positive duration like 7d, 12h, 30m or 90s")
-            }
-        }
         guard lambda.isFinite && lambda >= 0 else { throw ValidationError("--lambda \(lambda): expected a finite number ≥ 0") }
     }
 
     func run() throws {
         var options = TrainingOptions()
         if let until, let t = ModelArguments.time(until) { options.split = .at(t) } else { options.split = .fraction(split ?? 0.6) }
-        options.horizonSeconds = DurationText.parse(horizon) ?? options.horizonSeconds
-        options.strideSeconds = stride.flatMap(DurationText.parse)
-        options.warmupSeconds = DurationText.parse(warmup) ?? options.warmupSeconds
+        options.horizonSeconds = horizon.seconds
+        options.strideSeconds = stride?.seconds
+        options.warmupSeconds = warmup.seconds
         options.lambda = lambda
         let store = try StatsStore.open(path: db, create: false)
         let model = try ModelArguments.reportingInputErrors(file: db) {

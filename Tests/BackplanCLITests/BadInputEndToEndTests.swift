@@ -40,7 +40,7 @@ struct BadInputEndToEndTests {
          ["--format", "tencent-photo"], "huge.txt:2: column 'bytes'"),
     ]
 
-    @Test(arguments: 0..<cases.count)
+    @Test("A bad file exits with code 2 and leaves the store as it was", arguments: 0..<cases.count)
     func badFileExitsTwoAndLeavesStore(_ i: Int) throws {
         let (name, text, args, message) = Self.cases[i]
         let (dir, before) = try Self.seeded()
@@ -52,7 +52,7 @@ struct BadInputEndToEndTests {
         #expect(dir.bytes("s.sqlite") == before, "\(name): the store changed")
     }
 
-    @Test func randomBytes() throws {
+    @Test("Random bytes exit with code 2, never a crash") func randomBytes() throws {
         let (dir, before) = try Self.seeded()
         var state: UInt64 = 99
         let noise = (0..<100_000).map { _ -> UInt8 in
@@ -68,7 +68,7 @@ struct BadInputEndToEndTests {
         }
     }
 
-    @Test func sqliteWithWrongSchemaAndCorruptSQLite() throws {
+    @Test("A SQLite file with the wrong schema and a corrupt one are refused") func sqliteWithWrongSchemaAndCorruptSQLite() throws {
         let (dir, before) = try Self.seeded()
         let wrong = dir.file("wrong.sqlite")
         let q = try DatabaseQueue(path: wrong)
@@ -87,7 +87,7 @@ struct BadInputEndToEndTests {
         #expect(dir.bytes("s.sqlite") == before)
     }
 
-    @Test func missingPathAndDirectory() throws {
+    @Test("A missing path and a directory are refused") func missingPathAndDirectory() throws {
         let (dir, before) = try Self.seeded()
         let r = try Backplan.run(["ingest", dir.file("nope.txt"), "--format", "snap-temporal", "--db", dir.file("s.sqlite")])
         #expect(r.status == 2 && r.stderr.contains("\(dir.file("nope.txt")): no such file"))
@@ -96,7 +96,7 @@ struct BadInputEndToEndTests {
         #expect(dir.bytes("s.sqlite") == before)
     }
 
-    @Test func failedFirstImportCreatesNoStore() throws {
+    @Test("A failed first import leaves no store behind") func failedFirstImportCreatesNoStore() throws {
         let dir = TempDir()
         let bad = dir.write("bad.txt", "not a log\n")
         let r = try Backplan.run(["ingest", bad, "--format", "snap-temporal", "--db", dir.file("new.sqlite")])
@@ -104,7 +104,7 @@ struct BadInputEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("new.sqlite")))
     }
 
-    @Test func badUsageExitsTwo() throws {
+    @Test("Bad usage exits with code 2") func badUsageExitsTwo() throws {
         let dir = TempDir()
         let f = dir.write("a.txt", "1 2 3\n")
         for args in [["ingest", f, "--format", "parquet", "--db", dir.file("s")],
@@ -121,7 +121,7 @@ struct BadInputEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("absent.sqlite")))
     }
 
-    @Test func refusesToWriteIntoAMessageStore() throws {
+    @Test("A message store given as --db is never written") func refusesToWriteIntoAMessageStore() throws {
         let dir = TempDir()
         let chat = dir.file("chat.sqlite")
         let q = try DatabaseQueue(path: chat)

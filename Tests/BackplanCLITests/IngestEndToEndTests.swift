@@ -5,7 +5,7 @@ import Testing
 
 @Suite("backplan ingest and stats, end to end")
 struct IngestEndToEndTests {
-    @Test func helpTeachesTheCommands() throws {
+    @Test("Help teaches the commands") func helpTeachesTheCommands() throws {
         let r = try Backplan.run(["--help"])
         #expect(r.status == 0)
         for word in ["ingest", "stats", "datasets", "Exit codes"] { #expect(r.stdout.contains(word), "\(word)") }
@@ -13,7 +13,7 @@ struct IngestEndToEndTests {
         #expect(ingestHelp.status == 0 && ingestHelp.stdout.contains("snap-temporal") && ingestHelp.stdout.contains("--max-reject"))
     }
 
-    @Test func sampleStoreIngestsAndSummarises() throws {
+    @Test("The sample store ingests and summarises") func sampleStoreIngestsAndSummarises() throws {
         let sample = Backplan.packageRoot.appendingPathComponent("datasets/sample/chat-sample.sqlite").path
         try #require(FileManager.default.fileExists(atPath: sample), "the committed sample store is missing")
         let dir = TempDir()
@@ -46,8 +46,8 @@ struct IngestEndToEndTests {
         #expect(summaryAgain["events"] as? Int == events)
     }
 
-    @Test func collegeMsgExactCounts() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test("CollegeMsg ingests with the exact counts", .realData("CollegeMsg.txt")) func collegeMsgExactCounts() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let r = try Backplan.run(["ingest", path, "--format", "snap-temporal", "--db", dir.file("s.sqlite")])
         #expect(r.status == 0, "\(r.stderr)")
@@ -57,8 +57,9 @@ struct IngestEndToEndTests {
         #expect(stats["firstEventAt"] as? Int == 1_082_040_961 && stats["lastEventAt"] as? Int == 1_098_777_142)
     }
 
-    @Test func realTracesIngest() throws {
-        guard let cloud = RealData.path("cloudPhysicsIO.csv"), let photos = RealData.path("cloud_photos-sample.txt") else { return }
+    @Test("The real block and photo traces ingest", .realData("cloudPhysicsIO.csv", "cloud_photos-sample.txt")) func realTracesIngest() throws {
+        let cloud = RealData.file("cloudPhysicsIO.csv")
+        let photos = RealData.file("cloud_photos-sample.txt")
         let dir = TempDir()
         let a = try Backplan.run(["ingest", cloud, "--format", "cloudphysics", "--key-by", "region:64MiB", "--db", dir.file("s.sqlite")])
         #expect(a.status == 0 && a.stdout.contains("113,872 events (46,974 reads, 66,898 writes)"), "\(a.stdout)\(a.stderr)")
@@ -66,7 +67,7 @@ struct IngestEndToEndTests {
         #expect(b.status == 0 && b.stdout.contains("10,000 events (10,000 reads, 0 writes)"))
     }
 
-    @Test func csvWithMap() throws {
+    @Test("A CSV ingests with a column map") func csvWithMap() throws {
         let dir = TempDir()
         let csv = dir.write("log.csv", "ts,chat,kind,len\n2026-01-01T00:00:00Z,g1,write,10\n2026-01-01T00:05:00Z,g1,read,10\n")
         let r = try Backplan.run(["ingest", csv, "--format", "csv", "--map", "time=ts,dataset=chat,op=kind,bytes=len",

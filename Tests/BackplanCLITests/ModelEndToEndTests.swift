@@ -94,8 +94,8 @@ struct ModelEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("x/model.json")))
     }
 
-    @Test func collegeMsgModelBeatsTheBaselinesAndFrontierMatchesReferences() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test(.realData("CollegeMsg.txt")) func collegeMsgModelBeatsTheBaselinesAndFrontierMatchesReferences() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let store = dir.file("s.sqlite")
         try #require(try Backplan.run(["ingest", path, "--format", "snap-temporal", "--db", store]).status == 0)
@@ -120,11 +120,11 @@ struct ModelEndToEndTests {
         }
         let oracle = try #require(byName["oracle"])
         #expect((oracle["ops"] as? Int ?? .max) <= 2_704 && abs((oracle["exposureHours"] as? Double ?? 0) / 1.44 - 1) <= 0.01)
-        // The online adaptive policy: within cron-daily's budget + 1%, well below its exposure.
-        let adaptive = try #require(byName["adaptive"])
-        #expect((adaptive["ops"] as? Int ?? .max) <= Int(2_704 * 1.01), "\(adaptive)")
-        #expect((adaptive["exposureHours"] as? Double ?? .infinity) < 0.9 * 9.92, "\(adaptive)")
-        #expect(policies.map { $0["name"] as? String ?? "" } == ["fixed-24h", "cron-daily", "adaptive", "oracle"])
+        // The online policy: within cron-daily's budget + 1%, well below its exposure.
+        let online = try #require(byName["online"])
+        #expect((online["ops"] as? Int ?? .max) <= Int(2_704 * 1.01), "\(online)")
+        #expect((online["exposureHours"] as? Double ?? .infinity) < 0.9 * 9.92, "\(online)")
+        #expect(policies.map { $0["name"] as? String ?? "" } == ["fixed-24h", "cron-daily", "online", "oracle"])
     }
 
     @Test func frontierRejectsBadInput() throws {
@@ -135,7 +135,7 @@ struct ModelEndToEndTests {
         #expect(missing.status == 2 && missing.stderr.contains("none.sqlite"))
         let ok = try Backplan.run(["frontier", "--db", dir.file("s.sqlite")])
         #expect(ok.status == 0 && ok.stdout.contains("oracle") && ok.stdout.contains("cron-daily"), "\(ok.stderr)")
-        #expect(ok.stdout.contains("adaptive"), "\(ok.stdout)")
+        #expect(ok.stdout.contains("online"), "\(ok.stdout)")
     }
 }
 

@@ -12,39 +12,41 @@ struct SimulateEndToEndTests {
          "--policy", root("datasets/policies/messaging.yaml"), "--prices", root("datasets/pricing/aws-s3.yaml")]
     }
 
-    @Test func jsonIsCleanDeterministicAndCoversEveryPolicy() throws {
+    @Test("The JSON is clean, deterministic and covers every policy") func jsonIsCleanDeterministicAndCoversEveryPolicy() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let a = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
-                                                   "--policies", "adaptive,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
+                                                   "--policies", "replanned,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
         #expect(a.status == 0, "\(a.stderr)")
         let report = try #require(try a.stdout.json() as? [String: Any])
         let policies = try #require(report["policies"] as? [[String: Any]])
-        #expect(policies.map { $0["name"] as? String ?? "" } == ["adaptive", "fixed-1h", "cron-daily", "intelligent-tiering", "all-hot", "oracle"])
+        #expect(policies.map { $0["name"] as? String ?? "" } == ["replanned", "fixed-1h", "cron-daily", "intelligent-tiering", "all-hot", "oracle"])
         #expect((report["addedWrites"] as? Int ?? 0) > 0, "the viral scenario adds writes")
         for p in policies {
             let lost = try #require(p["messagesLost"] as? [String: Any])
             #expect(lost["mean"] != nil && lost["p5"] != nil && lost["p95"] != nil)
             #expect((p["cost"] as? [String: Any])?["total"] != nil)
         }
-        // The adaptive plan keeps every class RPO; a daily cron cannot for hourly classes.
+        // The re-planned plan keeps every class RPO; a daily cron cannot for hourly classes.
         #expect(policies[0]["rpoViolations"] as? Int == 0)
         #expect((policies[2]["rpoViolations"] as? Int ?? 0) > 0)
         let b = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
-                                                   "--policies", "adaptive,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
+                                                   "--policies", "replanned,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
         #expect(a.stdout == b.stdout, "same seed, same results")
         let table = try Backplan.run(Self.args(dir, scenario: Self.root("datasets/scenarios/baseline.yaml")) + ["--runs", "4"])
         #expect(table.status == 0 && table.stdout.contains("lost 5-95%"), "\(table.stderr)")
     }
 
-    @Test func badInputExitsTwo() throws {
+    @Test("Bad input exits with code 2") func badInputExitsTwo() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let bad = dir.write("bad.yaml", "failures:\n  disk: { mtbf: never }\n")
         let cases: [[String]] = [
             Self.args(dir, scenario: bad),
             Self.args(dir, scenario: dir.file("missing.yaml")),
             Self.args(dir) + ["--policies", "fixed-1h,weekly-ish"],
-            Self.args(dir) + ["--policies", "adaptive"],            // needs --model
+            Self.args(dir) + ["--policies", "replanned"],           // needs --model
             Self.args(dir) + ["--runs", "0"],
+            Self.args(dir) + ["--replan", "7x"],
+            Self.args(dir) + ["--policies", "fixed-1.5h"],
         ]
         for c in cases {
             let r = try Backplan.run(c)
@@ -52,5 +54,17 @@ struct SimulateEndToEndTests {
         }
         let r = try Backplan.run(Self.args(dir, scenario: bad))
         #expect(r.stderr.contains("bad.yaml") && r.stderr.contains("mtbf"))
+        let duration = try Backplan.run(Self.args(dir) + ["--replan", "12h1d"])
+        #expect(duration.status == 2 && duration.stderr.contains("largest to the smallest"), "\(duration.stderr)")
+    }
+
+    @Test("The old policy name 'adaptive' still works, with a deprecation warning")
+    func deprecatedPolicyName() throws {
+        let dir = try ModelEndToEndTests.sampleStore()
+        // Without --model the run stops (exit 2) after the warning: the alias was read as `replanned`.
+        let r = try Backplan.run(Self.args(dir) + ["--policies", "adaptive,cron-daily"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("'adaptive' is deprecated") && r.stderr.contains("replanned"), "\(r.stderr)")
+        #expect(r.stderr.contains("replanned policy needs a model"), "\(r.stderr)")
     }
 }

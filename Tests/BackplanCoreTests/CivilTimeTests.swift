@@ -14,7 +14,7 @@ struct CivilTimeTests {
         #expect(CivilTime.daysFromCivil(year: y, month: m, day: d) == days)
     }
 
-    @Test func unixSecondsRejectsImpossibleDates() {
+    @Test("Unix seconds reject impossible dates") func unixSecondsRejectsImpossibleDates() {
         #expect(CivilTime.unixSeconds(year: 2004, month: 4, day: 15, hour: 14, minute: 56, second: 1) == 1_082_040_961)
         #expect(CivilTime.unixSeconds(year: 2023, month: 2, day: 29) == nil)
         #expect(CivilTime.unixSeconds(year: 2024, month: 2, day: 29) != nil)
@@ -36,38 +36,38 @@ struct CivilTimeTests {
         #expect(CivilTime.parseISO8601(Array(text.utf8)) == expected)
     }
 
-    @Test(arguments: ["", "2004-04-15T", "2004-4-15", "2004-04-15T14:56:01Q", "2004-02-30", "2004-04-15T14:56:01+25:00",
+    @Test("ISO-8601 parsing rejects malformed times", arguments: ["", "2004-04-15T", "2004-4-15", "2004-04-15T14:56:01Q", "2004-02-30", "2004-04-15T14:56:01+25:00",
                       "2004-04-15T14:56:01.Z", "20040415"])
     func iso8601Rejects(_ text: String) {
         #expect(CivilTime.parseISO8601(Array(text.utf8)) == nil)
     }
 
-    @Test func compactStamps() {
+    @Test("Compact stamps format and parse") func compactStamps() {
         #expect(CivilTime.parseCompact(Array("20160201164604".utf8)) == 1_454_345_164)
         #expect(CivilTime.parseCompact(Array("2016020116460".utf8)) == nil)
         #expect(CivilTime.parseCompact(Array("20161301164604".utf8)) == nil)
     }
 
-    @Test func hourStartRoundsTowardMinusInfinity() {
+    @Test("Hour start rounds toward minus infinity") func hourStartRoundsTowardMinusInfinity() {
         #expect(Units.hourStart(0) == 0)
         #expect(Units.hourStart(3_599) == 0)
         #expect(Units.hourStart(3_600) == 3_600)
         #expect(Units.hourStart(-1) == -3_600)
     }
 
-    @Test func accessOpSpellings() {
+    @Test("Access ops parse every known spelling") func accessOpSpellings() {
         for s in ["read", "READ", "r", "Get", "0"] { #expect(AccessOp(spelling: Array(s.utf8)) == .read) }
         for s in ["write", "W", "put", "SET", "1"] { #expect(AccessOp(spelling: Array(s.utf8)) == .write) }
         for s in ["", "delete", "readwrite", "2"] { #expect(AccessOp(spelling: Array(s.utf8)) == nil) }
     }
 
-    @Test func inputErrorNamesFileLineAndColumn() {
+    @Test("An input error names the file, line and column") func inputErrorNamesFileLineAndColumn() {
         #expect(InputError(file: "a.csv", line: 3, column: "bytes", "negative").description == "a.csv:3: column 'bytes': negative")
         #expect(InputError(file: "a.csv", "no such file").description == "a.csv: no such file")
         #expect(InputError(column: "--map", "missing time").description == "column '--map': missing time")
     }
 
-    @Test func civilFromDaysInvertsDaysFromCivil() {
+    @Test("Civil from days inverts days from civil") func civilFromDaysInvertsDaysFromCivil() {
         #expect(CivilTime.civil(fromDays: 0) == (1970, 1, 1))
         #expect(CivilTime.civil(fromDays: 11_017) == (2000, 3, 1))
         #expect(CivilTime.civil(fromDays: -1) == (1969, 12, 31))

@@ -30,10 +30,11 @@ private func expectMean(
 private let seeds: [UInt64] = [0, 1, 42, 0xDEAD_BEEF, .max]
 
 /// Seeded generators against published test vectors; samplers against their moments.
+@Suite("Seeded random numbers")
 struct RandomTests {
     // MARK: - Generators
 
-    @Test func splitMix64MatchesReferenceVector() {
+    @Test("SplitMix64 matches the reference vector") func splitMix64MatchesReferenceVector() {
         // Outputs of Vigna's splitmix64.c seeded with 1234567.
         var generator = SplitMix64(seed: 1_234_567)
         let expected: [UInt64] = [
@@ -43,7 +44,7 @@ struct RandomTests {
         #expect((0..<5).map { _ in generator.next() } == expected)
     }
 
-    @Test func xoshiro256StarStarMatchesReferenceVector() {
+    @Test("xoshiro256** matches the reference vector") func xoshiro256StarStarMatchesReferenceVector() {
         // Outputs of Blackman & Vigna's xoshiro256starstar.c from state {1, 2, 3, 4}.
         var generator = Xoshiro256StarStar(state: (1, 2, 3, 4))
         let expected: [UInt64] = [
@@ -53,7 +54,7 @@ struct RandomTests {
         #expect((0..<6).map { _ in generator.next() } == expected)
     }
 
-    @Test func seedingWithSplitMixMatchesReference() {
+    @Test("Seeding xoshiro256** with SplitMix64 matches the reference") func seedingWithSplitMixMatchesReference() {
         // Reference: the state is four SplitMix64(42) outputs, then xoshiro256** as published.
         var generator = Xoshiro256StarStar(seed: 42)
         #expect(generator.next() == 1_546_998_764_402_558_742)
@@ -61,7 +62,7 @@ struct RandomTests {
         #expect(generator.next() == 12_544_586_762_248_559_009)
     }
 
-    @Test(arguments: seeds)
+    @Test("The same seed gives the same sequence and different seeds differ", arguments: seeds)
     func sameSeedSameSequenceDifferentSeedsDiffer(seed: UInt64) {
         var a = Xoshiro256StarStar(seed: seed)
         var b = Xoshiro256StarStar(seed: seed)
@@ -77,7 +78,7 @@ struct RandomTests {
         #expect(a == replay)
     }
 
-    @Test(arguments: seeds)
+    @Test("Streams are distinct and repeatable", arguments: seeds)
     func streamsAreDistinctAndRepeatable(seed: UInt64) {
         var firstDraws = Set<UInt64>()
         for stream: UInt64 in 0..<1_000 {
@@ -92,7 +93,7 @@ struct RandomTests {
 
     // MARK: - Continuous samplers
 
-    @Test(arguments: seeds)
+    @Test("Unit doubles are uniform in half open interval", arguments: seeds)
     func unitDoublesAreUniformInHalfOpenInterval(seed: UInt64) {
         var generator = Xoshiro256StarStar(seed: seed)
         let n = 100_000
@@ -115,7 +116,7 @@ struct RandomTests {
         }
     }
 
-    @Test(arguments: [0.001, 1, 250])
+    @Test("Exponential has mean and variance of rate", arguments: [0.001, 1, 250])
     func exponentialHasMeanAndVarianceOfRate(rate: Double) {
         for seed in seeds {
             var generator = Xoshiro256StarStar(seed: seed)
@@ -127,7 +128,7 @@ struct RandomTests {
         }
     }
 
-    @Test func normalHasRequestedMeanAndVariance() {
+    @Test("Normal has requested mean and variance") func normalHasRequestedMeanAndVariance() {
         for seed in seeds {
             var generator = Xoshiro256StarStar(seed: seed)
             let n = 50_000
@@ -139,7 +140,7 @@ struct RandomTests {
         #expect(degenerate.nextNormal(mean: 5, standardDeviation: 0) == 5)
     }
 
-    @Test func lognormalHasMedianAndMeanOfItsParameters() {
+    @Test("Lognormal has median and mean of its parameters") func lognormalHasMedianAndMeanOfItsParameters() {
         let mu = log(400.0)
         let sigma = 0.8
         for seed in seeds {
@@ -161,7 +162,7 @@ struct RandomTests {
         }
     }
 
-    @Test func paretoHasPowerLawTail() {
+    @Test("Pareto has power law tail") func paretoHasPowerLawTail() {
         var generator = Xoshiro256StarStar(seed: 3)
         let n = 100_000
         var above10 = 0
@@ -178,7 +179,7 @@ struct RandomTests {
 
     // MARK: - Discrete samplers
 
-    @Test(arguments: [0.0, 0.3, 2.5, 9.99, 10, 31.7, 1_000, 1e6, 1e12])
+    @Test("Poisson has mean and variance equal to mean", arguments: [0.0, 0.3, 2.5, 9.99, 10, 31.7, 1_000, 1e6, 1e12])
     func poissonHasMeanAndVarianceEqualToMean(lambda: Double) {
         for seed in seeds {
             var generator = Xoshiro256StarStar(seed: seed)
@@ -199,7 +200,7 @@ struct RandomTests {
         }
     }
 
-    @Test(arguments: [2.5, 10.0, 40.0])
+    @Test("Poisson probabilities match mass function", arguments: [2.5, 10.0, 40.0])
     func poissonProbabilitiesMatchMassFunction(lambda: Double) {
         var generator = Xoshiro256StarStar(seed: 11)
         let n = 200_000
@@ -215,7 +216,7 @@ struct RandomTests {
         }
     }
 
-    @Test(arguments: [1.0, 0.5, 0.1, 0.001])
+    @Test("Geometric counts failures before first success", arguments: [1.0, 0.5, 0.1, 0.001])
     func geometricCountsFailuresBeforeFirstSuccess(p: Double) {
         for seed in seeds {
             var generator = Xoshiro256StarStar(seed: seed)
@@ -232,7 +233,7 @@ struct RandomTests {
         }
     }
 
-    @Test func logGammaMatchesLibm() {
+    @Test("logGamma matches libm") func logGammaMatchesLibm() {
         for x in [1.0, 1.5, 2, 2.5, 3, 6.9, 7, 7.5, 10, 31.25, 100, 1e4, 1e8] {
             #expect(abs(logGamma(x) - lgamma(x)) <= 1e-12 * max(1, abs(lgamma(x))), "lnΓ(\(x))")
         }
@@ -240,7 +241,7 @@ struct RandomTests {
 
     // MARK: - Zipf
 
-    @Test func zipfProbabilitiesAreNormalisedPowerLaw() {
+    @Test("Zipf probabilities are normalised power law") func zipfProbabilitiesAreNormalisedPowerLaw() {
         let zipf = ZipfDistribution(count: 1_000, exponent: 1)
         let total = (1...1_000).reduce(0.0) { $0 + zipf.probability(ofRank: $1) }
         #expect(abs(total - 1) < 1e-12)
@@ -257,7 +258,7 @@ struct RandomTests {
         for _ in 0..<100 { #expect(single.sample(using: &generator) == 1) }
     }
 
-    @Test(arguments: [0.8, 1.0, 1.3])
+    @Test("Zipf rank frequencies match probabilities", arguments: [0.8, 1.0, 1.3])
     func zipfRankFrequenciesMatchProbabilities(exponent: Double) {
         let zipf = ZipfDistribution(count: 500, exponent: exponent)
         for seed in seeds {
@@ -277,7 +278,7 @@ struct RandomTests {
         }
     }
 
-    @Test func powerLawRankApproximatesZipfAwayFromTheHead() {
+    @Test("Power law rank approximates Zipf away from the head") func powerLawRankApproximatesZipfAwayFromTheHead() {
         var generator = Xoshiro256StarStar(seed: 9)
         let n = 200_000
         var counts = [Int](repeating: 0, count: 10_001)

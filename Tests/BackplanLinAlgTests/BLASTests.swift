@@ -1,3 +1,4 @@
+import BackplanCore
 import Testing
 import BackplanLinAlg
 
@@ -100,7 +101,7 @@ struct GemvTests {
         }
     }
 
-    @Test func emptyAndMismatch() throws {
+    @Test("gemv handles empty shapes and rejects mismatched ones") func emptyAndMismatch() throws {
         #expect(try gemv(Matrix.zeros(rows: 3, columns: 0), []) == [0, 0, 0])
         #expect(try gemv(Matrix.zeros(rows: 0, columns: 3), [1, 2, 3]) == [])
         var y: [Double] = [.nan, 2]
@@ -165,7 +166,7 @@ struct SyrkTests {
         #expect(try syrk(Matrix.zeros(rows: 4, columns: 0)).rows == 0)
     }
 
-    @Test func mismatch() {
+    @Test("syrk rejects mismatched shapes") func mismatch() {
         var c = Matrix.zeros(rows: 3, columns: 3)
         #expect(throws: LinAlgError.dimensionMismatch(
             operation: "syrk", detail: "A is 5×2 so AᵀA is 2×2, but C is 3×3")) {

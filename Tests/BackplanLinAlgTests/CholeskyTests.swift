@@ -1,3 +1,4 @@
+import BackplanCore
 import Testing
 import BackplanLinAlg
 

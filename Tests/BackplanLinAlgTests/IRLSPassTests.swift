@@ -1,4 +1,5 @@
 import Foundation
+import BackplanCore
 import Testing
 @testable import BackplanLinAlg
 

@@ -1,3 +1,4 @@
+import BackplanCore
 import Testing
 @testable import BackplanLinAlg
 
@@ -27,7 +28,7 @@ struct MatrixTests {
         #expect(!m.isSquare)
     }
 
-    @Test func zerosAndIdentity() {
+    @Test("zeros and identity build the expected matrices") func zerosAndIdentity() {
         let z = Matrix.zeros(rows: 3, columns: 2)
         #expect(z.elements == [Double](repeating: 0, count: 6))
         let i = Matrix.identity(3)
@@ -36,7 +37,7 @@ struct MatrixTests {
         #expect(Matrix(rows: 2, columns: 2, repeating: 0.5).elements == [0.5, 0.5, 0.5, 0.5])
     }
 
-    @Test func rowArrays() throws {
+    @Test("A matrix builds from row arrays") func rowArrays() throws {
         let m = try Matrix(rowArrays: [[1, 2], [3, 4], [5, 6]])
         #expect(m == Matrix(rows: 3, columns: 2, elements: [1, 2, 3, 4, 5, 6]))
         let empty = try Matrix(rowArrays: [])
@@ -59,7 +60,7 @@ struct MatrixTests {
         #expect(t.transposed() == m)
     }
 
-    @Test func unsafeBufferAccess() {
+    @Test("Unsafe buffer access sees the row-major elements") func unsafeBufferAccess() {
         var m = Matrix.zeros(rows: 2, columns: 2)
         m.withUnsafeMutableBufferPointer { p in
             for k in p.indices { p[k] = Double(k) }
@@ -69,7 +70,7 @@ struct MatrixTests {
         #expect(m[1, 0] == 2)
     }
 
-    @Test func nonFiniteDetection() {
+    @Test("Non-finite elements are detected") func nonFiniteDetection() {
         var m = Matrix.zeros(rows: 2, columns: 3)
         #expect(!m.hasNonFiniteElements)
         m[0, 1] = -0.0
@@ -81,7 +82,7 @@ struct MatrixTests {
         #expect(!Matrix.zeros(rows: 0, columns: 5).hasNonFiniteElements)
     }
 
-    @Test func description() {
+    @Test("A matrix has a readable description") func description() {
         #expect(Matrix(rows: 2, columns: 2, elements: [1, 2, 3, 4]).description == "2×2 [[1.0, 2.0], [3.0, 4.0]]")
         #expect(Matrix.zeros(rows: 0, columns: 2).description == "0×2 []")
     }

@@ -1,19 +1,7 @@
+import BackplanCore
 import BackplanLinAlg
 
-/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): a tiny seeded generator so every test repeats exactly.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// Seeded inputs come from BackplanCore's SplitMix64, the generator every Backplan module uses.
 
 /// Seeds every randomized test loops over.
 let testSeeds: [UInt64] = [1, 42, 20_260_101]

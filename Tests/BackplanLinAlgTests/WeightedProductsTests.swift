@@ -1,3 +1,4 @@
+import BackplanCore
 import Testing
 @testable import BackplanLinAlg
 

@@ -114,8 +114,8 @@ struct ModelFileTests {
         }
     }
 
-    @Test func collegeMsgTrainsWhenPresent() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test(.realData("CollegeMsg.txt")) func collegeMsgTrainsWhenPresent() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let s = try StatsStore.open(path: dir.file("college.sqlite"), create: true)
         _ = try Ingestor(store: s, options: IngestOptions(format: .snapTemporal)).ingest(path: path)

@@ -15,7 +15,7 @@ struct FrontierTests {
         return try Frontier(log: WriteLog(all), split: 1_000.5 / Double(end))
     }
 
-    @Test func periodicExposureMatchesTheClosedForm() throws {
+    @Test("Periodic exposure matches the closed form") func periodicExposureMatchesTheClosedForm() throws {
         // Writes every second for 10 periods of T = 60 s after the cut: mean exposure (T − 1)/2.
         let period: Int64 = 60
         let writes = (0..<(10 * period)).map { 1_001 + $0 }
@@ -30,7 +30,7 @@ struct FrontierTests {
         #expect(abs(outcome.exposureHours - expected) < 1e-12)
     }
 
-    @Test func skipIfUnchangedAndTheFinalBackup() throws {
+    @Test("Backups skip when nothing changed and every dataset gets a final backup") func skipIfUnchangedAndTheFinalBackup() throws {
         // Two writes in the same day slot share one backup; a write after the last slot gets the final one.
         let f = try Self.frontier([("a", [2_000, 3_000]), ("b", [90_000])], end: 100_000)
         let o = f.fixed(periodSeconds: 86_400)
@@ -43,7 +43,7 @@ struct FrontierTests {
         #expect(o.name == "fixed-24h")
     }
 
-    @Test func dailyPhaseMinimisesTrainingExposure() throws {
+    @Test("The daily phase minimises the training exposure") func dailyPhaseMinimisesTrainingExposure() throws {
         // Training writes at 10:00 every day: the best phase is 10:00 exactly.
         let writes = (0..<20).map { Int64($0) * 86_400 + 36_000 }
         let f = try Frontier(log: WriteLog([(name: "a", times: writes + [30 * 86_400])]), split: 0.7)
@@ -68,9 +68,9 @@ struct FrontierTests {
         return best
     }
 
-    @Test(arguments: 1...8 as ClosedRange<UInt64>)
+    @Test("The oracle matches brute force", arguments: 1...8 as ClosedRange<UInt64>)
     func oracleMatchesBruteForce(seed: UInt64) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let size = Int(rng.next() % 9) + 1
         var w = (0..<size).map { _ in Int64(rng.next() % 50_000) }
         w.sort()
@@ -86,8 +86,8 @@ struct FrontierTests {
         }
     }
 
-    @Test func oracleRespectsTheBudgetAndBeatsPeriodicPolicies() throws {
-        var rng = SplitMix(seed: 42)
+    @Test("The oracle keeps the budget and beats the periodic policies") func oracleRespectsTheBudgetAndBeatsPeriodicPolicies() throws {
+        var rng = SplitMix64(seed: 42)
         let datasets = (0..<40).map { d -> (String, [Int64]) in
             let n = Int(rng.next() % 30) + 1
             return ("d\(d)", (0..<n).map { _ in 1_001 + Int64(rng.next() % 2_000_000) })
@@ -102,15 +102,15 @@ struct FrontierTests {
         #expect(f.oracle(budget: cron.ops * 2).exposureHours <= oracle.exposureHours)
     }
 
-    @Test func rejectsBadSplitsAndEmptyLogs() {
+    @Test("Bad splits and empty logs are refused") func rejectsBadSplitsAndEmptyLogs() {
         #expect(throws: InputError.self) { _ = try Frontier(log: WriteLog([(name: "a", times: [1, 2])]), split: 1) }
         #expect(throws: InputError.self) { _ = try Frontier(log: WriteLog([]), split: 0.5) }
     }
 
     /// DESIGN §5's reference values on CollegeMsg, split 0.6, measured independently: fixed-24h 14.37 h at
     /// 2,685 ops; cron-daily 9.92 h at 2,704 ops; oracle 1.44 h at ≤ 2,704 ops (within 1%).
-    @Test func collegeMsgReferenceValues() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test("CollegeMsg gives the reference values", .realData("CollegeMsg.txt")) func collegeMsgReferenceValues() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let store = try StatsStore.open(path: dir.file("s.sqlite"), create: true)
         _ = try Ingestor(store: store, options: IngestOptions(format: .snapTemporal)).ingest(path: path)

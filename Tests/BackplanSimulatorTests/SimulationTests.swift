@@ -30,13 +30,13 @@ struct SimulationTests {
 
     /// 20 datasets writing at random over 200 days.
     static func randomWrites(seed: UInt64) -> [(String, [Int64])] {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<20).map { d in ("d\(d)", (0..<300).map { _ in Int64(rng.next() % (200 * 86_400)) }) }
     }
 
     static let disk = Scenario.Failure(name: "disk", scope: .dataset, mtbfSeconds: 5 * 86_400, discoverySeconds: 0, regions: 1)
 
-    @Test func fixedPolicyExposureMatchesTheFrontier() throws {
+    @Test("Fixed policy exposure matches the frontier") func fixedPolicyExposureMatchesTheFrontier() throws {
         let sim = try Self.simulation(Self.randomWrites(seed: 3), failures: [Self.disk])
         for seconds: Int64 in [3_600, 86_400] {
             let r = sim.run(.fixed(seconds: seconds))
@@ -50,7 +50,7 @@ struct SimulationTests {
         #expect(r.backups == oracle.ops && abs(r.exposureHours - oracle.exposureHours) < 1e-9)
     }
 
-    @Test func sameSeedSameResultsOtherSeedOtherFailures() throws {
+    @Test("The same seed gives the same results, another seed other failures") func sameSeedSameResultsOtherSeedOtherFailures() throws {
         let writes = Self.randomWrites(seed: 4)
         let a = try Self.simulation(writes, failures: [Self.disk], seed: 7).run(.fixed(seconds: 86_400))
         let b = try Self.simulation(writes, failures: [Self.disk], seed: 7).run(.fixed(seconds: 86_400))
@@ -60,7 +60,7 @@ struct SimulationTests {
         #expect(a.messagesLost.p5 <= a.messagesLost.mean && a.messagesLost.mean <= a.messagesLost.p95)
     }
 
-    @Test func everyPolicyMeetsTheSameFailuresSoMoreBackupsLoseLess() throws {
+    @Test("Every policy meets the same failures, so more backups lose less") func everyPolicyMeetsTheSameFailuresSoMoreBackupsLoseLess() throws {
         let sim = try Self.simulation(Self.randomWrites(seed: 5), failures: [Self.disk], runs: 50)
         let hourly = sim.run(.fixed(seconds: 3_600)), daily = sim.run(.fixed(seconds: 86_400)), weekly = sim.run(.fixed(seconds: 604_800))
         #expect(hourly.restores == daily.restores && daily.restores == weekly.restores && hourly.restores > 0)
@@ -68,7 +68,7 @@ struct SimulationTests {
         #expect(hourly.cost.operations > daily.cost.operations)
     }
 
-    @Test func lossesByHand() {
+    @Test("Losses match a hand count") func lossesByHand() {
         // Backups at 10 and 20; writes at 5, 12, 15, 25.
         let writes: [Int64] = [5, 12, 15, 25]
         #expect(Simulation.lastBefore([10, 20], 15, strictly: false) == 10)
@@ -80,7 +80,7 @@ struct SimulationTests {
         #expect(Simulation.count(writes[...], after: -.infinity, upTo: 100) == 4)
     }
 
-    @Test func corruptionNeedsRetentionThatReachesBack() throws {
+    @Test("Corruption needs retention that reaches back") func corruptionNeedsRetentionThatReachesBack() throws {
         let corruption = Scenario.Failure(name: "corruption", scope: .dataset, mtbfSeconds: 10 * 86_400, discoverySeconds: 20 * 86_400, regions: 1)
         let writes = Self.randomWrites(seed: 6)
         let long = try Self.simulation(writes, failures: [corruption], retentionSeconds: 60 * 86_400).run(.fixed(seconds: 86_400))
@@ -89,14 +89,14 @@ struct SimulationTests {
         #expect(short.messagesLost.mean > long.messagesLost.mean, "retention shorter than discovery loses whole histories")
     }
 
-    @Test func regionFailuresStrikeTogether() throws {
+    @Test("Region failures strike every dataset together") func regionFailuresStrikeTogether() throws {
         let region = Scenario.Failure(name: "region", scope: .region, mtbfSeconds: 20 * 86_400, discoverySeconds: 0, regions: 2)
         let r = try Self.simulation(Self.randomWrites(seed: 7), failures: [region], runs: 40).run(.fixed(seconds: 86_400))
         // 20 datasets over 2 regions: restores come in region-sized groups, so never fewer than one region's worth.
         #expect(r.restores > 0)
     }
 
-    @Test func scenarioFilesLoadAndBadOnesNameTheKey() throws {
+    @Test("The scenario files load and bad ones name the key") func scenarioFilesLoadAndBadOnesNameTheKey() throws {
         let dir = Checkout.root.appendingPathComponent("datasets/scenarios").path
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
         #expect(names.count >= 4)

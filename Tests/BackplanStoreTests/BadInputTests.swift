@@ -39,7 +39,7 @@ struct BadInputTests {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    @Test func truncatedLine() throws {
+    @Test("A truncated line is a bad line") func truncatedLine() throws {
         let dir = TempDir()
         let path = dir.write("t.txt", Self.snapWith(badLine: "7 8"))
         let e = try Self.failure(path, options(.snapTemporal), dir)
@@ -48,14 +48,14 @@ struct BadInputTests {
         #expect(e.message.contains("1 of 21 lines are bad"))
     }
 
-    @Test func nonNumericTime() throws {
+    @Test("A non-numeric time is a bad line") func nonNumericTime() throws {
         let dir = TempDir()
         let path = dir.write("t.txt", Self.snapWith(badLine: "7 8 noon"))
         let e = try Self.failure(path, options(.snapTemporal), dir)
         #expect(e.line == 6 && e.column == "UNIXTS" && e.message.contains("'noon'"))
     }
 
-    @Test(arguments: ["NaN", "inf", "-5", "99999999999999999999", "1e9"])
+    @Test("Bad time values are bad lines", arguments: ["NaN", "inf", "-5", "99999999999999999999", "1e9"])
     func badTimeValues(_ value: String) throws {
         let dir = TempDir()
         let path = dir.write("t.txt", Self.snapWith(badLine: "7 8 \(value)"))
@@ -63,14 +63,14 @@ struct BadInputTests {
         #expect(e.line == 6 && e.column == "UNIXTS")
     }
 
-    @Test func negativeBytes() throws {
+    @Test("Negative byte counts are bad lines") func negativeBytes() throws {
         let dir = TempDir()
         let path = dir.write("p.txt", "20160201164604 a 5 m 100 1 PHONE 1\n20160201164605 b 5 m -5 1 PHONE 1\n")
         let e = try Self.failure(path, options(.tencentPhoto), dir)
         #expect(e.line == 2 && e.column == "bytes" && e.message.contains("negative byte count -5"))
     }
 
-    @Test(arguments: ["NaN", "1e400", "18446744073709551616", "12.5"])
+    @Test("Bad byte counts are bad lines", arguments: ["NaN", "1e400", "18446744073709551616", "12.5"])
     func badByteCounts(_ value: String) throws {
         let dir = TempDir()
         let path = dir.write("p.txt", "20160201164604 a 5 m 100 1 PHONE 1\n20160201164605 b 5 m \(value) 1 PHONE 1\n")
@@ -78,7 +78,7 @@ struct BadInputTests {
         #expect(e.line == 2 && e.column == "bytes")
     }
 
-    @Test func unknownOp() throws {
+    @Test("An unknown op is a bad line") func unknownOp() throws {
         let dir = TempDir()
         let path = dir.write("v.csv", "version,time,op,size,lbn\n1,100,28,512,0\n1,101,ff,512,0\n")
         let e = try Self.failure(path, options(.cloudphysics), dir)
@@ -88,7 +88,7 @@ struct BadInputTests {
         #expect(e2.line == 3 && e2.column == "o" && e2.message.contains("unknown op 'delete'"))
     }
 
-    @Test func missingColumn() throws {
+    @Test("A missing mapped column fails the source") func missingColumn() throws {
         let dir = TempDir()
         let path = dir.write("l.csv", "time,chat\n1,a\n")
         let e = try Self.failure(path, options(.csv) { $0.map = ColumnMap(time: "time", dataset: "conversation") }, dir)
@@ -98,7 +98,7 @@ struct BadInputTests {
         #expect(e2.line == 2 && e2.message.contains("expected 5 fields"))
     }
 
-    @Test func emptyFileAndHeaderOnly() throws {
+    @Test("An empty file and a header-only file fail") func emptyFileAndHeaderOnly() throws {
         let dir = TempDir()
         let empty = dir.write("empty.txt", "")
         #expect(try Self.failure(empty, options(.snapTemporal), dir).message.contains("no events"))
@@ -106,9 +106,9 @@ struct BadInputTests {
         #expect(try Self.failure(header, options(.cloudphysics), TempDir()).message.contains("no events"))
     }
 
-    @Test(arguments: [1, 2, 3])
+    @Test("Random bytes never crash an importer", arguments: [1, 2, 3])
     func randomBytes(seed: UInt64) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let bytes = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let dir = TempDir()
         let path = dir.write("noise.bin", bytes: bytes)
@@ -118,7 +118,7 @@ struct BadInputTests {
         }
     }
 
-    @Test func sqliteWithWrongSchema() throws {
+    @Test("A SQLite file with the wrong schema is refused") func sqliteWithWrongSchema() throws {
         let dir = TempDir()
         let path = dir.file("wrong.sqlite")
         let q = try DatabaseQueue(path: path)
@@ -128,7 +128,7 @@ struct BadInputTests {
         #expect(e.file == path && e.column == "conversations.kind" && e.message.contains("missing column 'kind'"))
     }
 
-    @Test func sqliteMissingTable() throws {
+    @Test("A SQLite file missing a table is refused") func sqliteMissingTable() throws {
         let dir = TempDir()
         let path = dir.file("noreads.sqlite")
         let q = try DatabaseQueue(path: path)
@@ -141,14 +141,14 @@ struct BadInputTests {
         #expect(e.column == "reads" && e.message.contains("missing table 'reads'"))
     }
 
-    @Test func corruptSQLite() throws {
+    @Test("A corrupt SQLite file is refused") func corruptSQLite() throws {
         let dir = TempDir()
         let path = dir.file("corrupt.sqlite")
         try makeMessageStore(path, conversations: [("a", "private", 0, "private")],
                              messages: (1...2_000).map { ($0, "a", "u", 1_000 + $0, 10, 0) }, reads: [])
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         // Wreck every page after the first: the header still says SQLite, the b-trees are garbage.
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for i in 4_096..<data.count { data[i] = UInt8(truncatingIfNeeded: rng.next()) }
         try data.write(to: URL(fileURLWithPath: path))
         let e = try Self.failure(path, options(.messageStore), dir)
@@ -159,7 +159,7 @@ struct BadInputTests {
         #expect(e2.file == headerless && e2.message.contains("not a SQLite database"))
     }
 
-    @Test func badRowsInMessageStoreNameTheRow() throws {
+    @Test("Bad rows in message store name the row") func badRowsInMessageStoreNameTheRow() throws {
         let dir = TempDir()
         let path = dir.file("rows.sqlite")
         try makeMessageStore(path, conversations: [("a", "private", 0, "private")],
@@ -169,7 +169,7 @@ struct BadInputTests {
         #expect(e.line == 2 && e.column == "messages.size_bytes" && e.message.contains("negative"))
     }
 
-    @Test func missingPathAndDirectory() throws {
+    @Test("A missing path and a directory are refused") func missingPathAndDirectory() throws {
         let dir = TempDir()
         let e = try Self.failure(dir.file("nope.txt"), options(.snapTemporal), dir)
         #expect(e.message == "no such file")
@@ -179,7 +179,7 @@ struct BadInputTests {
         #expect(e2.message.contains("is a directory"))
     }
 
-    @Test func strictFailsOnFirstBadLine() throws {
+    @Test("Strict mode fails on the first bad line") func strictFailsOnFirstBadLine() throws {
         let dir = TempDir()
         var lines = (0..<500).map { "\($0) \($0) \($0)" }
         lines[300] = "x"
@@ -191,7 +191,7 @@ struct BadInputTests {
         #expect(e.line == 301 && !e.message.contains("of 500"))
     }
 
-    @Test func storeThatIsNotABackplanStore() throws {
+    @Test("A SQLite file that is not a Backplan store is never written") func storeThatIsNotABackplanStore() throws {
         let dir = TempDir()
         let path = dir.file("chat.sqlite")
         try makeMessageStore(path, conversations: [], messages: [], reads: [])

@@ -37,10 +37,11 @@ private func writesOnly(_ model: inout Generator.ActivityModel) {
 private let day = Units.secondsPerDay
 
 /// The dataset generator against the activity model documented in datasets/README.md.
+@Suite("The message-store generator")
 struct GeneratorTests {
     // MARK: - Contract
 
-    @Test func storeFollowsTheMessageStoreSchema() throws {
+    @Test("Store follows the message store schema") func storeFollowsTheMessageStoreSchema() throws {
         let configuration = Generator.Configuration(
             seed: 3, conversations: 200, days: 30, targetMessages: 6_000, indexMessages: true)
         try withStore(configuration) { queue, summary in
@@ -108,7 +109,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func sameSeedGivesIdenticalRowsAndDifferentSeedsDiffer() throws {
+    @Test("Same seed gives identical rows and different seeds differ") func sameSeedGivesIdenticalRowsAndDifferentSeedsDiffer() throws {
         let configuration = Generator.Configuration(seed: 11, conversations: 120, days: 21, targetMessages: 4_000)
         let first = try withStore(configuration) { queue, _ in try dump(queue) }
         let second = try withStore(configuration) { queue, _ in try dump(queue) }
@@ -128,7 +129,7 @@ struct GeneratorTests {
             .map { row[$0].map { "\($0)" } ?? "NULL" }.joined(separator: "|")
     }
 
-    @Test func shardsSplitTheSameRowsByConversation() throws {
+    @Test("Shards split the same rows by conversation") func shardsSplitTheSameRowsByConversation() throws {
         var configuration = Generator.Configuration(seed: 5, conversations: 90, days: 14, targetMessages: 3_000)
         let single = try withStore(configuration) { queue, _ in try dump(queue) }
         configuration.shards = 3
@@ -162,7 +163,7 @@ struct GeneratorTests {
         #expect(summary.messages == single[1].count && summary.reads == single[2].count)
     }
 
-    @Test func refusesToOverwriteAndLeavesNoPartialFiles() throws {
+    @Test("Refuses to overwrite and leaves no partial files") func refusesToOverwriteAndLeavesNoPartialFiles() throws {
         let configuration = Generator.Configuration(seed: 1, conversations: 20, days: 3, targetMessages: 200)
         let directory = TempDir()
         let path = directory.file("nested/store.sqlite")
@@ -174,7 +175,7 @@ struct GeneratorTests {
 
     // MARK: - Activity model
 
-    @Test(arguments: [(UInt64(1), 150, 12_000), (UInt64(2), 400, 30_000), (UInt64(3), 1_000, 20_000)])
+    @Test("Message target is hit within five percent", arguments: [(UInt64(1), 150, 12_000), (UInt64(2), 400, 30_000), (UInt64(3), 1_000, 20_000)])
     func messageTargetIsHitWithinFivePercent(seed: UInt64, conversations: Int, target: Int) throws {
         let configuration = Generator.Configuration(
             seed: seed, conversations: conversations, days: 45, targetMessages: target, model: model(writesOnly))
@@ -184,7 +185,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func defaultVolumeIsConversationsTimesDays() {
+    @Test("Default volume is conversations times days") func defaultVolumeIsConversationsTimesDays() {
         let configuration = Generator.Configuration(conversations: 400, days: 90)
         #expect(configuration.expectedMessages == 36_000)
     }
@@ -200,7 +201,7 @@ struct GeneratorTests {
         return covariance / variance
     }
 
-    @Test(arguments: [0.7, 1.0, 1.3])
+    @Test("Conversation popularity follows Zipf", arguments: [0.7, 1.0, 1.3])
     func conversationPopularityFollowsZipf(exponent: Double) throws {
         // Single-message sessions and no lifetimes make counts Poisson around the Zipf weights; with the
         // default heavy-tailed sessions the same slope holds but with more scatter.
@@ -222,7 +223,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func nightsAreQuietAndTheCycleFollowsLocalTime() throws {
+    @Test("Nights are quiet and the cycle follows local time") func nightsAreQuietAndTheCycleFollowsLocalTime() throws {
         for offsetHours: Int64 in [0, 6] {
             let configuration = Generator.Configuration(
                 seed: 8, conversations: 300, days: 28, targetMessages: 20_000,
@@ -248,7 +249,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func writesComeInBurstySessions() throws {
+    @Test("Writes come in bursty sessions") func writesComeInBurstySessions() throws {
         let configuration = Generator.Configuration(
             seed: 4, conversations: 100, days: 30, targetMessages: 15_000, model: model(writesOnly))
         try withStore(configuration) { queue, _ in
@@ -270,7 +271,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func classMixSizesAndAttachmentsFollowTheirProfiles() throws {
+    @Test("Class mix, sizes and attachments follow their profiles") func classMixSizesAndAttachmentsFollowTheirProfiles() throws {
         let configuration = Generator.Configuration(
             seed: 9, conversations: 3_000, days: 20, targetMessages: 30_000,
             model: model { writesOnly(&$0); $0.popularityExponent = 0.3 })
@@ -310,7 +311,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func conversationsAreCreatedMidwayAndGoDormant() throws {
+    @Test("Conversations are created midway and go dormant") func conversationsAreCreatedMidwayAndGoDormant() throws {
         let configuration = Generator.Configuration(
             seed: 13, conversations: 1_500, days: 40, targetMessages: 15_000,
             model: model { writesOnly(&$0); $0.popularityExponent = 0.5 })
@@ -352,7 +353,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func readsDecayAboutTenfoldFromDayOneToDaySeven() throws {
+    @Test("Reads decay about tenfold from day one to day seven") func readsDecayAboutTenfoldFromDayOneToDaySeven() throws {
         // Many reads per message so the day-7 bin is well populated.
         let readHeavy = model { model in
             for i in model.classes.indices { model.classes[i].readsPerMessage = 20 }
@@ -384,7 +385,7 @@ struct GeneratorTests {
         }
     }
 
-    @Test func readAgeModelIsFittedToTheRatio() {
+    @Test("Read age model is fitted to the ratio") func readAgeModelIsFittedToTheRatio() {
         let age = Generator.ReadAgeModel.default
         let d = Double(day)
         let ratio = age.probability(fromAgeSeconds: d, toAgeSeconds: 2 * d) / age.probability(fromAgeSeconds: 7 * d, toAgeSeconds: 8 * d)
@@ -413,7 +414,7 @@ struct GeneratorTests {
 
     // MARK: - Configuration
 
-    @Test func invalidConfigurationsNameTheirField() {
+    @Test("Invalid configurations name their field") func invalidConfigurationsNameTheirField() {
         func field(_ edit: (inout Generator.Configuration) -> Void) -> String? {
             var configuration = Generator.Configuration()
             edit(&configuration)
@@ -435,7 +436,7 @@ struct GeneratorTests {
         #expect(field { $0.model.classes[0].share = 0.9 } == "classes")
     }
 
-    @Test func summaryDatesAndShardNames() throws {
+    @Test("The summary has dates and shard names") func summaryDatesAndShardNames() throws {
         // 2024 is a leap year: two days from 28 February end on 1 March.
         let leap = Generator.Configuration(
             seed: 2, conversations: 5, days: 2, startAt: CivilTime.unixSeconds(year: 2024, month: 2, day: 28)!,

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Importers on handwritten fixtures")
 struct ImporterTests {
-    @Test func snapTemporalWritesToRecipientMailbox() throws {
+    @Test("SNAP temporal writes to recipient mailbox") func snapTemporalWritesToRecipientMailbox() throws {
         let dir = TempDir()
         let path = dir.write("msgs.txt", """
             # SNAP temporal network: SRC DST UNIXTS
@@ -26,7 +26,7 @@ struct ImporterTests {
         #expect(cls == ["mailbox"])
     }
 
-    @Test func snapTemporalSentFolderDoublesTheWrites() throws {
+    @Test("SNAP temporal sent folder doubles the writes") func snapTemporalSentFolderDoublesTheWrites() throws {
         let dir = TempDir()
         let path = dir.write("msgs.txt", "1 2 100\n2 1 200\n")
         let (store, report) = try ingest(path, options(.snapTemporal) { $0.sentFolder = true }, into: dir)
@@ -34,7 +34,7 @@ struct ImporterTests {
         #expect(try allEvents(store).map(\.0) == ["1", "1:sent", "2", "2:sent"])
     }
 
-    @Test func cloudPhysicsReadsOpcodesAndRegions() throws {
+    @Test("CloudPhysics reads opcodes and regions") func cloudPhysicsReadsOpcodesAndRegions() throws {
         let dir = TempDir()
         let path = dir.write("vol7.csv", """
             version,time,op,size,lbn
@@ -55,7 +55,7 @@ struct ImporterTests {
         #expect(byVolume.datasets == 1)
     }
 
-    @Test func tencentPhotoIsReadsOfEachPhoto() throws {
+    @Test("Tencent photo requests are reads of each photo") func tencentPhotoIsReadsOfEachPhoto() throws {
         let dir = TempDir()
         let path = dir.write("photos.txt", """
             20160201164604 085abb02 5 m 12903 1 PHONE 1
@@ -69,7 +69,7 @@ struct ImporterTests {
         #expect(try store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM buckets") } == 3)
     }
 
-    @Test func tencentCBSScalesSectors() throws {
+    @Test("Tencent CBS scales sectors to bytes") func tencentCBSScalesSectors() throws {
         let dir = TempDir()
         let path = dir.write("cbs.csv", "1538323200,0,8,0,1283\n1538323201,16,16,1,1283\n1538323202,16,1,1,99\n")
         let (store, report) = try ingest(path, options(.tencentCBS), into: dir)
@@ -77,7 +77,7 @@ struct ImporterTests {
         #expect(try allEvents(store).map { "\($0.0) \($0.2) \($0.3)" } == ["vol1283 0 4096", "vol1283 1 8192", "vol99 1 512"])
     }
 
-    @Test func msrConvertsFileTime() throws {
+    @Test("MSR converts FILETIME to Unix seconds") func msrConvertsFileTime() throws {
         let dir = TempDir()
         let path = dir.write("hm_0.csv", """
             128166372003061629,hm,0,Read,3154010112,4096,1331
@@ -91,7 +91,7 @@ struct ImporterTests {
         #expect(Set(try allEvents(store).map(\.0)) == ["hm_0", "prxy_1"])
     }
 
-    @Test func systorParsesFractionalTimes() throws {
+    @Test("SYSTOR parses fractional times") func systorParsesFractionalTimes() throws {
         let dir = TempDir()
         let path = dir.write("systor.csv", """
             Timestamp,Response,IOType,LUN,Offset,Size
@@ -104,7 +104,7 @@ struct ImporterTests {
         #expect(try allEvents(store).map { "\($0.0)@\($0.1)" } == ["lun1@1487890800", "lun1@1487890800", "lun4@1487890801"])
     }
 
-    @Test func mappedCSVWithQuotesOpsUnitsAndClasses() throws {
+    @Test("Mapped CSV with quotes, ops, units and classes") func mappedCSVWithQuotesOpsUnitsAndClasses() throws {
         let dir = TempDir()
         let path = dir.write("log.csv", """
             ts,chat,kind,len,tier
@@ -125,7 +125,7 @@ struct ImporterTests {
         #expect(classes == ["private", "group"])
     }
 
-    @Test func mappedCSVWithoutHeaderUsesColumnNumbers() throws {
+    @Test("Mapped CSV without header uses column numbers") func mappedCSVWithoutHeaderUsesColumnNumbers() throws {
         let dir = TempDir()
         let path = dir.write("log.tsv", "a\t10\tr\nb\t20\tw\n")
         let (_, report) = try ingest(path, options(.csv) {
@@ -136,7 +136,7 @@ struct ImporterTests {
         #expect(report.reads == 1 && report.writes == 1)
     }
 
-    @Test func jsonlWithMap() throws {
+    @Test("JSONL with a column map") func jsonlWithMap() throws {
         let dir = TempDir()
         let path = dir.write("log.jsonl", """
             {"t": 1700000000, "conv": "a", "op": "read", "n": 12}
@@ -153,7 +153,7 @@ struct ImporterTests {
         #expect(withoutBytes.events == 3 && withoutBytes.rejected == 0)
     }
 
-    @Test func messageStoreByConversationSenderAndShard() throws {
+    @Test("A message store keyed by conversation, sender and shard") func messageStoreByConversationSenderAndShard() throws {
         let dir = TempDir()
         let path = dir.file("shard-001.sqlite")
         try makeMessageStore(
@@ -180,7 +180,7 @@ struct ImporterTests {
         #expect(Set(try allEvents(byShard.0).map(\.0)) == ["shard-001"])
     }
 
-    @Test func sameBytesTwiceIsANoOp() throws {
+    @Test("The same bytes twice is a no-op") func sameBytesTwiceIsANoOp() throws {
         let dir = TempDir()
         let path = dir.write("msgs.txt", "1 2 100\n")
         let (store, first) = try ingest(path, options(.snapTemporal), into: dir)
@@ -191,7 +191,7 @@ struct ImporterTests {
         #expect(try store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sources") } == 1)
     }
 
-    @Test func secondSourceAddsToExistingDatasetsAndBuckets() throws {
+    @Test("Second source adds to existing datasets and buckets") func secondSourceAddsToExistingDatasetsAndBuckets() throws {
         let dir = TempDir()
         let a = dir.write("a.txt", "1 2 100\n1 2 200\n")
         let b = dir.write("b.txt", "1 2 300\n3 2 7300\n")
@@ -203,7 +203,7 @@ struct ImporterTests {
         #expect(try bucketsMatchEvents(store))
     }
 
-    @Test func unsortedTimesMergeIntoTheSameBuckets() throws {
+    @Test("Unsorted times merge into the same buckets") func unsortedTimesMergeIntoTheSameBuckets() throws {
         let dir = TempDir()
         let path = dir.write("u.txt", "1 2 5000\n1 2 100\n1 2 5001\n1 2 101\n1 3 99999\n")
         let (store, _) = try ingest(path, options(.snapTemporal), into: dir)
@@ -211,7 +211,7 @@ struct ImporterTests {
         #expect(try store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM buckets") } == 3)
     }
 
-    @Test func fewBadLinesAreSkippedAndKept() throws {
+    @Test("Few bad lines are skipped and kept") func fewBadLinesAreSkippedAndKept() throws {
         let dir = TempDir()
         var text = (0..<199).map { "\($0) \($0 % 7) \(1000 + $0)" }.joined(separator: "\n")
         text += "\n5 6 yesterday\n"

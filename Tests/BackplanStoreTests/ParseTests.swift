@@ -1,3 +1,4 @@
+import BackplanCore
 import BackplanTestSupport
 import Testing
 @testable import BackplanStore
@@ -9,7 +10,7 @@ struct ParseTests {
         return s.withUTF8 { f($0) }
     }
 
-    @Test func integers() {
+    @Test("Integers parse") func integers() {
         #expect(parse("0", Parse.int64) == 0)
         #expect(parse("-42", Parse.int64) == -42)
         #expect(parse("+7", Parse.int64) == 7)
@@ -19,7 +20,7 @@ struct ParseTests {
         for bad in ["", "-", "1.5", "1e3", " 1", "NaN", "0x10"] { #expect(parse(bad, Parse.int64) == nil, "\(bad)") }
     }
 
-    @Test func decimalsFloorToWholeSeconds() {
+    @Test("Decimals floor to whole seconds") func decimalsFloorToWholeSeconds() {
         #expect(parse("1487890800.055943", Parse.floorDecimal) == 1_487_890_800)
         #expect(parse("-1.5", Parse.floorDecimal) == -2)
         #expect(parse("-1.0", Parse.floorDecimal) == -1)
@@ -29,7 +30,7 @@ struct ParseTests {
         }
     }
 
-    @Test func hexOpcodes() {
+    @Test("Hex opcodes parse") func hexOpcodes() {
         #expect(parse("2a", Parse.hex) == 0x2a)
         #expect(parse("0x28", Parse.hex) == 0x28)
         #expect(parse("FF", Parse.hex) == 255)
@@ -37,7 +38,7 @@ struct ParseTests {
         #expect(parse("g1", Parse.hex) == nil)
     }
 
-    @Test func csvSplittingHonoursQuotes() throws {
+    @Test("CSV splitting honours quotes") func csvSplittingHonoursQuotes() throws {
         var f = Fields()
         var line = #"a,"b,c",,"d""e""#
         try line.withUTF8 { try f.split($0, by: .byte(UInt8(ascii: ","))) }
@@ -49,17 +50,17 @@ struct ParseTests {
         #expect(throws: LineError.self) { try open.withUTF8 { try f.split($0, by: .byte(UInt8(ascii: ","))) } }
     }
 
-    @Test func blankSplitting() throws {
+    @Test("Fields split on blanks") func blankSplitting() throws {
         var f = Fields()
         var line = "  1\t 2   3  "
         try line.withUTF8 { try f.split($0, by: .blanks) }
         #expect(f.count == 3)
     }
 
-    @Test func internerGivesDenseStableIndexes() {
+    @Test("Interner gives dense stable indexes") func internerGivesDenseStableIndexes() {
         var interner = ByteInterner(capacity: 2)
         var seen: [String: Int] = [:]
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<20_000 {
             let name = "ds-\(rng.next() % 3_000)"
             var n = name
@@ -75,7 +76,7 @@ struct ParseTests {
         for (name, index) in seen.prefix(50) { #expect(interner.name(index) == name) }
     }
 
-    @Test func byteSizes() {
+    @Test("Byte sizes parse with binary and decimal units") func byteSizes() {
         #expect(ByteSize.parse("64MiB") == 64 << 20)
         #expect(ByteSize.parse("4096") == 4096)
         #expect(ByteSize.parse("1G") == 1 << 30)

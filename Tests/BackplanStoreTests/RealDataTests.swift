@@ -9,8 +9,8 @@ import Testing
 /// Each test prints why it is skipped when the folder is absent.
 @Suite("Real data samples")
 struct RealDataTests {
-    @Test func collegeMsgIngestsEveryMessage() throws {
-        guard let path = RealData.path("CollegeMsg.txt") else { return }
+    @Test("CollegeMsg ingests every message", .realData("CollegeMsg.txt")) func collegeMsgIngestsEveryMessage() throws {
+        let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let (store, report) = try ingest(path, options(.snapTemporal), into: dir)
         #expect(report.records == 59_835 && report.events == 59_835 && report.writes == 59_835)
@@ -31,8 +31,8 @@ struct RealDataTests {
         return Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").first }).count
     }
 
-    @Test func cloudPhysicsTrace() throws {
-        guard let path = RealData.path("cloudPhysicsIO.csv") else { return }
+    @Test("The CloudPhysics trace imports", .realData("cloudPhysicsIO.csv")) func cloudPhysicsTrace() throws {
+        let path = RealData.file("cloudPhysicsIO.csv")
         let dir = TempDir()
         let (store, report) = try ingest(path, options(.cloudphysics) { $0.keyBy = .region(bytes: 64 << 20) }, into: dir)
         #expect(report.events == 113_872 && report.reads == 46_974 && report.writes == 66_898)
@@ -41,8 +41,8 @@ struct RealDataTests {
         #expect(try bucketsMatchEvents(store))
     }
 
-    @Test func tencentPhotoSample() throws {
-        guard let path = RealData.path("cloud_photos-sample.txt") else { return }
+    @Test("The Tencent photo sample imports", .realData("cloud_photos-sample.txt")) func tencentPhotoSample() throws {
+        let path = RealData.file("cloud_photos-sample.txt")
         let dir = TempDir()
         let (store, report) = try ingest(path, options(.tencentPhoto), into: dir)
         #expect(report.events == 10_000 && report.reads == 10_000 && report.rejected == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A fresh temporary folder per test, removed when the value is released.
 public final class TempDir: @unchecked Sendable {
@@ -40,29 +41,30 @@ public enum Checkout {
         .deletingLastPathComponent()
 }
 
-/// The real data samples in `../shared/data/real` beside the checkout (see its PROVENANCE.md).
+/// The real data samples in `../shared/data/real` beside the checkout (see its PROVENANCE.md). They are
+/// never committed: a test that reads one carries the ``Testing/Trait/realData(_:)`` trait, so that on a
+/// machine without the file it shows as skipped, not passed.
+///
+///     @Test("CollegeMsg imports whole", .realData("CollegeMsg.txt"))
+///     func collegeMsg() throws { let path = RealData.file("CollegeMsg.txt") … }
 public enum RealData {
     public static let directory = Checkout.root.deletingLastPathComponent().appendingPathComponent("shared/data/real")
 
-    /// Path of `name`, or `nil` after printing why the calling test is skipped.
-    public static func path(_ name: String) -> String? {
-        let p = directory.appendingPathComponent(name).path
-        if FileManager.default.fileExists(atPath: p) { return p }
-        print("skipped: \(p) is missing (real data lives in ../shared/data/real beside the checkout)")
-        return nil
+    /// Path of `name` in ``directory``, whether or not it exists (guard the test with `.realData(name)`).
+    public static func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Whether every one of `names` is present.
+    public static func has(_ names: [String]) -> Bool {
+        names.allSatisfy { FileManager.default.fileExists(atPath: file($0)) }
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): seeded noise for test inputs.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only when the real data files `names` are present; otherwise Swift Testing reports it as
+    /// skipped, with the reason.
+    public static func realData(_ names: String...) -> Self {
+        .enabled(if: RealData.has(names),
+                 Comment(rawValue: "needs \(names.joined(separator: ", ")) in \(RealData.directory.path) (real data is not committed)"))
     }
 }
 

@@ -1,0 +1,51 @@
+import BackplanCore
+import BackplanStore
+
+extension Frontier {
+    /// The policy frontier `backplan frontier` prints: `fixed-24h`, `cron-daily`, `online` and `oracle` on one
+    /// held-out window, the last two at cron-daily's backup count (its `budgetOps`).
+    ///
+    /// JSON: `{split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}]}`.
+    public struct Report: Encodable, Sendable, Equatable {
+        public var split: Double
+        /// Writes in the held-out window.
+        public var testWrites: Int
+        /// Datasets with at least one test write.
+        public var datasets: Int
+        /// cron-daily's backups in the window: the budget of `online` and `oracle`.
+        public var budgetOps: Int
+        public var policies: [Outcome]
+    }
+
+    /// The frontier's policies in the order they are reported, the online one and the oracle at cron-daily's
+    /// backup count.
+    ///
+    ///     let report = try Frontier(log: WriteLog.load(from: store), split: 0.6).report()
+    ///     report.policies.map(\.name)   // ["fixed-24h", "cron-daily", "online", "oracle"]
+    ///
+    /// - Complexity: that of ``online(budget:)`` and ``oracle(budget:)``, which dominate.
+    public func report() -> Report {
+        let fixed = fixed(periodSeconds: Units.secondsPerDay)
+        let cron = cronDaily()
+        let online = online(budget: cron.ops)
+        let oracle = oracle(budget: cron.ops)
+        return Report(split: split, testWrites: testWriteCount, datasets: testDatasetCount, budgetOps: cron.ops,
+                      policies: [fixed, cron, online, oracle])
+    }
+
+    /// Loads the write log of the store and measures its frontier at `split` (``report()``).
+    ///
+    /// - Throws: ``InputError`` naming the store when it has no writes over a time span or none after the cut.
+    public static func report(store: StatsStore, split: Double) throws -> Report {
+        let frontier: Frontier
+        do {
+            frontier = try Frontier(log: WriteLog.load(from: store), split: split)
+        } catch let error as InputError where error.file == nil && error.column == nil {
+            throw InputError(file: store.path, error.message)
+        }
+        guard frontier.testWriteCount > 0 else {
+            throw InputError(file: store.path, "no writes after the cut at split \(split): choose a smaller --split")
+        }
+        return frontier.report()
+    }
+}
