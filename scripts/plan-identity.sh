@@ -5,7 +5,7 @@
 #   scripts/plan-identity.sh BASE_BINARY NEW_BINARY [WORK_DIR]
 #
 # Inputs: the committed sample (datasets/sample, models/default) and, when present, CollegeMsg from
-# /work/shared/data/real (or $BACKPLAN_REAL_DATA) with a model BASE trains (--split 0.6 --horizon 7d). The stats
+# ../shared/data/real beside the checkout (or $BACKPLAN_REAL_DATA) with a model BASE trains (--split 0.6 --horizon 7d). The stats
 # stores and that model are made once, by BASE, and both binaries plan from them, so the inputs' digests agree.
 # Compared byte for byte, per input and for every catalog: plan.json, plan.s3-lifecycle.json,
 # plan.restic.txt, the summary `plan` prints (and `plan --json`), and `explain` (text and --json) for a spread
@@ -23,7 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${3:-$(mktemp -d "${TMPDIR:-/tmp}/plan-identity.XXXXXX")}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
-REAL=${BACKPLAN_REAL_DATA:-/work/shared/data/real}
+REAL=${BACKPLAN_REAL_DATA:-$ROOT/../shared/data/real}
 POLICY=$ROOT/datasets/policies/messaging.yaml
 failures=0
 compared=0
@@ -38,14 +38,17 @@ same() {
   fi
 }
 
-# run_both CASE ARGS...: runs `plan` with each binary in WORK/CASE/{base,new}, writing plan.json there.
+# run_both CASE STORE ARGS...: runs `plan` with each binary in WORK/CASE/{base,new}, writing plan.json there.
+# Each side plans from its own copy of STORE (as ./stats.sqlite, so the plans record the same path): a newer
+# binary may migrate a store's schema on opening it, which an older one then refuses to read.
 run_both() {
-  local case=$1; shift
+  local case=$1 store=$2; shift 2
   for side in base new; do
     local bin=$BASE; [ $side = new ] && bin=$NEW
     mkdir -p "$WORK/$case/$side"
-    (cd "$WORK/$case/$side" && { status=0; "$bin" plan "$@" --out plan.json > plan.stdout 2> plan.stderr || status=$?; echo "$status" > plan.status; })
-    (cd "$WORK/$case/$side" && "$bin" plan "$@" --out plan-json.json --json > plan-json.stdout 2>/dev/null || true)
+    cp "$store" "$WORK/$case/$side/stats.sqlite"
+    (cd "$WORK/$case/$side" && { status=0; "$bin" plan --db stats.sqlite "$@" --out plan.json > plan.stdout 2> plan.stderr || status=$?; echo "$status" > plan.status; })
+    (cd "$WORK/$case/$side" && "$bin" plan --db stats.sqlite "$@" --out plan-json.json --json > plan-json.stdout 2>/dev/null || true)
   done
   for f in plan.json plan.s3-lifecycle.json plan.restic.txt plan.stdout plan.stderr plan.status plan-json.stdout; do
     if [ -e "$WORK/$case/base/$f" ] || [ -e "$WORK/$case/new/$f" ]; then
@@ -87,7 +90,7 @@ if [ ! -e "$WORK/sample.sqlite" ]; then
   "$BASE" ingest "$ROOT/datasets/sample/chat-sample.sqlite" --format message-store --db "$WORK/sample.sqlite" > /dev/null
 fi
 for prices in aws-s3 gcs azure-blob; do
-  run_both "sample-$prices" --db "$WORK/sample.sqlite" --model "$ROOT/models/default" --policy "$POLICY" --prices "$ROOT/datasets/pricing/$prices.yaml"
+  run_both "sample-$prices" "$WORK/sample.sqlite" --model "$ROOT/models/default" --policy "$POLICY" --prices "$ROOT/datasets/pricing/$prices.yaml"
 done
 
 # CollegeMsg, with a model trained by BASE.
@@ -98,7 +101,7 @@ if [ -e "$REAL/CollegeMsg.txt" ]; then
     "$BASE" ingest "$REAL/CollegeMsg.txt" --format snap-temporal --db "$WORK/college.sqlite" > /dev/null
     "$BASE" train --db "$WORK/college.sqlite" --split 0.6 --horizon 7d --out "$WORK/college/model" > /dev/null
   fi
-  run_both "college-aws-s3" --db "$WORK/college.sqlite" --model "$WORK/college/model" --policy "$POLICY" --prices "$ROOT/datasets/pricing/aws-s3.yaml"
+  run_both "college-aws-s3" "$WORK/college.sqlite" --model "$WORK/college/model" --policy "$POLICY" --prices "$ROOT/datasets/pricing/aws-s3.yaml"
 else
   echo "skipped: $REAL/CollegeMsg.txt not found" >&2
 fi

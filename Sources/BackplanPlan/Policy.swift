@@ -97,6 +97,10 @@ public struct Policy: Sendable, Equatable {
     public var failures: [FailureKind]
     /// Monthly spend limit (storage, operations, retrieval), dollars; `nil` when unlimited.
     public var budgetDollarsPerMonth: Double?
+    /// A spend limit that grows with the store: dollars per month for each dataset planned, added to
+    /// ``budgetDollarsPerMonth``; `nil` when not given. A policy written for a 400-conversation sample then
+    /// holds on a 2,000-conversation store too.
+    public var budgetDollarsPerDatasetMonth: Double? = nil
     /// Bytes the backups may move per day; `nil` when unlimited.
     public var backupWindowBytesPerDay: Double?
     /// The executor cannot back up a dataset more often than this, seconds.
@@ -115,6 +119,18 @@ public struct Policy: Sendable, Equatable {
         self.backupWindowBytesPerDay = backupWindowBytesPerDay
         self.executorMinIntervalSeconds = executorMinIntervalSeconds
         self.restoreBytesPerSecond = restoreBytesPerSecond
+    }
+
+    /// The monthly spend limit for a plan of `datasets` datasets: the fixed budget plus the per-dataset one,
+    /// dollars; `nil` when the policy sets neither.
+    ///
+    /// ```swift
+    /// policy.budgetDollarsPerDatasetMonth = 0.0018
+    /// policy.budget(datasets: 2_000)   // 3.6
+    /// ```
+    public func budget(datasets: Int) -> Double? {
+        guard budgetDollarsPerMonth != nil || budgetDollarsPerDatasetMonth != nil else { return nil }
+        return (budgetDollarsPerMonth ?? 0) + (budgetDollarsPerDatasetMonth ?? 0) * Double(datasets)
     }
 
     /// Checks every class's `allowedTiers` against `catalog`.

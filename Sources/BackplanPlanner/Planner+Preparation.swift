@@ -30,7 +30,7 @@ extension Planner {
     /// ``OptionBlock`` per chunk of consecutive datasets.
     func prepareAll(_ forecasts: NameOrdered, classes: [ClassInfo]) -> ([Prepared], [OptionBlock]) {
         let n = forecasts.count
-        let limits = (model.policy.budgetDollarsPerMonth != nil, model.policy.backupWindowBytesPerDay != nil)
+        let limits = (model.policy.budget(datasets: 0) != nil, model.policy.backupWindowBytesPerDay != nil)
         let chunks = Parallel.chunkCount(n)
         let tierCount = model.catalog.tiers.count
         var prepared = [Prepared](repeating: Prepared(), count: n)

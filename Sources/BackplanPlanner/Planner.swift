@@ -105,7 +105,7 @@ public struct Planner: Sendable {
         }
         // Multipliers: μ on spend (budget), ν on bytes per day (backup window).
         var mu = 0.0, nu = 0.0
-        let budget = policy.budgetDollarsPerMonth
+        let budget = policy.budget(datasets: forecasts.count)
         let window = policy.backupWindowBytesPerDay
         var feasible = true
         func muFor(_ nu: Double) -> Double? {

@@ -16,6 +16,7 @@ extension Policy {
         let throughput = Double(try executor?.optionalBytes("restoreThroughputPerSecond") ?? 100 * 1_048_576)
         try executor?.finish()
         let budget = try r.optionalNumber("budgetDollarsPerMonth", minimum: 0)
+        let budgetPerDataset = try r.optionalNumber("budgetDollarsPerDatasetMonth", minimum: 0)
         let window = try r.optionalBytes("backupWindowPerDay").map(Double.init)
 
         var failures: [FailureKind] = []
@@ -68,8 +69,10 @@ extension Policy {
             throw c.error(nil, "no 'default' class: datasets whose class is not listed need one")
         }
         try r.finish()
-        return Policy(
+        var policy = Policy(
             file: file, classes: classes, failures: failures, budgetDollarsPerMonth: budget,
             backupWindowBytesPerDay: window, executorMinIntervalSeconds: minInterval, restoreBytesPerSecond: throughput)
+        policy.budgetDollarsPerDatasetMonth = budgetPerDataset
+        return policy
     }
 }

@@ -56,7 +56,7 @@ struct OnlineSimulation {
         let datasets = log.datasetCount
         let t1 = Double(frontier.t1)
         let window = parameters.window
-        let byRank = Self.nameOrder(log.names)
+        let byRank = NameOrder.indices(log.names)
         var rank = [Int](repeating: 0, count: datasets)
         for (r, d) in byRank.enumerated() { rank[d] = r }
 
@@ -173,19 +173,6 @@ struct OnlineSimulation {
         }
         for d in byRank where pendingCount[d] > 0 { backUp(d, at: t1) }
         return OnlineRun(backups: backups, ops: ops, exposureSeconds: exposure, lambdas: lambdas)
-    }
-
-    /// Dataset indices sorted by name: integers numerically and before other names, then by text.
-    static func nameOrder(_ names: [String]) -> [Int] {
-        let numbers = names.map { Int64($0) }
-        return names.indices.sorted { a, b in
-            switch (numbers[a], numbers[b]) {
-            case let (x?, y?): return x != y ? x < y : a < b
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return names[a] != names[b] ? names[a] < names[b] : a < b
-            }
-        }
     }
 }
 

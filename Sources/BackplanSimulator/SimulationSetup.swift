@@ -76,6 +76,7 @@ public enum SimulationSetup {
                                  datasets: [SimulatedDataset], cadenceSeconds: Int64, progress: (@Sendable (String) -> Void)?) throws -> ReplanSchedule {
         var unlimited = policy
         unlimited.budgetDollarsPerMonth = nil
+        unlimited.budgetDollarsPerDatasetMonth = nil
         unlimited.backupWindowBytesPerDay = nil
         let planner = Planner(policy: unlimited, catalog: catalog)
         let tierIndex = Dictionary(uniqueKeysWithValues: catalog.tiers.enumerated().map { ($1.name, $0) })

@@ -26,7 +26,10 @@ public struct StatsStore: Sendable {
     /// Path of the database file.
     public let path: String
     /// The GRDB connection. Writes are serialized by the queue.
-    public let dbQueue: DatabaseQueue
+    ///
+    /// Internal: SQL on the stats store lives in this module only (DESIGN §1); other modules use the
+    /// store's methods (`StatsStore+Queries`, `+Simulation`, `+Sources`, `summary`, `Ingestor`).
+    let dbQueue: DatabaseQueue
 
     /// Opens the store at `path`.
     ///

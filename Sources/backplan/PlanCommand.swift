@@ -14,7 +14,9 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             Forecasts each dataset's reads and writes with the model at the store's last event, prices every option (interval × backup tier; the data tier) with the price catalog, drops those that break the class's RPO, RTO or retention, and picks the cheapest expected monthly cost per dataset. A budget or backup window in the policy is met by Lagrangian relaxation; each binding limit is reported with its shadow price, and datasets that make limits infeasible are named. Same inputs, same bytes.
 
-            Beside the plan it writes PLAN.s3-lifecycle.json (for AWS catalogs) and PLAN.restic.txt.
+            Beside the plan it writes PLAN.s3-lifecycle.json (for AWS catalogs) and PLAN.restic.txt. Every output path is checked before any work (its folder must exist and be writable, and no output may be one of the inputs), and each file is written to a temporary file renamed into place.
+
+            Exit codes: 0 the plan holds every limit; 3 some datasets cannot be planned within the limits (nothing is written: the message names them and the limit; --allow-infeasible writes the plan anyway, listing them under 'infeasible'); 2 bad input; 1 failure.
 
             Example:
               backplan plan --db stats.sqlite --model models/default \\
@@ -30,8 +32,19 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Price catalog YAML (datasets/pricing/).", valueName: "file")) var prices: String
     @Option(help: ArgumentHelp("Where to write the plan JSON.", valueName: "file")) var out: String
     @Flag(help: "Print the plan's totals and limits as JSON on stdout instead of the summary.") var json = false
+    @Flag(help: "Write the plan even when some datasets cannot be planned within the limits (exit 0, not 3).")
+    var allowInfeasible = false
+
+    /// Exit status of a plan that cannot hold every limit.
+    static let infeasibleExitCode: Int32 = 3
 
     func run() throws {
+        // Outputs first: a bad --out costs nothing, and no output may replace an input.
+        let inputFiles = [db, policy, prices, model, (model as NSString).appendingPathComponent("model.json")]
+        let files = Plan.Files(plan: out)
+        for path in [files.plan, files.s3Lifecycle, files.restic] {
+            try OutputPath.check(path, option: "--out", notAnyOf: inputFiles)
+        }
         let policyFile = try Policy.load(policy)
         let catalog = try PriceCatalog.load(prices)
         let loaded = try ModelArguments.reportingInputErrors(file: model) { try ForecastModel.load(directory: model) }
@@ -39,6 +52,11 @@ struct PlanCommand: ParsableCommand {
         let (forecasts, now) = try ModelArguments.reportingInputErrors(file: db) { try Forecasts.make(store: store, model: loaded) }
         let inputs = try Forecasts.inputs(store: store, modelDirectory: model, policy: policy, prices: prices)
         let plan = try Planner(policy: policyFile, catalog: catalog).plan(forecasts, generatedAt: now, inputs: inputs)
+        if !plan.infeasible.isEmpty && !allowInfeasible {
+            let names = plan.infeasible.prefix(5).map { "\($0.id) (\($0.reason))" }.joined(separator: "; ")
+            Console.error("\(plan.infeasible.count) dataset(s) cannot be planned within the limits, so no plan was written: \(names)\(plan.infeasible.count > 5 ? "; …" : ""). Relax the limits in \(policy), or pass --allow-infeasible to write the plan with them listed under 'infeasible'")
+            throw ExitCode(Self.infeasibleExitCode)
+        }
         let written = try plan.write(to: out)
         if json {
             struct Summary: Encodable { var totals: Plan.Totals; var limits: [Plan.Limit]; var infeasible: [Plan.Infeasible]; var files: [String] }

@@ -60,3 +60,17 @@ struct RetentionTests {
                 == "--keep-daily 3")
     }
 }
+
+@Suite("A budget that grows with the store")
+struct PolicyBudgetTests {
+    @Test("The fixed and the per-dataset budget add up; neither means no budget")
+    func budget() {
+        var policy = Policy(file: "p.yaml", classes: [:], failures: [], budgetDollarsPerMonth: nil, backupWindowBytesPerDay: nil,
+                            executorMinIntervalSeconds: 60, restoreBytesPerSecond: 1)
+        #expect(policy.budget(datasets: 2_000) == nil)
+        policy.budgetDollarsPerDatasetMonth = 0.0018
+        #expect(abs((policy.budget(datasets: 2_000) ?? 0) - 3.6) < 1e-12)
+        policy.budgetDollarsPerMonth = 1
+        #expect(abs((policy.budget(datasets: 400) ?? 0) - 1.72) < 1e-12)
+    }
+}

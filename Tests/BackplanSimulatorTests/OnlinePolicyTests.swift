@@ -148,8 +148,10 @@ struct OnlinePolicyTests {
         _ = try Ingestor(store: store, options: IngestOptions(format: .snapTemporal)).ingest(path: path)
         let log = try WriteLog.load(from: store)
         // The figures of the hand-written heap this policy ran on until issue 9: swift-collections' Heap must
-        // take deadlines in the same order (pure Swift arithmetic, so equal up to libm's last bits).
-        let before: [Double: (ops: Int, hours: Double)] = [0.5: (3_668, 7.667387868267952), 0.6: (2_716, 7.449937616794211),
+        // take deadlines in the same order (pure Swift arithmetic, so equal up to libm's last bits). Split 0.6
+        // moved from 7.449937616794211 h when the policy's own numbers-first name order gave way to the one
+        // name order (UTF-8 bytes), which changes the order of deadlines at equal times and of training rows.
+        let before: [Double: (ops: Int, hours: Double)] = [0.5: (3_668, 7.667387868267952), 0.6: (2_716, 7.452815309024889),
                                                            0.7: (1_749, 7.034179056515919)]
         for (split, reference) in [(0.5, 7.67), (0.6, 7.45), (0.7, 7.03)] {
             let f = try Frontier(log: log, split: split)
