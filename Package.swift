@@ -8,6 +8,7 @@ let grdb = Package.Dependency.package(url: "https://github.com/groue/GRDB.swift"
 let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
 let swiftCrypto = Package.Dependency.package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
 let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", exact: "6.2.2")
+let plot = Package.Dependency.package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -26,7 +27,7 @@ let package = Package(
         .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
-    dependencies: [grdb, argumentParser, swiftCrypto, yams],
+    dependencies: [grdb, argumentParser, swiftCrypto, yams, plot],
     targets: [
         // MARK: - Pure domain
 
@@ -35,7 +36,8 @@ let package = Package(
         // MARK: - The plan contract (Core only: no SQLite, YAML, BLAS or crypto; BackplanPlanTests checks it)
 
         .target(name: "BackplanPlan", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
-        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan"], swiftSettings: swiftSettings),
+        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan", .product(name: "Plot", package: "Plot")],
+                swiftSettings: swiftSettings),
 
         // MARK: - BLAS / LAPACK
 
