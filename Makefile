@@ -17,7 +17,7 @@ MODEL_STORE := $(OUT)/model-stats.sqlite
 DEMO_POLICY := datasets/policies/messaging.yaml
 DEMO_PRICES := datasets/pricing/aws-s3.yaml
 
-.PHONY: all deps test-deps build release demo test bench model clean help
+.PHONY: all deps test-deps build release demo test notebooks bench model clean help
 
 all: build
 
@@ -60,10 +60,15 @@ demo: build
 	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
 	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
 
-# The end-to-end tests run the built binary, so build it first.
+# The end-to-end tests run the built binary, so build it first; then check the notebooks' stored outputs.
 test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) --no-print-directory notebooks
+
+# Re-run the notebooks that can run here and fail on the first block whose stored output differs.
+notebooks:
+	$(BIN) notebook run notebooks-md/quick-start.md --check
 
 bench: release
 	$(SWIFT) build -c release --product backplan-bench

@@ -19,7 +19,7 @@ struct Backplan: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 bad usage or bad input (the message names the file, line and column).
             """,
         version: "0.1.0",
-        subcommands: [Datasets.self, Ingest.self, Stats.self, Train.self, Evaluate.self, PlanCommand.self, ExplainCommand.self, FrontierCommand.self, SimulateCommand.self, ReportCommand.self])
+        subcommands: [Datasets.self, Ingest.self, Stats.self, Train.self, Evaluate.self, PlanCommand.self, ExplainCommand.self, FrontierCommand.self, SimulateCommand.self, ReportCommand.self, NotebookCommand.self])
 
     static func main() {
         do {
