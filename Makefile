@@ -22,7 +22,7 @@ DEMO_PRICES := datasets/pricing/aws-s3.yaml
 all: build
 
 help:
-	@echo "make demo   - build; sample store -> stats -> default model -> plan (out/plan.json) and its summary"
+	@echo "make demo   - build; sample store -> stats -> default model -> plan (out/plan.json), its summary, out/tiers.html"
 	@echo "make test   - build and run every test (unit, real-data, end-to-end)"
 	@echo "make model  - retrain models/default on the committed sample (byte-for-byte reproducible)"
 	@echo "make bench  - release build and benchmarks against their references (sqlite3 shell, …)"
@@ -59,6 +59,8 @@ demo: build
 	$(BIN) stats --db $(DEMO_STORE)
 	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
 	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
+	$(BIN) report tiers --plan $(OUT)/plan.json --format html --out $(OUT)/tiers.html
+	@echo "Tier cost report: $(abspath $(OUT)/tiers.html)"
 
 # The end-to-end tests run the built binary, so build it first; then check the notebooks' stored outputs.
 test: test-deps
