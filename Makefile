@@ -4,6 +4,8 @@ SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev sqlite3 pkg-config
+# Only the tests need a browser (the HTML report rendered headless); about 2.5 min to install on a fresh machine.
+TEST_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := out
 DEMO_STORE := $(OUT)/demo-stats.sqlite
@@ -15,12 +17,12 @@ MODEL_STORE := $(OUT)/model-stats.sqlite
 DEMO_POLICY := datasets/policies/messaging.yaml
 DEMO_PRICES := datasets/pricing/aws-s3.yaml
 
-.PHONY: all deps build release demo test bench model clean help
+.PHONY: all deps test-deps build release demo test notebooks bench model clean help
 
 all: build
 
 help:
-	@echo "make demo   - build; sample store -> stats -> default model -> plan (out/plan.json) and its summary"
+	@echo "make demo   - build; sample store -> stats -> default model -> plan (out/plan.json), its summary, out/tiers.html"
 	@echo "make test   - build and run every test (unit, real-data, end-to-end)"
 	@echo "make model  - retrain models/default on the committed sample (byte-for-byte reproducible)"
 	@echo "make bench  - release build and benchmarks against their references (sqlite3 shell, …)"
@@ -38,6 +40,12 @@ deps:
 	    || { echo "error: could not install$$missing; install them and retry" >&2; exit 1; }; \
 	fi
 
+# The browser for the HTML report tests; without it those tests are skipped with the reason printed.
+test-deps: deps
+	@command -v chromium >/dev/null || { echo "installing $(TEST_PACKAGES) for the HTML report tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_PACKAGES) >/dev/null \
+	    || echo "warning: could not install $(TEST_PACKAGES); the browser tests will be skipped" >&2; }
+
 build: deps
 	$(SWIFT) build
 
@@ -51,11 +59,18 @@ demo: build
 	$(BIN) stats --db $(DEMO_STORE)
 	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
 	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
+	$(BIN) report tiers --plan $(OUT)/plan.json --format html --out $(OUT)/tiers.html
+	@echo "Tier cost report: $(abspath $(OUT)/tiers.html)"
 
-# The end-to-end tests run the built binary, so build it first.
-test: deps
+# The end-to-end tests run the built binary, so build it first; then check the notebooks' stored outputs.
+test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
+	$(MAKE) --no-print-directory notebooks
+
+# Re-run the notebooks that can run here and fail on the first block whose stored output differs.
+notebooks:
+	$(BIN) notebook run notebooks-md/quick-start.md --check
 
 bench: release
 	$(SWIFT) build -c release --product backplan-bench

@@ -9,6 +9,7 @@ let argumentParser = Package.Dependency.package(url: "https://github.com/apple/s
 let swiftCrypto = Package.Dependency.package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3")
 let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", exact: "6.2.2")
 let collections = Package.Dependency.package(url: "https://github.com/apple/swift-collections", exact: "1.6.0")
+let plot = Package.Dependency.package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -27,7 +28,7 @@ let package = Package(
         .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
     ],
-    dependencies: [grdb, argumentParser, swiftCrypto, yams, collections],
+    dependencies: [grdb, argumentParser, swiftCrypto, yams, collections, plot],
     targets: [
         // MARK: - Pure domain
 
@@ -40,7 +41,8 @@ let package = Package(
             name: "BackplanPlan",
             dependencies: ["BackplanCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
-        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan"], swiftSettings: swiftSettings),
+        .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan", .product(name: "Plot", package: "Plot")],
+                swiftSettings: swiftSettings),
 
         // MARK: - BLAS / LAPACK
 

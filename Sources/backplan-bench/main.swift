@@ -207,10 +207,13 @@ struct PlanBench: ParsableCommand {
         // computed untimed (or a fixed one, to profile the planning alone).
         if let budget {
             policyFile.budgetDollarsPerMonth = budget
+            policyFile.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         } else {
             policyFile.budgetDollarsPerMonth = nil
+            policyFile.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
             let bounds = Planner(policy: policyFile, catalog: catalog).bounds(forecasts)
             policyFile.budgetDollarsPerMonth = (bounds.leastSpend + bounds.freeSpend) / 2
+            policyFile.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         }
         var plan: Plan!
         var planner = Planner(policy: policyFile, catalog: catalog)

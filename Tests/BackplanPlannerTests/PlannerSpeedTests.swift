@@ -12,6 +12,7 @@ struct PlannerShortcutTests {
     static func planner(budget: Double? = nil, window: Double? = nil) throws -> Planner {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = budget
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         policy.backupWindowBytesPerDay = window
         return Planner(policy: policy, catalog: try PriceCatalog.load(Files.aws))
     }
@@ -71,6 +72,7 @@ struct PlannerShortcutTests {
     func rpoShortcutAgreesWithTheSearch(rpo: Int64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         policy.backupWindowBytesPerDay = nil
         for name in policy.classes.keys { policy.classes[name]!.rpoMaxSeconds = rpo }
         let planner = Planner(policy: policy, catalog: try PriceCatalog.load(Files.aws))

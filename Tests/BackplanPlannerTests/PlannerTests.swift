@@ -102,6 +102,7 @@ struct PlannerTests {
     func tighterRPONeverLengthensTheInterval(seed: UInt64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         policy.backupWindowBytesPerDay = nil
         let catalog = try PriceCatalog.load(Files.aws)
         let forecasts = randomForecasts(seed: seed, count: 60)
@@ -121,6 +122,7 @@ struct PlannerTests {
     func everyPlanKeepsEveryClassLimit(seed: UInt64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil  // the example's is sized for the committed sample
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         for file in Files.catalogs {
             let catalog = try PriceCatalog.load(file)
             let plan = try Planner(policy: policy, catalog: catalog).plan(randomForecasts(seed: seed, count: 200), generatedAt: 0, inputs: testInputs)
@@ -150,12 +152,14 @@ struct PlannerTests {
         let catalog = try PriceCatalog.load(Files.aws)
         let forecasts = randomForecasts(seed: 9, count: 300)
         policy.budgetDollarsPerMonth = nil
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         let free = try Planner(policy: policy, catalog: catalog).plan(forecasts, generatedAt: 0, inputs: testInputs)
         let spend = free.totals.monthlyDollars.storage + free.totals.monthlyDollars.operations + free.totals.monthlyDollars.retrieval
         let least = Planner(policy: policy, catalog: catalog).bounds(forecasts).leastSpend
         #expect(least < spend && abs(Planner(policy: policy, catalog: catalog).bounds(forecasts).freeSpend / spend - 1) < 1e-9)
         let limit = (least + spend) / 2
         policy.budgetDollarsPerMonth = limit
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         let tight = try Planner(policy: policy, catalog: catalog).plan(forecasts, generatedAt: 0, inputs: testInputs)
         let budget = try #require(tight.limits.first { $0.name == "budget" })
         #expect(budget.binding && budget.shadowPrice > 0 && budget.used <= limit)
@@ -165,6 +169,7 @@ struct PlannerTests {
                 >= free.totals.monthlyDollars.expectedLoss + free.totals.monthlyDollars.downtime)
         #expect(tight.datasets.contains { $0.why.decidedBy.hasPrefix("the budget") })
         policy.budgetDollarsPerMonth = 0.0001
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         let impossible = try Planner(policy: policy, catalog: catalog).plan(forecasts, generatedAt: 0, inputs: testInputs)
         #expect(!impossible.infeasible.isEmpty && impossible.infeasible.allSatisfy { $0.reason.contains("cannot all hold") })
     }
@@ -172,6 +177,7 @@ struct PlannerTests {
     @Test func backupWindowBinds() throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
+        policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
         policy.backupWindowBytesPerDay = nil
         let catalog = try PriceCatalog.load(Files.aws)
         let forecasts = randomForecasts(seed: 4, count: 200)
