@@ -34,6 +34,10 @@ let package = Package(
 
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+
+        // MARK: - Gradient-boosted trees (XGBoost's C API)
+
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(
             name: "BackplanLinAlg",
             dependencies: ["CBLAS", "CLAPACKE", "BackplanCore"],
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "BackplanModel",
             dependencies: [
-                "BackplanCore", "BackplanLinAlg", "BackplanStore",
+                "BackplanCore", "BackplanLinAlg", "BackplanStore", "CXGBoost",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
