@@ -38,6 +38,12 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("No training cutoff before the first event + this.", valueName: "duration"))
     var warmup = "30d"
 
+    @Option(help: ArgumentHelp("Most boosting rounds the gradient-boosted candidate tries (chosen on the inner validation).", valueName: "N"))
+    var trees = GBDTParameters().rounds
+
+    @Option(help: ArgumentHelp("Threads XGBoost uses (its nthread); results do not depend on it up to rounding.", valueName: "N"))
+    var threads = 1
+
     @Option(help: ArgumentHelp("Folder for model.json and README.md (created when missing).", valueName: "dir"))
     var out: String
 
@@ -56,6 +62,8 @@ struct Train: ParsableCommand {
                 throw ValidationError("\(name) '\(value)': expected a positive duration like 7d, 12h, 30m or 90s")
             }
         }
+        guard trees >= 25 else { throw ValidationError("--trees \(trees): expected at least 25 rounds") }
+        guard threads >= 1 else { throw ValidationError("--threads \(threads): expected at least 1") }
         guard lambda.isFinite && lambda >= 0 else { throw ValidationError("--lambda \(lambda): expected a finite number ≥ 0") }
     }
 
@@ -66,6 +74,8 @@ struct Train: ParsableCommand {
         options.strideSeconds = stride.flatMap(DurationText.parse)
         options.warmupSeconds = DurationText.parse(warmup) ?? options.warmupSeconds
         options.lambda = lambda
+        options.gbdt.rounds = trees
+        options.gbdt.threads = threads
         let store = try StatsStore.open(path: db, create: false)
         let model = try ModelArguments.reportingInputErrors(file: db) {
             try Trainer.train(store: store, options: options, progress: { Console.progress("train: \($0)") })
@@ -108,7 +118,7 @@ enum ModelArguments {
             return try body()
         } catch let error as ModelError {
             switch error {
-            case .solverFailed: throw error
+            case .solverFailed, .boosterFailed: throw error
             case .badModelFile(let path, let detail): throw InputError(file: path, detail)
             default: throw InputError(file: file, error.description)
             }
