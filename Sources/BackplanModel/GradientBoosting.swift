@@ -36,6 +36,11 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// `nthread`: worker threads; set explicitly, never XGBoost's "all cores" default.
     public var threads = 1
+    /// Add each smoothed rate's share of all datasets' at the same cutoff as extra columns (Backplan's
+    /// input, not an XGBoost parameter; GradientBoostingInputs.swift).
+    public var shareFeatures = false
+    /// Start every row from log of the tuned EWMA forecast (XGBoost's `base_margin`) instead of a constant.
+    public var anchorOnEWMA = false
 
     public init() {}
 

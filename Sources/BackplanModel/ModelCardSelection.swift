@@ -20,9 +20,11 @@ extension ForecastModel {
         s += "Trees: depth \(g.maxDepth), learning rate \(g.learningRate), subsample \(g.subsample), "
         s += "column sample \(g.columnSample), seed \(g.seed), \(g.threads) thread(s); saved as "
         s += ForecastTarget.allCases.map { "`\(Self.boosterFileName(target: $0.rawValue))`" }.joined(separator: ", ")
-        s += " (XGBoost JSON).\n\n"
+        s += " (XGBoost JSON). Tried on the validation: every 25 rounds up to \(g.rounds), with and without the "
+        s += "smoothed rates' shares of all datasets' activity as extra columns.\n\n"
         for c in selection.choices {
-            s += "- `\(c.target)`: **\(c.chosen.rawValue)** — \(c.reason); trees: \(c.gbdtRounds) rounds\n"
+            s += "- `\(c.target)`: **\(c.chosen.rawValue)** — \(c.reason); trees: \(c.gbdt.rounds) rounds"
+            s += c.gbdt.shareFeatures ? ", rates with their shares of all activity\n" : ", rates as they are\n"
         }
         s += "\n"
         if selection.choices.contains(where: { !$0.validation.isEmpty }) {

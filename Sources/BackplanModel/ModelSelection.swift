@@ -23,7 +23,7 @@ public struct ModelSelection: Codable, Sendable, Equatable {
     public var validationFromAt: Int64?
     public var innerTrainingRows: Int
     public var validationRows: Int
-    /// The gradient-boosting parameters (its `rounds` is the most tried; each target's own count is in its choice).
+    /// The gradient-boosting parameters tried (its `rounds` is the most tried; each target's own are in its choice).
     public var gbdt: GBDTParameters
     /// Writes first, then reads.
     public var choices: [Choice]
@@ -34,8 +34,9 @@ public struct ModelSelection: Codable, Sendable, Equatable {
         public var chosen: ForecastCandidate
         /// Validation mean Poisson deviance of each candidate and of the other baselines, best first.
         public var validation: [PredictorMetrics]
-        /// Boosting rounds chosen on the validation part (the refitted trees have this many).
-        public var gbdtRounds: Int
+        /// The trees' parameters for this target: rounds and input variant chosen on the validation part
+        /// (the refitted trees have these).
+        public var gbdt: GBDTParameters
         /// Why, in a sentence for the card.
         public var reason: String
     }
@@ -56,8 +57,9 @@ public enum ModelSelector {
     /// - Parameters:
     ///   - rows: the training rows (targets end at or before the cut).
     ///   - glm: the GLM as the final model fits it (same λ and iterations).
+    ///   - baselines: the baselines fitted on all `rows` (the final trees' EWMA anchor).
     public static func select(
-        rows: FeatureRows, glm: PoissonGLM, parameters: GBDTParameters,
+        rows: FeatureRows, glm: PoissonGLM, parameters: GBDTParameters, baselines: Baselines,
         progress: (@Sendable (String) -> Void)? = nil
     ) throws(ModelError) -> (selection: ModelSelection, boosters: [String: Data]) {
         let cuts = Array(Set(rows.cutoffs)).sorted()
@@ -79,7 +81,7 @@ public enum ModelSelector {
         let innerRows = rows.subset(inner), validationRows = rows.subset(validation)
         let innerBaselines = Baselines(fitting: innerRows)
         for target in [ForecastTarget.writes, .reads] {
-            var rounds = parameters.rounds
+            var trees = parameters
             var choice: ModelSelection.Choice
             if split {
                 progress?("choosing the \(target.rawValue) model on \(inner.count) + \(validation.count) rows")
@@ -87,17 +89,13 @@ public enum ModelSelector {
                 let scaler = Scaler(fitting: innerRows.features)
                 let fit = try glm.fit(features: innerRows.features, scaler: scaler, y: y, target: target.rawValue)
                 let glmMu = PoissonGLM.means(features: validationRows.features, scaler: scaler, fit.coefficients)
-                let booster = try XGBooster.train(features: innerRows.features, y: y, parameters: parameters)
-                var best = (rounds: rounds, deviance: Double.infinity, mu: [Double]())
-                for r in roundGrid(parameters.rounds) {
-                    let mu = try booster.predict(features: validationRows.features, rounds: r, threads: parameters.threads)
-                    let d = Metrics.meanPoissonDeviance(y: yv, mu: mu)
-                    if d < best.deviance { best = (r, d, mu) }
-                }
-                rounds = best.rounds
+                let tuned = try tuneTrees(
+                    inner: innerRows, validation: validationRows, baselines: innerBaselines, target: target,
+                    parameters: parameters)
+                trees = tuned.parameters
                 var scores = [
                     Metrics.evaluate(name: ForecastCandidate.glm.rawValue, y: yv, mu: glmMu),
-                    Metrics.evaluate(name: ForecastCandidate.gbdt.rawValue, y: yv, mu: best.mu),
+                    Metrics.evaluate(name: ForecastCandidate.gbdt.rawValue, y: yv, mu: tuned.mu),
                 ]
                 for b in innerBaselines.predictions(validationRows, target: target) {
                     scores.append(Metrics.evaluate(name: b.name, y: yv, mu: b.mu, hot: b.hot))
@@ -112,16 +110,16 @@ public enum ModelSelector {
                     reason += String(format: "; %.3f× the best baseline (%@)",
                                      winner.poissonDeviance / max(baseline.poissonDeviance, 1e-12), baseline.name)
                 }
-                choice = .init(target: target.rawValue, chosen: chosen, validation: scores, gbdtRounds: rounds,
-                               reason: reason)
+                choice = .init(target: target.rawValue, chosen: chosen, validation: scores, gbdt: trees, reason: reason)
             } else {
-                choice = .init(target: target.rawValue, chosen: .glm, validation: [], gbdtRounds: rounds,
+                choice = .init(target: target.rawValue, chosen: .glm, validation: [], gbdt: trees,
                                reason: "fewer than two training cutoffs: no inner validation, the GLM is kept")
             }
-            var final = parameters
-            final.rounds = rounds
-            progress?("boosting \(rounds) trees for \(target.rawValue) on \(rows.count) rows")
-            let booster = try XGBooster.train(features: rows.features, y: rows.targets[target] ?? [], parameters: final)
+            progress?("boosting \(trees.rounds) trees for \(target.rawValue) on \(rows.count) rows")
+            let booster = try XGBooster.train(
+                features: BoostingInputs.matrix(rows, parameters: trees), y: rows.targets[target] ?? [],
+                baseMargin: BoostingInputs.margin(rows, baselines: baselines, target: target, parameters: trees),
+                parameters: trees)
             boosters[target.rawValue] = try booster.jsonData()
             choices.append(choice)
         }
@@ -129,6 +127,43 @@ public enum ModelSelector {
             validationFromAt: split ? validationFrom : nil, innerTrainingRows: split ? inner.count : 0,
             validationRows: split ? validation.count : 0, gbdt: parameters, choices: choices)
         return (selection, boosters)
+    }
+
+    /// The input variants the trees are tried with: the rates as they are, and with their shares of all
+    /// activity added (``GBDTParameters/shareFeatures``).
+    static func variants(_ parameters: GBDTParameters) -> [GBDTParameters] {
+        [false, true].map { share in
+            var p = parameters
+            p.shareFeatures = share
+            return p
+        }
+    }
+
+    /// Fits the trees on `inner` for each input variant and picks the variant and the number of rounds
+    /// (``roundGrid(_:)``) with the lowest deviance on `validation`.
+    static func tuneTrees(
+        inner: FeatureRows, validation: FeatureRows, baselines: Baselines, target: ForecastTarget,
+        parameters: GBDTParameters
+    ) throws(ModelError) -> (parameters: GBDTParameters, deviance: Double, mu: [Double]) {
+        let yv = validation.targets[target] ?? []
+        var best = (parameters: parameters, deviance: Double.infinity, mu: [Double]())
+        for variant in variants(parameters) {
+            let booster = try XGBooster.train(
+                features: BoostingInputs.matrix(inner, parameters: variant), y: inner.targets[target] ?? [],
+                baseMargin: BoostingInputs.margin(inner, baselines: baselines, target: target, parameters: variant),
+                parameters: variant)
+            let inputs = BoostingInputs.matrix(validation, parameters: variant)
+            let margin = BoostingInputs.margin(validation, baselines: baselines, target: target, parameters: variant)
+            for r in roundGrid(variant.rounds) {
+                let mu = try booster.predict(features: inputs, baseMargin: margin, rounds: r, threads: variant.threads)
+                let d = Metrics.meanPoissonDeviance(y: yv, mu: mu)
+                if d < best.deviance {
+                    best = (variant, d, mu)
+                    best.parameters.rounds = r
+                }
+            }
+        }
+        return best
     }
 
     private static func format(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }
@@ -174,7 +209,11 @@ extension ForecastModel {
                 throw .badModelFile(path: Self.boosterFileName(target: target.rawValue),
                                     detail: "the model has no gradient-boosted trees for \(target.rawValue)")
             }
-            return try XGBooster.load(json: json).predict(features: rows.features, threads: selection?.gbdt.threads ?? 1)
+            let parameters = selection?.choice(for: target)?.gbdt ?? selection?.gbdt ?? GBDTParameters()
+            return try XGBooster.load(json: json).predict(
+                features: BoostingInputs.matrix(rows, parameters: parameters),
+                baseMargin: BoostingInputs.margin(rows, baselines: baselines, target: target, parameters: parameters),
+                threads: parameters.threads)
         case .ewma:
             return baselines.predictions(rows, target: target).first { $0.name == "ewma" }?.mu ?? []
         }

@@ -123,7 +123,7 @@ public enum Trainer {
             baselines: Baselines(fitting: rows), trainingMetrics: [], heldOut: nil)
         if options.chooseCandidates {
             (model.selection, model.boosters) = try ModelSelector.select(
-                rows: rows, glm: glm, parameters: options.gbdt, progress: progress)
+                rows: rows, glm: glm, parameters: options.gbdt, baselines: model.baselines, progress: progress)
         }
         model.trainingMetrics = try model.metrics(on: rows)
         if options.evaluateHeldOut {

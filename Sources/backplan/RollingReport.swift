@@ -35,10 +35,14 @@ struct RollingReport {
         var rows = [["target", "predictor", "deviance", "95% interval", "× best baseline", "per-cutoff range",
                      "MAE", "Spearman", "F1"]]
         for t in evaluation.targets {
+            // A ratio to a best baseline of (almost) zero deviance (a target with no events) says nothing.
+            let best = t.predictors.filter { RollingEvaluator.baselineNames.contains($0.name) }.map(\.poissonDeviance).min() ?? 0
             for p in t.predictors {
+                let ratio = best < 1e-9 ? "n/a"
+                    : "\(fixed(p.devianceRatio, 3)) (\(fixed(p.devianceRatioLow, 3))–\(fixed(p.devianceRatioHigh, 3)))"
                 rows.append([
                     t.target, p.name, fixed(p.poissonDeviance), "\(fixed(p.poissonDevianceLow))–\(fixed(p.poissonDevianceHigh))",
-                    "\(fixed(p.devianceRatio, 3)) (\(fixed(p.devianceRatioLow, 3))–\(fixed(p.devianceRatioHigh, 3)))",
+                    ratio,
                     "\(fixed(p.cutoffDevianceMin))–\(fixed(p.cutoffDevianceMax))",
                     fixed(p.mae), fixed(p.spearman), fixed(p.f1),
                 ])

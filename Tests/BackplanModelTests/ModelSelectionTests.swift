@@ -32,7 +32,7 @@ struct ModelSelectionTests {
             #expect(Set(candidates.map(\.name)) == ["glm", "gbdt", "ewma"])
             let chosen = try #require(choice.validation.first { $0.name == choice.chosen.rawValue })
             for other in candidates { #expect(chosen.poissonDeviance <= other.poissonDeviance) }
-            #expect(ModelSelector.roundGrid(100).contains(choice.gbdtRounds))
+            #expect(ModelSelector.roundGrid(100).contains(choice.gbdt.rounds))
         }
         #expect(model.boosters.keys.sorted() == ["reads", "writes"])
     }

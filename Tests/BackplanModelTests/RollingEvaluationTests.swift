@@ -99,6 +99,24 @@ struct RollingEvaluationTests {
         #expect(r.cutoffs.dropFirst().allSatisfy { $0.leftOutRows["writes"] == 0 })
     }
 
+    @Test("CollegeMsg, rolling weekly writes: the chosen model is never worse than the best baseline",
+          .enabled(if: RealData.path("CollegeMsg.txt") != nil))
+    func collegeMsgRollingNeverLosesToTheBestBaseline() throws {
+        let path = try #require(RealData.path("CollegeMsg.txt"))
+        let dir = TempDir()
+        let s = try StatsStore.open(path: dir.file("college.sqlite"), create: true)
+        _ = try Ingestor(store: s, options: IngestOptions(format: .snapTemporal)).ingest(path: path)
+        var o = TrainingOptions()
+        o.split = .fraction(0.6)
+        let model = try Trainer.train(store: s, options: o)
+        let r = try RollingEvaluator.evaluate(
+            model: model, store: s, from: model.training.cutAt, everySeconds: 7 * Self.day, replicates: 20, seed: 3)
+        let writes = try #require(r.targets.first { $0.target == "writes" })
+        let m = try #require(writes.predictors.first { $0.name == "model" })
+        #expect(m.devianceRatio <= 1.0, "model / best baseline = \(m.devianceRatio)")
+        #expect(r.cutoffs.count >= 10)
+    }
+
     @Test func noWholeHorizonIsAClearError() throws {
         let dir = TempDir()
         let (model, s) = try Self.trained(seed: 54, in: dir)
