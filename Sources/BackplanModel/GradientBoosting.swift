@@ -114,15 +114,30 @@ public final class XGBooster: @unchecked Sendable {
         features: Matrix, baseMargin: [Double]? = nil, rounds: Int? = nil, threads: Int = 1
     ) throws(ModelError) -> [Double] {
         guard features.rows > 0 else { return [] }
-        let matrix = try DMatrix(features, threads: threads)
-        if let baseMargin { try matrix.setBaseMargin(baseMargin) }
-        let config = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": \(rounds ?? 0), "
-            + "\"strict_shape\": false}"
+        try Self.check("XGBoosterSetParam(nthread)") { XGBoosterSetParam(handle, "nthread", "\(threads)") }
+        var config = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": \(rounds ?? 0), "
+            + "\"strict_shape\": false"
         var shape: UnsafePointer<UInt64>?
         var dimension: UInt64 = 0
         var result: UnsafePointer<Float>?
-        try Self.check("XGBoosterPredictFromDMatrix") {
-            XGBoosterPredictFromDMatrix(handle, matrix.handle, config, &shape, &dimension, &result)
+        if let baseMargin {
+            let matrix = try DMatrix(features, threads: threads)
+            try matrix.setBaseMargin(baseMargin)
+            try Self.check("XGBoosterPredictFromDMatrix") {
+                XGBoosterPredictFromDMatrix(handle, matrix.handle, config + "}", &shape, &dimension, &result)
+            }
+        } else {
+            // In-place prediction on the dense floats (no DMatrix copy), described by an __array_interface__.
+            config += ", \"cache_id\": 0, \"missing\": NaN}"
+            let floats = features.elements.map { Float($0) }
+            try floats.withUnsafeBufferPointer { buffer throws(ModelError) in
+                let address = UInt(bitPattern: buffer.baseAddress)
+                let interface = "{\"data\": [\(address), true], \"shape\": [\(features.rows), \(features.columns)], "
+                    + "\"typestr\": \"<f4\", \"version\": 3}"
+                try Self.check("XGBoosterPredictFromDense") {
+                    XGBoosterPredictFromDense(handle, interface, config, nil, &shape, &dimension, &result)
+                }
+            }
         }
         guard let result else { throw .boosterFailed(call: "XGBoosterPredictFromDMatrix", detail: "no result") }
         return (0..<features.rows).map { Double(result[$0]) }

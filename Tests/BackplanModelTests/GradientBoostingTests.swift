@@ -69,6 +69,16 @@ struct GradientBoostingTests {
         for i in a.indices { #expect(abs(a[i] - b[i]) <= 1e-9 * max(1, abs(b[i]))) }
     }
 
+    @Test func inPlaceAndDMatrixPredictionsAgree() throws {
+        let (x, y) = Self.data(seed: 15, rows: 600)
+        let booster = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 30))
+        let inPlace = try booster.predict(features: x)
+        // count:poisson's default base_score 0.5 is the margin log 0.5: the same start through base_margin.
+        let viaMatrix = try booster.predict(features: x, baseMargin: [Double](repeating: log(0.5), count: x.rows))
+        for i in inPlace.indices { #expect(abs(inPlace[i] - viaMatrix[i]) <= 1e-6 * inPlace[i]) }
+        #expect(try booster.predict(features: x, threads: 2) == inPlace)
+    }
+
     @Test func errorsCarryXGBoostsMessage() throws {
         let dir = TempDir()
         let bad = dir.write("broken.json", "{ not a model")
