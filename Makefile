@@ -3,7 +3,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev sqlite3 pkg-config
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libxgboost-dev libsqlite3-dev sqlite3 pkg-config
 # Only the tests need a browser (the HTML report rendered headless); about 2.5 min to install on a fresh machine.
 TEST_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -78,6 +78,7 @@ bench: release
 	python3 bench/glm_bench.py --bench .build/release/backplan-bench
 	python3 bench/plan_bench.py --bench .build/release/backplan-bench
 	python3 bench/simulate_bench.py --binary $(RELEASE_BIN)
+	python3 bench/xgb_bench.py --bench .build/release/backplan-bench
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

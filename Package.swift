@@ -48,6 +48,10 @@ let package = Package(
 
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+
+        // MARK: - Gradient-boosted trees (XGBoost's C API)
+
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
         .target(
             name: "BackplanLinAlg",
             dependencies: ["CBLAS", "CLAPACKE", "BackplanCore"],
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "BackplanModel",
             dependencies: [
-                "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan",
+                "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan", "CXGBoost",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),

@@ -68,6 +68,17 @@ public struct ForecastModel: Codable, Sendable, Equatable {
     public var trainingMetrics: [TargetMetrics]
     /// Metrics at the cut, on the held-out window [cut, cut + H), when it was evaluated.
     public var heldOut: Evaluation?
+    /// Which candidate (GLM, gradient-boosted trees, EWMA) forecasts each target, and why; `nil` in models
+    /// trained before the choice existed (the GLM then forecasts both targets). See ModelSelection.swift.
+    public var selection: ModelSelection? = nil
+    /// XGBoost JSON model bytes of the gradient-boosted candidate per target name; saved beside `model.json`
+    /// as `gbdt-<target>.json` (``boosterFileName(target:)``), not inside it.
+    public var boosters: [String: Data] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion, features, scaler, targets, horizonSeconds, lambda, training, store, baselines
+        case trainingMetrics, heldOut, selection
+    }
 
     /// Predicted means per target for rows computed with this model's schema.
     public func predict(_ rows: FeatureRows) throws(ModelError) -> [ForecastTarget: [Double]] {
@@ -80,7 +91,7 @@ public struct ForecastModel: Codable, Sendable, Equatable {
         for fit in targets {
             guard let target = ForecastTarget(rawValue: fit.target) else { continue }
             // Standardised block by block from the raw features (no design copy); same values as on the design.
-            out[target] = PoissonGLM.means(features: rows.features, scaler: scaler, fit.coefficients)
+            out[target] = try means(of: choice(for: target), fit: fit, target: target, rows: rows)
         }
         return out
     }
@@ -123,6 +134,7 @@ extension ForecastModel {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try jsonData().write(to: url.appendingPathComponent("model.json"), options: .atomic)
         try Data(modelCard().utf8).write(to: url.appendingPathComponent("README.md"), options: .atomic)
+        try saveBoosters(directory: directory)
     }
 
     /// Reads `directory/model.json` and checks that its feature schema is the one this code computes.
@@ -134,7 +146,7 @@ extension ForecastModel {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .badModelFile(path: path, detail: "no such model file (train one with 'backplan train --out \(directory)')")
         }
-        let model: ForecastModel
+        var model: ForecastModel
         do {
             model = try JSONDecoder().decode(ForecastModel.self, from: data)
         } catch {
@@ -149,6 +161,7 @@ extension ForecastModel {
               model.targets.allSatisfy({ $0.coefficients.count == p + 1 }) else {
             throw .badModelFile(path: path, detail: "scalers or coefficients do not match its \(p) features")
         }
+        model.boosters = try loadBoosters(directory: directory)
         return model
     }
 

@@ -14,6 +14,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case badModelFile(path: String, detail: String)
     /// A linear-algebra step failed even with the added ridge.
     case solverFailed(target: String, iteration: Int, cause: LinAlgError)
+    /// A call into XGBoost's C API failed; `detail` is `XGBGetLastError()`.
+    case boosterFailed(call: String, detail: String)
     /// Arguments that cannot work together (a split outside 0…1, a horizon of 0, …).
     case invalidArgument(String)
 
@@ -31,6 +33,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): \(detail)"
         case let .solverFailed(target, iteration, cause):
             return "fitting '\(target)' failed at IRLS iteration \(iteration): \(cause)"
+        case let .boosterFailed(call, detail):
+            return "XGBoost \(call) failed: \(detail)"
         case let .invalidArgument(detail):
             return detail
         }

@@ -38,6 +38,11 @@ public struct TrainingOptions: Sendable {
     public var maxIterations = 50
     /// Evaluate on the held-out window [cut, cut + H) after training.
     public var evaluateHeldOut = true
+    /// Fit the gradient-boosted trees and choose between GLM, trees and EWMA on an inner time split of the
+    /// training part (ModelSelection.swift); when false the GLM forecasts both targets, as before.
+    public var chooseCandidates = true
+    /// The gradient-boosted candidate's parameters (seeded, one thread unless set).
+    public var gbdt = GBDTParameters()
 
     public init() {}
 }
@@ -116,6 +121,10 @@ public enum Trainer {
                 datasets: Set(rows.datasetNames).count),
             store: try ForecastModel.digest(of: store),
             baselines: Baselines(fitting: rows), trainingMetrics: [], heldOut: nil)
+        if options.chooseCandidates {
+            (model.selection, model.boosters) = try ModelSelector.select(
+                rows: rows, glm: glm, parameters: options.gbdt, baselines: model.baselines, progress: progress)
+        }
         model.trainingMetrics = try model.metrics(on: rows)
         if options.evaluateHeldOut {
             progress?("evaluating at the cut")

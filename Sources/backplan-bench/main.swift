@@ -13,7 +13,7 @@ struct BackplanBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backplan-bench",
         abstract: "Time Backplan's jobs for make bench (see bench/README.md); prints JSON.",
-        subcommands: [GLMBench.self, PlanBench.self])
+        subcommands: [GLMBench.self, PlanBench.self, XGBBench.self])
 }
 
 /// Fits the Poisson GLM on a seeded synthetic matrix, scores it, times XᵀWX against the measured dgemm peak,
@@ -241,5 +241,75 @@ struct PlanBench: ParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Trains gradient-boosted Poisson trees through Backplan's XGBoost wrapper on a seeded synthetic matrix,
+/// scores every row, and writes X (float32), y and the predicted means (float64) for the reference script,
+/// which trains the Python `xgboost` package on the same arrays and parameters.
+struct XGBBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xgb",
+        abstract: "Gradient-boosted Poisson trees (XGBoost count:poisson): train and score N rows × P features.",
+        discussion: """
+            Features xᵢⱼ ~ N(0, 1) (stored as float32, XGBoost's precision); y ~ Poisson(exp(−0.5 + 0.3·x₀ − 0.2·x₁²
+            + 0.15·x₂·x₃ + Σⱼ βⱼxᵢⱼ)), βⱼ ~ N(0, 0.05²): mostly-zero counts with a nonlinear part for the trees.
+            Writes DIR/x.f32 (N×P row-major), DIR/y.f64 and DIR/mu.f64; prints the parameters it passed.
+            """)
+
+    @Option(help: "Rows.") var rows = 1_000_000
+    @Option(help: "Features.") var features = 40
+    @Option(help: "Seed of the synthetic data and of XGBoost.") var seed: UInt64 = 7
+    @Option(help: "Boosting rounds.") var rounds = 50
+    @Option(help: "XGBoost nthread for training and scoring.") var threads = 1
+    @Option(help: "Folder for the raw arrays.") var out: String
+
+    func run() throws {
+        let (n, p) = (rows, features)
+        var rng = Xoshiro256StarStar(seed: seed)
+        let beta = (0..<p).map { _ in rng.nextNormal(mean: 0, standardDeviation: 0.05) }
+        var x = [Double](repeating: 0, count: n * p)
+        var y = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            for j in 0..<p { x[i * p + j] = Double(Float(rng.nextNormal())) }
+            let r = i * p
+            var eta = -0.5 + 0.3 * x[r] - 0.2 * x[r + 1] * x[r + 1] + 0.15 * x[r + 2] * x[r + 3]
+            for j in 0..<p { eta += beta[j] * x[r + j] }
+            y[i] = Double(rng.nextPoisson(mean: exp(eta)))
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let floats = x.map { Float($0) }
+        try floats.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: out).appendingPathComponent("x.f32"))
+        try write(y, "y.f64")
+
+        var parameters = GBDTParameters()
+        parameters.rounds = rounds
+        parameters.seed = seed
+        parameters.threads = threads
+        let features = Matrix(rows: n, columns: p, elements: x)
+        let clock = ContinuousClock()
+        var booster: XGBooster?
+        let trainTime = try clock.measure {
+            booster = try XGBooster.train(features: features, y: y, parameters: parameters)
+        }
+        guard let booster else { throw ValidationError("no booster") }
+        var mu: [Double] = []
+        let scoreTime = try clock.measure { mu = try booster.predict(features: features, threads: threads) }
+        try write(mu, "mu.f64")
+        let report: [String: Any] = [
+            "rows": n, "features": p, "seed": seed, "rounds": rounds, "threads": threads,
+            "xgboostVersion": XGBooster.version,
+            "parameters": Dictionary(uniqueKeysWithValues: parameters.xgboostParameters),
+            "trainSeconds": trainTime.seconds, "scoreSeconds": scoreTime.seconds,
+            "meanDeviance": Metrics.meanPoissonDeviance(y: y, mu: mu),
+            "peakRSSBytes": peakResidentBytes(),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func write(_ values: [Double], _ name: String) throws {
+        let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
+        try data.write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
     }
 }

@@ -29,6 +29,18 @@ struct Evaluate: ParsableCommand {
     @Option(name: .customLong("from"), help: ArgumentHelp("Cutoff at this time: Unix seconds or ISO-8601.", valueName: "T"))
     var from: String?
 
+    @Flag(help: "Score every whole horizon from the cutoff to the end of the store (rolling origin), with bootstrap intervals.")
+    var rolling = false
+
+    @Option(help: ArgumentHelp("With --rolling: distance between cutoffs (default: the model's horizon).", valueName: "duration"))
+    var every: String?
+
+    @Option(help: ArgumentHelp("With --rolling: bootstrap replicates over datasets for the 95% intervals.", valueName: "N"))
+    var bootstrap = 200
+
+    @Option(help: ArgumentHelp("With --rolling: seed of the bootstrap.", valueName: "S"))
+    var seed: UInt64 = 1
+
     @Flag(help: "Print the metrics as JSON on stdout.")
     var json = false
 
@@ -38,11 +50,22 @@ struct Evaluate: ParsableCommand {
         if let from, ModelArguments.time(from) == nil {
             throw ValidationError("--from '\(from)': expected Unix seconds or an ISO-8601 time")
         }
+        if let every, DurationText.parse(every) == nil {
+            throw ValidationError("--every '\(every)': expected a positive duration like 7d, 12h, 30m or 90s")
+        }
+        if every != nil && !rolling { throw ValidationError("--every needs --rolling") }
+        if bootstrap < 1 { throw ValidationError("--bootstrap \(bootstrap): expected at least 1 replicate") }
     }
 
     func run() throws {
         let loaded = try ModelArguments.reportingInputErrors(file: model) { try ForecastModel.load(directory: model) }
         let store = try StatsStore.open(path: db, create: false)
+        if rolling {
+            try RollingReport(db: db, split: split, from: from.flatMap(ModelArguments.time),
+                              every: every.flatMap(DurationText.parse), bootstrap: bootstrap, seed: seed, json: json)
+                .run(model: loaded, store: store)
+            return
+        }
         let cutoff: SplitPoint? = from.flatMap(ModelArguments.time).map { SplitPoint.at($0) }
             ?? split.map { SplitPoint.fraction($0) }
         let result = try ModelArguments.reportingInputErrors(file: db) {

@@ -42,6 +42,12 @@ struct Train: ParsableCommand {
             transform: TimeSpan.argument)
     var warmup = TimeSpan.days(30)
 
+    @Option(help: ArgumentHelp("Most boosting rounds the gradient-boosted candidate tries (chosen on the inner validation).", valueName: "N"))
+    var trees = GBDTParameters().rounds
+
+    @Option(help: ArgumentHelp("Threads XGBoost uses (its nthread); results do not depend on it up to rounding.", valueName: "N"))
+    var threads = 1
+
     @Option(help: ArgumentHelp("Folder for model.json and README.md (created when missing).", valueName: "dir"))
     var out: String
 
@@ -54,6 +60,8 @@ struct Train: ParsableCommand {
         if let until, ModelArguments.time(until) == nil {
             throw ValidationError("--until '\(until)': expected Unix seconds or an ISO-8601 time")
         }
+        guard trees >= 25 else { throw ValidationError("--trees \(trees): expected at least 25 rounds") }
+        guard threads >= 1 else { throw ValidationError("--threads \(threads): expected at least 1") }
         guard lambda.isFinite && lambda >= 0 else { throw ValidationError("--lambda \(lambda): expected a finite number ≥ 0") }
     }
 
@@ -64,6 +72,8 @@ struct Train: ParsableCommand {
         options.strideSeconds = stride?.seconds
         options.warmupSeconds = warmup.seconds
         options.lambda = lambda
+        options.gbdt.rounds = trees
+        options.gbdt.threads = threads
         let store = try StatsStore.open(path: db, create: false)
         let model = try ModelArguments.reportingInputErrors(file: db) {
             try Trainer.train(store: store, options: options, progress: { Console.progress("train: \($0)") })
@@ -106,7 +116,7 @@ enum ModelArguments {
             return try body()
         } catch let error as ModelError {
             switch error {
-            case .solverFailed: throw error
+            case .solverFailed, .boosterFailed: throw error
             case .badModelFile(let path, let detail): throw InputError(file: path, detail)
             default: throw InputError(file: file, error.description)
             }
