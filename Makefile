@@ -4,6 +4,8 @@ SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev sqlite3 pkg-config
+# restic: the executor's storage engine (its end-to-end tests run it on local repositories).
+SYSTEM_PACKAGES += restic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := out
 DEMO_STORE := $(OUT)/demo-stats.sqlite

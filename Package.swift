@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "BackplanPlan", targets: ["BackplanPlan"]),
         .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
+        .library(name: "BackplanExecutor", targets: ["BackplanExecutor"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto, yams],
     targets: [
@@ -78,6 +79,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Executor (restic; its own GRDB state store; reads plans only through BackplanPlan)
+
+        .target(
+            name: "BackplanExecutor",
+            dependencies: [
+                "BackplanCore", "BackplanPlan", "BackplanStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: - Simulation and the policy frontier
 
         .target(
@@ -94,7 +107,7 @@ let package = Package(
             name: "backplan",
             dependencies: [
                 "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlan", "BackplanPlanner",
-                "BackplanReports", "BackplanSimulator",
+                "BackplanReports", "BackplanSimulator", "BackplanExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -131,6 +144,10 @@ let package = Package(
         .testTarget(
             name: "BackplanStoreTests",
             dependencies: ["BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanExecutorTests",
+            dependencies: ["BackplanExecutor", "BackplanPlan", "BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanCLITests",
