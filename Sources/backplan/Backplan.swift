@@ -19,7 +19,8 @@ struct Backplan: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 bad usage or bad input (the message names the file, line and column).
             """,
         version: "0.1.0",
-        subcommands: [Datasets.self, Ingest.self, Stats.self, Train.self, Evaluate.self, PlanCommand.self, ExplainCommand.self, FrontierCommand.self, SimulateCommand.self])
+        subcommands: [Datasets.self, Ingest.self, Stats.self, Train.self, Evaluate.self, PlanCommand.self, ExplainCommand.self, FrontierCommand.self, SimulateCommand.self,
+                      ExecuteCommand.self, RestoreCommand.self, DrillCommand.self, StatusCommand.self, AuditCommand.self])
 
     static func main() {
         do {
