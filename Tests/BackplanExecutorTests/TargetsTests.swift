@@ -71,7 +71,7 @@ struct TargetsTests {
         let dir = TempDir()
         let file = try Self.setUp(dir, extra: "retries: 3")
         let error = try #require(throws: InputError.self) { try Targets.load(file) }
-        #expect(error.description.contains("targets.yaml:17"))
+        #expect(error.description.contains("targets.yaml:16"))
         #expect(error.description.contains("'retries'"))
         let dir2 = TempDir()
         dir2.write("pw", "x")
