@@ -48,7 +48,8 @@ public struct Executor {
 
     /// Runs one round at `now` (Unix seconds; also the snapshots' time): backups due, then retention.
     /// With `dryRun` nothing is exported, sent, forgotten or recorded; the actions say what would happen.
-    /// A dataset whose backup fails is reported as `failed` and recorded nowhere; the others go on.
+    /// A dataset whose backup fails is reported as `failed` and recorded nowhere (the snapshots its other
+    /// copies got are forgotten again, with an `abandon` audit entry); the others go on.
     public func run(now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [Action] {
         try checkTargets()
         var actions: [Action] = []
@@ -75,6 +76,7 @@ public struct Executor {
             }
             let file = "\(work)/\(i).sqlite"
             defer { try? FileManager.default.removeItem(atPath: file) }
+            var made: [(Targets.Repository, String)] = []
             do {
                 let manifest = try MessageStoreExport.export(source: store, key: key, to: file)
                 if let last, last.manifest.digest == manifest.digest, last.manifest.rows == manifest.rows {
@@ -86,6 +88,7 @@ public struct Executor {
                 for c in d.copies {
                     let repo = try targets.repository(region: c.region, tier: c.tier)
                     let id = try restic.backup(repo, stdin: file, filename: filename, tags: tags, host: shard, time: now)
+                    made.append((repo, id))
                     copies.append(.init(region: c.region, tier: c.tier, repository: repo.repository, snapshot: id, forgottenAt: nil))
                 }
                 guard copies.count == d.copies.count, !copies.isEmpty else {
@@ -96,6 +99,13 @@ public struct Executor {
                 actions.append(Action(kind: "backup", dataset: d.id, repository: nil, snapshots: copies.map(\.snapshot),
                                       detail: "\(manifest.rows) rows, digest \(manifest.digest)"))
             } catch let error as Restic.Failure {
+                // Copies made before the failure are not a backup (the copy count is not met): forget them
+                // now, so no unrecorded snapshot lingers where retention would never see it.
+                for (repo, id) in made {
+                    try? restic.forget(repo, ids: [id])
+                    try? state.audit(time: now, action: "abandon",
+                                     detail: "dataset=\(DatasetName.escaped(d.id)) repository=\(repo.repository) snapshot=\(id)")
+                }
                 log("backup \(DatasetName.escaped(d.id)) failed: \(error)")
                 actions.append(Action(kind: "failed", dataset: d.id, repository: error.repository, snapshots: [], detail: error.description))
             }

@@ -25,6 +25,14 @@ public final class StateStore {
         public var snapshot: String
         /// When `restic forget` removed it (Unix seconds), else `nil`.
         public var forgottenAt: Int64?
+
+        public init(region: String, tier: String, repository: String, snapshot: String, forgottenAt: Int64?) {
+            self.region = region
+            self.tier = tier
+            self.repository = repository
+            self.snapshot = snapshot
+            self.forgottenAt = forgottenAt
+        }
     }
 
     /// A recorded (successful) backup.

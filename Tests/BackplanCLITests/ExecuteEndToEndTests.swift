@@ -63,6 +63,8 @@ struct ExecutorFixture {
                 s["intervalSeconds"] = 86_400
                 s["timeOfDaySeconds"] = nil
                 datasets[i]["schedule"] = s
+                // One copy: retention is per repository, and each extra copy only repeats the work.
+                datasets[i]["copies"] = Array((datasets[i]["copies"] as? [[String: Any]] ?? []).prefix(1))
             }
         }
         json["datasets"] = datasets
@@ -206,6 +208,28 @@ struct ExecuteEndToEndTests {
         let missing = try f.execute(["--once", "--now", "\(Self.t0)"])
         #expect(missing.status == 2 && missing.stderr.contains("no repository for region"), "\(missing.stderr)")
         for repo in f.repositories { #expect(try f.snapshots(repo).isEmpty) }
+    }
+
+    @Test("A backup whose last copy fails is recorded nowhere, and the snapshots its other copies got are forgotten")
+    func partialCopies() throws {
+        let f = try ExecutorFixture(keep: 1, hostile: false)
+        try #require(f.repositories.count >= 2)
+        let broken = try #require(f.repositories.last)
+        try FileManager.default.removeItem(atPath: broken)
+        let run = try f.execute(["--once", "--now", "\(Self.t0)", "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let actions = try #require(try run.stdout.json() as? [[String: Any]])
+        #expect(actions.contains { $0["kind"] as? String == "failed" })
+        #expect(!actions.contains { $0["kind"] as? String == "backup" })
+        for repo in f.repositories.dropLast() { #expect(try f.snapshots(repo).isEmpty, "abandoned snapshots are forgotten") }
+        let q = try DatabaseQueue(path: f.state)
+        let (backups, abandoned) = try q.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM backups") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE action = 'abandon'") ?? -1)
+        }
+        try q.close()
+        #expect(backups == 0 && abandoned == f.repositories.count - 1)
+        #expect(try Backplan.run(["audit", "verify", "--state", f.state]).status == 0)
     }
 
     /// Rounds every 12 days over a year. Thinning alone never lets a snapshot reach the maximum (the span's
