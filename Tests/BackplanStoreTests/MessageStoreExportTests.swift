@@ -33,6 +33,18 @@ struct ExportTests {
         #expect(FileManager.default.contents(atPath: Self.sample) == before)
     }
 
+    @Test("A sender exports their messages, the conversations those are in, and their reads")
+    func sender() throws {
+        let dir = TempDir()
+        let m = try MessageStoreExport.export(source: Self.sample, key: .sender("u000001"), to: dir.file("u.sqlite"))
+        let messages = try Self.count(Self.sample, "SELECT count(*) FROM messages WHERE sender = ?", ["u000001"])
+        let conversations = try Self.count(Self.sample, "SELECT count(DISTINCT conversation_id) FROM messages WHERE sender = ?", ["u000001"])
+        let reads = try Self.count(Self.sample, "SELECT count(*) FROM reads WHERE reader = ?", ["u000001"])
+        #expect(messages > 0 && conversations > 0)
+        #expect(m.rows == conversations + messages + reads)
+        #expect(try Self.count(dir.file("u.sqlite"), "SELECT count(*) FROM messages WHERE sender <> 'u000001'") == 0)
+    }
+
     @Test("A whole store exports through the online backup API with the source's rows")
     func wholeStore() throws {
         let dir = TempDir()
