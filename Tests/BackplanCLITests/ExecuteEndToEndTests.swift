@@ -204,6 +204,13 @@ struct ExecuteEndToEndTests {
         #expect(!loose.stderr.contains("correct horse"))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: f.dir.file("pw"))
 
+        let noPlan = try Backplan.run(["execute", "--plan", f.dir.file("nope.json"), "--targets", f.targets, "--state", f.state, "--once"])
+        #expect(noPlan.status == 2 && noPlan.stderr.contains("nope.json"), "\(noPlan.stderr)")
+        let badTime = try f.execute(["--once", "--now", "yesterday"])
+        #expect(badTime.status == 2 && badTime.stderr.contains("--now"), "\(badTime.stderr)")
+        let noState = try Backplan.run(["status", "--state", f.dir.file("none.sqlite")])
+        #expect(noState.status == 2 && !FileManager.default.fileExists(atPath: f.dir.file("none.sqlite")))
+
         f.dir.write("targets.yaml", "repositories:\n  - {region: region-9, tier: standard, repository: repo0, passwordFile: pw}\nlocations:\n  default: {store: chat.sqlite}\n")
         let missing = try f.execute(["--once", "--now", "\(Self.t0)"])
         #expect(missing.status == 2 && missing.stderr.contains("no repository for region"), "\(missing.stderr)")
