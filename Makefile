@@ -53,6 +53,8 @@ demo: build
 	$(BIN) stats --db $(DEMO_STORE)
 	$(BIN) evaluate --db $(DEMO_STORE) --model $(DEFAULT_MODEL)
 	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
+	@umask 077 && [ -f $(OUT)/demo-restic.pw ] || head -c 24 /dev/urandom | base64 > $(OUT)/demo-restic.pw
+	$(BIN) execute --plan $(OUT)/plan.json --targets datasets/targets/demo.yaml --state $(OUT)/executor-state.sqlite --dry-run | tail -n 5
 
 # The end-to-end tests run the built binary, so build it first.
 test: deps

@@ -66,7 +66,8 @@ public struct Targets: Sendable, Equatable {
     /// - Throws: ``InputError`` with the file, line and key of the first problem.
     public static func load(_ file: String) throws -> Targets {
         let root = try YAMLNode.open(file)
-        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+        let base = URL(fileURLWithPath: absolute).deletingLastPathComponent()
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).standardized.path }
         try root.only(["repositories", "locations"])
         var repos: [Repository] = []

@@ -191,6 +191,10 @@ struct ExecuteEndToEndTests {
     @Test("A second executor on the same state exits 2; a loose password file or a missing repository exits 2 before any backup")
     func refusals() throws {
         let f = try ExecutorFixture(keep: 1, hostile: false)
+        // Relative paths, as `make demo` gives them: the targets file's entries resolve from its own folder.
+        let relative = try Backplan.run(["execute", "--plan", "plan.json", "--targets", "targets.yaml", "--state", "s.sqlite", "--dry-run"],
+                                        in: f.dir.url)
+        #expect(relative.status == 0 && relative.stdout.contains(f.repositories[0]), "\(relative.stderr)")
         let fd = open(f.state + ".lock", O_RDWR | O_CREAT, 0o600)
         #expect(fd >= 0)
         #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
