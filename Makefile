@@ -17,7 +17,7 @@ MODEL_STORE := $(OUT)/model-stats.sqlite
 DEMO_POLICY := datasets/policies/messaging.yaml
 DEMO_PRICES := datasets/pricing/aws-s3.yaml
 
-.PHONY: all deps build release demo test bench model clean help
+.PHONY: all deps build release demo test bench model clean help crash-test
 
 all: build
 
@@ -67,6 +67,10 @@ bench: release
 	python3 bench/glm_bench.py --bench .build/release/backplan-bench
 	python3 bench/plan_bench.py --bench .build/release/backplan-bench
 	python3 bench/simulate_bench.py --binary $(RELEASE_BIN)
+
+# The executor killed with SIGKILL at random moments in 200 backup rounds, then checked (scripts/executor-crash-test.sh).
+crash-test: build
+	scripts/executor-crash-test.sh 200
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

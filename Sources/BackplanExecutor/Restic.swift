@@ -99,8 +99,31 @@ public struct Restic: Sendable {
         throw InputError("restic not found on PATH (Debian: apt-get install restic; make test installs it)")
     }
 
+    /// How long to wait for a repository another restic holds locked (restic 0.14 has no `--retry-lock`):
+    /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
+    public var lockWaitSeconds: Double = 60
+
+    /// Runs restic, retrying while the repository is locked by another restic (up to ``lockWaitSeconds``,
+    /// waits of 1, 2, 4, … up to 15 s).
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
                      stdout: FileHandle? = nil) throws -> String {
+        var waited = 0.0
+        var pause = 1.0
+        while true {
+            do {
+                try stdout?.seek(toOffset: 0)
+                try stdout?.truncate(atOffset: 0)
+                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
+            } catch let failure as Failure where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds {
+                Thread.sleep(forTimeInterval: pause)
+                waited += pause
+                pause = min(pause * 2, 15)
+            }
+        }
+    }
+
+    private func runOnce(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String?,
+                         stdout: FileHandle?) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolvedExecutable())
         var args = ["--no-cache", "--quiet"]
