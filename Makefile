@@ -4,6 +4,8 @@ SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libxgboost-dev libsqlite3-dev sqlite3 pkg-config
+# restic: the executor's storage engine (its end-to-end tests run it on local repositories).
+SYSTEM_PACKAGES += restic
 # Only the tests need a browser (the HTML report rendered headless); about 2.5 min to install on a fresh machine.
 TEST_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,7 +19,7 @@ MODEL_STORE := $(OUT)/model-stats.sqlite
 DEMO_POLICY := datasets/policies/messaging.yaml
 DEMO_PRICES := datasets/pricing/aws-s3.yaml
 
-.PHONY: all deps test-deps build release demo test notebooks bench model clean help
+.PHONY: all deps test-deps build release demo test notebooks bench model clean help crash-test
 
 all: build
 
@@ -61,6 +63,8 @@ demo: build
 	$(BIN) plan --db $(DEMO_STORE) --model $(DEFAULT_MODEL) --policy $(DEMO_POLICY) --prices $(DEMO_PRICES) --out $(OUT)/plan.json
 	$(BIN) report tiers --plan $(OUT)/plan.json --format html --out $(OUT)/tiers.html
 	@echo "Tier cost report: $(abspath $(OUT)/tiers.html)"
+	@umask 077 && [ -f $(OUT)/demo-restic.pw ] || head -c 24 /dev/urandom | base64 > $(OUT)/demo-restic.pw
+	$(BIN) execute --plan $(OUT)/plan.json --targets datasets/targets/demo.yaml --state $(OUT)/executor-state.sqlite --dry-run | tail -n 5
 
 # The end-to-end tests run the built binary, so build it first; then check the notebooks' stored outputs.
 test: test-deps
@@ -79,6 +83,10 @@ bench: release
 	python3 bench/plan_bench.py --bench .build/release/backplan-bench
 	python3 bench/simulate_bench.py --binary $(RELEASE_BIN)
 	python3 bench/xgb_bench.py --bench .build/release/backplan-bench
+
+# The executor killed with SIGKILL at random moments in 200 backup rounds, then checked (scripts/executor-crash-test.sh).
+crash-test: build
+	scripts/executor-crash-test.sh 200
 
 # The default model: trained on the committed sample with weekly training cutoffs. Same sample, same bytes.
 model: build

@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "BackplanPlan", targets: ["BackplanPlan"]),
         .library(name: "BackplanReports", targets: ["BackplanReports"]),
         .library(name: "BackplanPlanner", targets: ["BackplanPlanner"]),
+        .library(name: "BackplanExecutor", targets: ["BackplanExecutor"]),
     ],
     dependencies: [grdb, argumentParser, swiftCrypto, yams, collections, plot],
     targets: [
@@ -95,6 +96,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: - Executor (restic; its own GRDB state store; reads plans only through BackplanPlan)
+
+        .target(
+            name: "BackplanExecutor",
+            dependencies: [
+                "BackplanCore", "BackplanPlan", "BackplanStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: - Simulation and the policy frontier
 
         .target(
@@ -111,7 +124,7 @@ let package = Package(
             name: "backplan",
             dependencies: [
                 "BackplanCore", "BackplanStore", "BackplanLinAlg", "BackplanModel", "BackplanPlan", "BackplanPlanner",
-                "BackplanReports", "BackplanSimulator",
+                "BackplanReports", "BackplanSimulator", "BackplanExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -148,6 +161,10 @@ let package = Package(
         .testTarget(
             name: "BackplanStoreTests",
             dependencies: ["BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackplanExecutorTests",
+            dependencies: ["BackplanExecutor", "BackplanPlan", "BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanCLITests",

@@ -1,0 +1,165 @@
+import BackplanCore
+import Foundation
+
+/// restic driven as a subprocess: arguments as an array (never a shell string), the repository and password
+/// file passed through restic's own environment (`RESTIC_REPOSITORY`, `RESTIC_PASSWORD_FILE`), so no password
+/// ever appears in an argument, a log line or an error. Times are UTC (`TZ=UTC`).
+///
+/// ```swift
+/// let restic = Restic()
+/// let id = try restic.backup(repo, stdin: "/tmp/x.sqlite", filename: "c000042.sqlite",
+///                            tags: ["backplan", "dataset=c000042"], host: "chat", time: 1_700_000_000)
+/// try restic.forget(repo, ids: [id]); try restic.prune(repo)
+/// ```
+public struct Restic: Sendable {
+    /// The `restic` executable: a path, or a name looked up on `PATH`.
+    public var executable: String
+
+    public init(executable: String = "restic") { self.executable = executable }
+
+    /// Whether restic can be found (for tests that need it).
+    public static var isInstalled: Bool { (try? Restic().resolvedExecutable()) != nil }
+
+    /// Whether `repository` is a restic backend URL (`s3:`, `sftp:`, `rest:`, `b2:`, `azure:`, `gs:`, `swift:`,
+    /// `rclone:`) rather than a local path.
+    public static func isBackendURL(_ repository: String) -> Bool {
+        ["s3:", "sftp:", "rest:", "b2:", "azure:", "gs:", "swift:", "rclone:"].contains { repository.hasPrefix($0) }
+    }
+
+    /// A failed restic run: what was asked, the exit status and the tail of restic's error output.
+    public struct Failure: Error, CustomStringConvertible {
+        public var action: String
+        public var repository: String
+        public var status: Int32
+        public var stderr: String
+        public var description: String {
+            "restic \(action) on \(repository) failed (exit \(status)): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(600))"
+        }
+    }
+
+    /// Uploads the file `stdin` as `/<filename>` in a new snapshot; returns restic's snapshot id (from the
+    /// `--json` summary). `time` (Unix seconds) becomes the snapshot's time.
+    public func backup(_ repo: Targets.Repository, stdin file: String, filename: String, tags: [String], host: String,
+                       time: Int64) throws -> String {
+        var args = ["backup", "--json", "--stdin", "--stdin-filename", filename, "--host", host, "--time", Self.timeText(time)]
+        for t in tags { args += ["--tag", t] }
+        let out = try run(repo, args, action: "backup", stdin: file)
+        for line in out.split(separator: "\n") {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  obj["message_type"] as? String == "summary", let id = obj["snapshot_id"] as? String, !id.isEmpty else { continue }
+            return id
+        }
+        throw Failure(action: "backup", repository: repo.repository, status: 0, stderr: "no snapshot id in restic's --json summary")
+    }
+
+    /// Forgets exactly the snapshots `ids` (no keep flags).
+    public func forget(_ repo: Targets.Repository, ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        _ = try run(repo, ["forget"] + ids, action: "forget")
+    }
+
+    /// Removes the data no snapshot references any more.
+    public func prune(_ repo: Targets.Repository) throws { _ = try run(repo, ["prune"], action: "prune") }
+
+    /// Writes the file `/<filename>` of snapshot `id` to `destination`.
+    public func dump(_ repo: Targets.Repository, id: String, filename: String, to destination: String) throws {
+        guard FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let out = FileHandle(forWritingAtPath: destination) else {
+            throw InputError(file: destination, "cannot create the restore file")
+        }
+        defer { try? out.close() }
+        _ = try run(repo, ["dump", id, "/" + filename], action: "dump", stdout: out)
+    }
+
+    /// Creates a repository (tests and first runs).
+    public func initRepository(_ repo: Targets.Repository) throws { _ = try run(repo, ["init"], action: "init") }
+
+    /// `restic snapshots --json` ids of a repository, for checks.
+    public func snapshotIDs(_ repo: Targets.Repository) throws -> [String] {
+        let out = try run(repo, ["snapshots", "--json"], action: "snapshots")
+        let list = (try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]]) ?? []
+        return list.compactMap { $0["short_id"] as? String }
+    }
+
+    /// restic's `--time` text for a Unix time: `YYYY-MM-DD hh:mm:ss` (UTC, as the environment's `TZ` says).
+    static func timeText(_ t: Int64) -> String {
+        let days = CivilTime.day(ofUnixSeconds: t)
+        let (y, m, d) = CivilTime.civil(fromDays: days)
+        let s = t - days * 86_400
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d)) \(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))"
+    }
+
+    func resolvedExecutable() throws -> String {
+        if executable.contains("/") { return executable }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(executable)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw InputError("restic not found on PATH (Debian: apt-get install restic; make test installs it)")
+    }
+
+    /// How long to wait for a repository another restic holds locked (restic 0.14 has no `--retry-lock`):
+    /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
+    public var lockWaitSeconds: Double = 60
+
+    /// Runs restic, retrying while the repository is locked by another restic (up to ``lockWaitSeconds``,
+    /// waits of 1, 2, 4, … up to 15 s).
+    private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
+                     stdout: FileHandle? = nil) throws -> String {
+        var waited = 0.0
+        var pause = 1.0
+        while true {
+            do {
+                try stdout?.seek(toOffset: 0)
+                try stdout?.truncate(atOffset: 0)
+                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
+            } catch let failure as Failure where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds {
+                Thread.sleep(forTimeInterval: pause)
+                waited += pause
+                pause = min(pause * 2, 15)
+            }
+        }
+    }
+
+    private func runOnce(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String?,
+                         stdout: FileHandle?) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try resolvedExecutable())
+        var args = ["--no-cache", "--quiet"]
+        if action == "backup" || action == "snapshots" { args = ["--no-cache"] }
+        for o in repo.options { args += ["-o", o] }
+        process.arguments = args + arguments
+        var env = ProcessInfo.processInfo.environment
+        for k in ["RESTIC_PASSWORD", "RESTIC_PASSWORD_COMMAND", "RESTIC_REPOSITORY_FILE"] { env[k] = nil }
+        env["RESTIC_REPOSITORY"] = repo.repository
+        env["RESTIC_PASSWORD_FILE"] = repo.passwordFile
+        env["TZ"] = "UTC"
+        process.environment = env
+        if let stdin {
+            guard let h = FileHandle(forReadingAtPath: stdin) else { throw InputError(file: stdin, "cannot read the export") }
+            process.standardInput = h
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = stdout ?? outPipe
+        process.standardError = errPipe
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = stdout == nil ? outPipe.fileHandleForReading.readDataToEndOfFile() : Data()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(action: action, repository: repo.repository, status: process.terminationStatus,
+                          stderr: String(decoding: errData, as: UTF8.self))
+        }
+        return String(decoding: outData, as: UTF8.self)
+    }
+}

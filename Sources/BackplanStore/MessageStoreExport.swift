@@ -1,0 +1,197 @@
+import BackplanCore
+import Crypto
+import Foundation
+import GRDB
+
+/// The rows of a message store (DESIGN §3.1: `conversations`, `messages`, `reads`) that make one backup dataset,
+/// exported into a standalone SQLite file, and the manifest that lets a restore prove it got them back.
+///
+/// ```swift
+/// let m = try MessageStoreExport.export(source: "chat.sqlite", key: .conversation("c000042"), to: "/tmp/x.sqlite")
+/// m.rows           // conversation row + its messages + its reads
+/// m.digest         // SHA-256 of the rows, in a fixed order (see ``digest(file:)``)
+/// let again = try MessageStoreExport.digest(file: "/tmp/x.sqlite")   // same rows, same digest
+/// ```
+public enum MessageStoreExport {
+    /// Which rows of a store a dataset is.
+    public enum Key: Sendable, Equatable, CustomStringConvertible {
+        /// One conversation: its row, its messages, its reads.
+        case conversation(String)
+        /// One sender: their messages, the conversations those are in, and their reads.
+        case sender(String)
+        /// The whole store, copied with SQLite's online backup API.
+        case wholeStore
+
+        public var description: String {
+            switch self {
+            case .conversation(let id): "conversation=\(id)"
+            case .sender(let id): "sender=\(id)"
+            case .wholeStore: "whole store"
+            }
+        }
+    }
+
+    /// What a backup holds: rows exported, the SHA-256 of their content, and where the source stood.
+    public struct Manifest: Codable, Sendable, Equatable {
+        /// Rows over every exported table.
+        public var rows: Int
+        /// SHA-256 (64 lowercase hex digits) of the rows, tables by name, rows ordered by every column.
+        public var digest: String
+        /// The source's largest message id among the exported messages (`nil` when there are none).
+        public var maxMessageId: Int64?
+        /// Bytes of the exported file.
+        public var bytes: Int64
+
+        public init(rows: Int, digest: String, maxMessageId: Int64?, bytes: Int64) {
+            self.rows = rows
+            self.digest = digest
+            self.maxMessageId = maxMessageId
+            self.bytes = bytes
+        }
+    }
+
+    static let tables = ["conversations", "messages", "reads"]
+
+    /// Exports the dataset `key` of the message store `source` into a new SQLite file at `destination` from
+    /// one read transaction of the source (a WAL source keeps taking writes meanwhile); the source is opened
+    /// read-only and never changed.
+    ///
+    /// - Throws: ``InputError`` naming `source` when it is missing or not a message store; GRDB errors on I/O.
+    public static func export(source: String, key: Key, to destination: String) throws -> Manifest {
+        guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
+        var config = Configuration()
+        config.readonly = true
+        let src = try DatabaseQueue(path: source, configuration: config)
+        defer { try? src.close() }
+        let dst = try DatabaseQueue(path: destination)
+        if key == .wholeStore {
+            try src.backup(to: dst)
+        } else {
+            try src.inDatabase { db in
+                try db.inTransaction(.deferred) {
+                    try copyRows(of: key, from: db, into: dst, source: source)
+                    return .commit
+                }
+            }
+        }
+        try dst.close()
+        var m = try digest(file: destination)
+        m.bytes = Int64((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0)
+        return m
+    }
+
+    private static func copyRows(of key: Key, from db: Database, into dst: DatabaseQueue, source: String) throws {
+        var schema: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'table'") {
+            if let name: String = row["name"], let sql: String = row["sql"] { schema[name] = sql }
+        }
+        for t in tables where schema[t] == nil {
+            throw InputError(file: source, column: t, "not a message store: no table '\(t)'")
+        }
+        let selects: [(String, String, StatementArguments)]
+        switch key {
+        case .conversation(let id):
+            selects = [("conversations", "SELECT * FROM conversations WHERE id = ?", [id]),
+                       ("messages", "SELECT * FROM messages WHERE conversation_id = ?", [id]),
+                       ("reads", "SELECT * FROM reads WHERE conversation_id = ?", [id])]
+        case .sender(let id):
+            selects = [("conversations", "SELECT * FROM conversations WHERE id IN (SELECT conversation_id FROM messages WHERE sender = ?)", [id]),
+                       ("messages", "SELECT * FROM messages WHERE sender = ?", [id]),
+                       ("reads", "SELECT * FROM reads WHERE reader = ?", [id])]
+        case .wholeStore:
+            selects = []
+        }
+        try dst.inTransaction { out in
+            for t in tables { try out.execute(sql: schema[t] ?? "") }
+            for (table, sql, args) in selects {
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: args)
+                var insert: Statement?
+                while let row = try rows.next() {
+                    if insert == nil {
+                        let marks = Array(repeating: "?", count: row.count).joined(separator: ", ")
+                        insert = try out.makeStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
+                    }
+                    try insert?.execute(arguments: StatementArguments(row.databaseValues))
+                }
+            }
+            return .commit
+        }
+    }
+
+    /// Row count and content digest of the message-store tables in the SQLite file `file` (any tables of
+    /// the three that exist; a whole store's other tables too), from one read transaction.
+    ///
+    /// The digest is the SHA-256 over, for each table by name: its name, then each row (ordered by every
+    /// column) as each value's type tag, byte length and bytes — so the digest of an export and of its
+    /// restore agree exactly when they hold the same rows.
+    public static func digest(file: String) throws -> Manifest {
+        var config = Configuration()
+        config.readonly = true
+        let q = try DatabaseQueue(path: file, configuration: config)
+        defer { try? q.close() }
+        return try q.read { db in
+            var hasher = SHA256()
+            var count = 0
+            var maxId: Int64?
+            let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            for name in names {
+                let quoted = name.quotedDatabaseIdentifier
+                let columns = try db.columns(in: name).count
+                let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
+                hasher.update(data: Data("table \(name)\n".utf8))
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(quoted) ORDER BY \(order)")
+                while let row = try rows.next() {
+                    count += 1
+                    for value in row.databaseValues { feed(value, into: &hasher) }
+                }
+                if name == "messages" {
+                    maxId = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
+                }
+            }
+            let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return Manifest(rows: count, digest: hex, maxMessageId: maxId, bytes: 0)
+        }
+    }
+
+    private static func feed(_ value: DatabaseValue, into h: inout SHA256) {
+        func put(_ tag: UInt8, _ bytes: Data) {
+            var n = UInt64(bytes.count).bigEndian
+            h.update(data: Data([tag]))
+            h.update(data: Data(bytes: &n, count: 8))
+            h.update(data: bytes)
+        }
+        switch value.storage {
+        case .null: put(0, Data())
+        case .int64(let i): var v = i.bigEndian; put(1, Data(bytes: &v, count: 8))
+        case .double(let d): var v = d.bitPattern.bigEndian; put(2, Data(bytes: &v, count: 8))
+        case .string(let s): put(3, Data(s.utf8))
+        case .blob(let b): put(4, b)
+        }
+    }
+
+    /// `PRAGMA integrity_check` of the SQLite file `file`: `nil` when it answers `ok`, else its first answer.
+    public static func integrityProblem(file: String) throws -> String? {
+        var config = Configuration()
+        config.readonly = true
+        let q = try DatabaseQueue(path: file, configuration: config)
+        defer { try? q.close() }
+        let answer = try q.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        return answer == "ok" ? nil : (answer ?? "no answer")
+    }
+
+    /// The source's largest message id in dataset `key` now (one short read; `nil` when it has no messages):
+    /// what skip-if-unchanged compares with the last backup's manifest.
+    public static func source(_ source: String, maxMessageIdFor key: Key) throws -> Int64? {
+        var config = Configuration()
+        config.readonly = true
+        let q = try DatabaseQueue(path: source, configuration: config)
+        defer { try? q.close() }
+        return try q.read { db in
+            switch key {
+            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE conversation_id = ?", arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE sender = ?", arguments: [id])
+            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import BackplanCore
+import BackplanExecutor
+import BackplanPlan
+import Foundation
+
+/// `backplan execute`: runs a plan's due backups with restic, then retention (forget, erase, prune).
+struct ExecuteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "execute",
+        abstract: "Carry a plan out with restic: due backups to every copy's repository, then retention per dataset.",
+        discussion: """
+            The targets file maps each (region, tier) of the plan to a restic repository and password file (mode 0600), and each plan location to a message store and dataset key (README: "Executor"). The state store (SQLite) records backups with their manifests, drills and a hash-chained audit log; one executor at a time holds its lock (a second exits 2).
+
+            Examples:
+              backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --once
+              backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --dry-run
+            """)
+
+    @Option(help: ArgumentHelp("Plan JSON (backplan plan --out).", valueName: "file")) var plan: String
+    @Option(help: ArgumentHelp("Targets YAML.", valueName: "file")) var targets: String
+    @Option(help: ArgumentHelp("Executor state store (SQLite; created when missing).", valueName: "file")) var state: String
+    @Flag(help: "Run one round (backups due now, retention) and exit.") var once = false
+    @Option(help: ArgumentHelp("Without --once: run rounds until this time (ISO 8601 or Unix seconds).", valueName: "time"))
+    var until: String?
+    @Flag(help: "Print what would run; export, send, forget and record nothing.") var dryRun = false
+    @Flag(help: "Print the actions as JSON on stdout.") var json = false
+    @Option(help: ArgumentHelp("Take this as the current time (and the snapshots' time): ISO 8601 or Unix seconds. For replays and tests.", valueName: "time"))
+    var now: String?
+
+    func validate() throws {
+        if let now, TimeArgument.parse(now) == nil { throw ValidationError("--now '\(now)': expected ISO 8601 (2026-01-31T12:00:00Z) or Unix seconds") }
+        if let until, TimeArgument.parse(until) == nil { throw ValidationError("--until '\(until)': expected ISO 8601 or Unix seconds") }
+        if once && until != nil { throw ValidationError("--once and --until exclude each other") }
+    }
+
+    func run() throws {
+        let plan = try Plan.load(self.plan)
+        let targets = try Targets.load(self.targets)
+        let lock = dryRun ? nil : try ExecutorLock(state: state)
+        defer { lock?.release() }
+        let store = try StateStore(path: state, readOnly: dryRun)
+        let executor = Executor(plan: plan, targets: targets, state: store)
+        let fixedNow = now.flatMap(TimeArgument.parse)
+        let stop = until.flatMap(TimeArgument.parse)
+        var all: [Executor.Action] = []
+        while true {
+            let t = fixedNow ?? Int64(Date().timeIntervalSince1970)
+            let actions = try executor.run(now: t, dryRun: dryRun) { Console.note($0) }
+            all += actions
+            if !json { print(actions) }
+            if once || dryRun || fixedNow != nil { break }
+            let next = try executor.nextDue(after: t)
+            if let stop, next > stop { break }
+            Thread.sleep(forTimeInterval: Double(max(60, next - Int64(Date().timeIntervalSince1970))))
+        }
+        if json { try Console.json(all) }
+        if all.contains(where: { $0.kind == "failed" }) { throw ExitCode.failure }
+    }
+
+    private func print(_ actions: [Executor.Action]) {
+        let backups = actions.filter { $0.kind == "backup" }.count
+        for a in actions {
+            let who = a.dataset.map { DatasetName.escaped($0) } ?? "-"
+            Console.out("\(dryRun ? "would " : "")\(a.kind)\t\(who)\t\(a.repository ?? "")\t\(a.snapshots.joined(separator: ","))\t\(a.detail)")
+        }
+        Console.note("\(dryRun ? "dry run: " : "")\(backups) backup(s), \(actions.filter { $0.kind == "unchanged" }.count) unchanged, \(actions.filter { $0.kind == "forget" || $0.kind == "erase" }.count) forget/erase, \(actions.filter { $0.kind == "failed" }.count) failed")
+    }
+}
+
+/// Times on the command line: ISO 8601 (`2026-01-31T12:00:00Z`, no zone means UTC) or Unix seconds.
+enum TimeArgument {
+    static func parse(_ text: String) -> Int64? {
+        if let n = Int64(text) { return n }
+        return CivilTime.parseISO8601(Array(text.utf8)[...])
+    }
+}
