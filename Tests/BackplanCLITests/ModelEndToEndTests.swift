@@ -24,7 +24,8 @@ struct ModelEndToEndTests {
         return p[key] as? Double
     }
 
-    @Test func trainThenEvaluateOnTheSample() throws {
+    @Test("evaluate at the model's cut repeats train's held-out metrics, and the model beats every baseline on writes")
+    func trainThenEvaluateOnTheSample() throws {
         let dir = try Self.sampleStore()
         let train = try Backplan.run(["train", "--db", dir.file("s.sqlite"), "--out", dir.file("model"), "--json"])
         #expect(train.status == 0, "\(train.stderr)")
@@ -55,7 +56,7 @@ struct ModelEndToEndTests {
         #expect(table.status == 0 && table.stdout.contains("recency-30d"))
     }
 
-    @Test func committedDefaultModelLoads() throws {
+    @Test("The committed default model loads and evaluates the sample") func committedDefaultModelLoads() throws {
         let dir = try Self.sampleStore()
         let model = Backplan.packageRoot.appendingPathComponent("models/default").path
         let r = try Backplan.run(["evaluate", "--db", dir.file("s.sqlite"), "--model", model, "--json"])
@@ -63,7 +64,8 @@ struct ModelEndToEndTests {
         #expect(Self.metric(try r.stdout.json(), target: "writes", predictor: "model", "poissonDeviance") != nil)
     }
 
-    @Test func badModelsAndStoresExitTwo() throws {
+    @Test("Missing, mismatched or broken models, unusable stores and bad arguments exit 2 and write no model")
+    func badModelsAndStoresExitTwo() throws {
         let dir = try Self.sampleStore()
         let store = dir.file("s.sqlite")
         // No model there.
@@ -94,7 +96,9 @@ struct ModelEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("x/model.json")))
     }
 
-    @Test(.realData("CollegeMsg.txt")) func collegeMsgModelBeatsTheBaselinesAndFrontierMatchesReferences() throws {
+    @Test("On CollegeMsg the model beats the best baseline by at least 15%, and the frontier matches its references",
+          .realData("CollegeMsg.txt"))
+    func collegeMsgModelBeatsTheBaselinesAndFrontierMatchesReferences() throws {
         let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let store = dir.file("s.sqlite")
@@ -127,7 +131,8 @@ struct ModelEndToEndTests {
         #expect(policies.map { $0["name"] as? String ?? "" } == ["fixed-24h", "cron-daily", "online", "oracle"])
     }
 
-    @Test func frontierRejectsBadInput() throws {
+    @Test("frontier exits 2 on a bad split or a missing store and otherwise lists every policy")
+    func frontierRejectsBadInput() throws {
         let dir = try Self.sampleStore()
         let bad = try Backplan.run(["frontier", "--db", dir.file("s.sqlite"), "--split", "1"])
         #expect(bad.status == 2)
@@ -143,7 +148,8 @@ struct ModelEndToEndTests {
 /// non-number exactly and every number within 1e-9 (OpenBLAS picks CPU-specific kernels).
 @Suite("models/default is reproducible")
 struct DefaultModelReproducibilityTests {
-    @Test func retrainingTheSampleGivesTheCommittedBytes() throws {
+    @Test("Retraining on the sample twice gives the same bytes, and the committed model within 1e-9")
+    func retrainingTheSampleGivesTheCommittedBytes() throws {
         let dir = TempDir()
         let sample = ModelEndToEndTests.sample
         // The same relative paths as the Makefile, so model.json records the same store path.

@@ -14,7 +14,8 @@ struct PlanEndToEndTests {
         ["plan", "--db", dir.file("s.sqlite"), "--model", model, "--policy", policy, "--prices", prices, "--out", dir.file(out)]
     }
 
-    @Test func planIsDeterministicAndExplained() throws {
+    @Test("plan writes the same bytes twice, within each RPO, and explain describes any dataset or names a missing one")
+    func planIsDeterministicAndExplained() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let first = try Backplan.run(Self.args(dir))
         #expect(first.status == 0, "\(first.stderr)")
@@ -48,7 +49,8 @@ struct PlanEndToEndTests {
 
     /// Every catalog plans the sample; with Azure's prices the example budget (sized on AWS) cannot hold for
     /// every dataset, which is exit status 3 unless --allow-infeasible.
-    @Test func everyCatalogPlans() throws {
+    @Test("Every catalog plans the sample, and Azure's prices exit 3 unless --allow-infeasible")
+    func everyCatalogPlans() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let azure = try Backplan.run(Self.args(dir, prices: Self.root("datasets/pricing/azure-blob.yaml"), out: "azure.json"))
         #expect(azure.status == 3 && azure.stderr.contains("cannot be planned within the limits"), "\(azure.stderr)")
@@ -62,7 +64,7 @@ struct PlanEndToEndTests {
     }
 
     /// Bad policy and price files: exit 2, the file and the key named, no plan written.
-    @Test(arguments: [
+    @Test("A bad policy or price file exits 2 naming the file and key, and writes no plan", arguments: [
         ("policy", "    rpoMax: 4h\n", "    rpoMAx: 4h\n", "rpoMAx"),                                    // unknown (misspelt) key
         ("policy", "    rtoMax: 4h\n", "", "rtoMax"),                                                       // missing key
         ("policy", "  minInterval: 5m ", "  minInterval: 2h ", "rpoMax"),                                  // RPO below the executor's minimum
@@ -85,7 +87,8 @@ struct PlanEndToEndTests {
         #expect(dir.bytes("plan.json") == nil)
     }
 
-    @Test func missingFilesExitTwo() throws {
+    @Test("A missing policy file or a directory given as the price file exits with status 2")
+    func missingFilesExitTwo() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         for args in [Self.args(dir, policy: dir.file("none.yaml")), Self.args(dir, prices: dir.path)] {
             let r = try Backplan.run(args)

@@ -5,7 +5,8 @@ import Testing
 /// `backplan evaluate --rolling` and `train`'s model choice, run as a user would on the committed sample.
 @Suite("backplan evaluate --rolling and train's model choice, end to end")
 struct RollingEndToEndTests {
-    @Test func rollingJSONKeepsTheSingleCutoffShapeAndAddsIntervals() throws {
+    @Test("train writes the tree files, and evaluate --rolling reports intervals around every mean in JSON and tables")
+    func rollingJSONKeepsTheSingleCutoffShapeAndAddsIntervals() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let store = dir.file("s.sqlite")
         let train = try Backplan.run(["train", "--db", store, "--out", dir.file("model"), "--trees", "100"])
@@ -36,7 +37,8 @@ struct RollingEndToEndTests {
         #expect(table.status == 0 && table.stdout.contains("95% interval") && table.stdout.contains("Left out (writes)"))
     }
 
-    @Test func badRollingArgumentsExitTwo() throws {
+    @Test("--every without --rolling and a start with no whole horizon exit with status 2")
+    func badRollingArgumentsExitTwo() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let model = Backplan.packageRoot.appendingPathComponent("models/default").path
         let every = try Backplan.run(["evaluate", "--db", dir.file("s.sqlite"), "--model", model, "--every", "7d"])

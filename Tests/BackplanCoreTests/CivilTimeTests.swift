@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Civil time and units")
 struct CivilTimeTests {
-    @Test(arguments: [
+    @Test("Civil dates convert to days since 1970 on both sides of the epoch", arguments: [
         (1970, 1, 1, 0),
         (2000, 3, 1, 11_017),
         (1969, 12, 31, -1),
@@ -23,7 +23,7 @@ struct CivilTimeTests {
         #expect(CivilTime.unixSeconds(year: 2000, month: 1, day: 1, hour: 24) == nil)
     }
 
-    @Test(arguments: [
+    @Test("ISO-8601 times with offsets, fractions or no time parse to Unix seconds", arguments: [
         ("2004-04-15T14:56:01Z", 1_082_040_961),
         ("2004-04-15T14:56:01", 1_082_040_961),
         ("2004-04-15 14:56:01.999Z", 1_082_040_961),

@@ -23,7 +23,8 @@ struct FeatureTests {
         rows.features[row, rows.schema.names.firstIndex(of: name)!]
     }
 
-    @Test func handComputedFeaturesAndTargets() throws {
+    @Test("Features, targets and baselines of one mailbox match hand-computed values")
+    func handComputedFeaturesAndTargets() throws {
         let dir = TempDir()
         let s = try store(Self.before + Self.after, in: dir)
         let schema = FeatureSchema(classes: ["mailbox"])
@@ -55,7 +56,8 @@ struct FeatureTests {
         #expect(rows.baselines[0].secondsSinceAccess == 1_800)
     }
 
-    @Test func eventsAfterTheCutoffChangeNoFeature() throws {
+    @Test("Events after the cutoff change no feature or baseline, only the targets")
+    func eventsAfterTheCutoffChangeNoFeature() throws {
         let dir = TempDir()
         let a = try store(Self.before + Self.after, in: dir, name: "a.sqlite")
         let other = ["1 2 \(Self.c)", "1 2 \(Self.c + 5)", "9 2 \(Self.c + 3 * Self.day)", "1 7 \(Self.c + 60)"]
@@ -72,7 +74,7 @@ struct FeatureTests {
         #expect(ra.targets[.writes] != rb.targets[.writes])
     }
 
-    @Test(arguments: [UInt64(21), 22])
+    @Test("Many cutoffs extracted in one pass give the rows of one pass per cutoff", arguments: [UInt64(21), 22])
     func manyCutoffsInOnePassEqualOnePassEach(seed: UInt64) throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: seed, mailboxes: 25, days: 60), in: dir)
@@ -91,7 +93,8 @@ struct FeatureTests {
         }
     }
 
-    @Test func nonFiniteFeatureNamesDatasetAndFeature() {
+    @Test("A non-finite feature is an error naming its dataset, feature and cutoff")
+    func nonFiniteFeatureNamesDatasetAndFeature() {
         let schema = FeatureSchema(classes: [])
         var x = Matrix(rows: 2, columns: schema.count)
         x[1, 3] = .nan
@@ -108,7 +111,8 @@ struct FeatureTests {
         }
     }
 
-    @Test func trainingCutoffsNeverLetATargetCrossTheCut() {
+    @Test("Training cutoffs start after the warm-up and never let a target window cross the cut")
+    func trainingCutoffsNeverLetATargetCrossTheCut() {
         let cutoffs = Trainer.trainingCutoffs(
             firstEventAt: 0, cutAt: 100 * Self.day, horizonSeconds: Self.week, strideSeconds: Self.week,
             warmupSeconds: 30 * Self.day)
@@ -117,7 +121,7 @@ struct FeatureTests {
         #expect(cutoffs == cutoffs.sorted() && cutoffs.count == 10)
     }
 
-    @Test func durations() {
+    @Test("Durations parse from and format to text like 7d, 12h and 30m, and bad ones are refused") func durations() {
         #expect(DurationText.parse("7d") == 604_800)
         #expect(DurationText.parse("12h") == 43_200)
         #expect(DurationText.parse("30m") == 1_800)

@@ -29,11 +29,12 @@ struct GradientBoostingTests {
         return p
     }
 
-    @Test func theLinkedLibraryIsXGBoost17() {
+    @Test("The linked library is XGBoost 1.7") func theLinkedLibraryIsXGBoost17() {
         #expect(XGBooster.version.hasPrefix("1.7."))
     }
 
-    @Test func trainSaveLoadGivesTheSamePredictionsBitForBit() throws {
+    @Test("Trees beat the constant mean, and saved and loaded boosters predict the same bit for bit")
+    func trainSaveLoadGivesTheSamePredictionsBitForBit() throws {
         let (x, y) = Self.data(seed: 11)
         let booster = try XGBooster.train(features: x, y: y, parameters: Self.parameters())
         let mu = try booster.predict(features: x)
@@ -54,14 +55,15 @@ struct GradientBoostingTests {
         #expect(try fromBytes.jsonData() == loaded.jsonData())
     }
 
-    @Test func trainingIsDeterministicForOneSeed() throws {
+    @Test("Training twice with one seed gives the same model bytes") func trainingIsDeterministicForOneSeed() throws {
         let (x, y) = Self.data(seed: 12, rows: 800)
         let a = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 30)).jsonData()
         let b = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 30)).jsonData()
         #expect(a == b)
     }
 
-    @Test func fewerRoundsPredictWithTheFirstTreesOnly() throws {
+    @Test("Predicting with fewer rounds uses only the first trees, as a shorter training would")
+    func fewerRoundsPredictWithTheFirstTreesOnly() throws {
         let (x, y) = Self.data(seed: 13, rows: 800)
         let full = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 40))
         let short = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 20))
@@ -69,7 +71,8 @@ struct GradientBoostingTests {
         for i in a.indices { #expect(abs(a[i] - b[i]) <= 1e-9 * max(1, abs(b[i]))) }
     }
 
-    @Test func inPlaceAndDMatrixPredictionsAgree() throws {
+    @Test("In-place and DMatrix predictions agree, and two threads predict the same")
+    func inPlaceAndDMatrixPredictionsAgree() throws {
         let (x, y) = Self.data(seed: 15, rows: 600)
         let booster = try XGBooster.train(features: x, y: y, parameters: Self.parameters(rounds: 30))
         let inPlace = try booster.predict(features: x)
@@ -79,7 +82,7 @@ struct GradientBoostingTests {
         #expect(try booster.predict(features: x, threads: 2) == inPlace)
     }
 
-    @Test func errorsCarryXGBoostsMessage() throws {
+    @Test("Errors from XGBoost carry the failing call and its message") func errorsCarryXGBoostsMessage() throws {
         let dir = TempDir()
         let bad = dir.write("broken.json", "{ not a model")
         #expect {

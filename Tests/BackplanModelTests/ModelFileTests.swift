@@ -16,7 +16,8 @@ struct ModelFileTests {
         return o
     }
 
-    @Test(arguments: [UInt64(31), 32])
+    @Test("A trained model beats the worst baseline, loads back unchanged and re-evaluates to its held-out metrics",
+          arguments: [UInt64(31), 32])
     func trainsEvaluatesAndRoundTrips(seed: UInt64) throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: seed), in: dir)
@@ -49,7 +50,7 @@ struct ModelFileTests {
         #expect(again == heldOut)
     }
 
-    @Test func trainingTwiceGivesTheSameBytes() throws {
+    @Test("Training twice on one store gives the same model bytes") func trainingTwiceGivesTheSameBytes() throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: 5, mailboxes: 30, days: 80), in: dir)
         let a = try Trainer.train(store: s, options: options()).jsonData()
@@ -57,7 +58,8 @@ struct ModelFileTests {
         #expect(a == b)
     }
 
-    @Test func schemaMismatchOnLoadIsAClearError() throws {
+    @Test("A model file with another feature schema, version or no content fails to load with a clear error")
+    func schemaMismatchOnLoadIsAClearError() throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: 9, mailboxes: 20, days: 80), in: dir)
         let out = dir.file("model")
@@ -96,7 +98,8 @@ struct ModelFileTests {
         }
     }
 
-    @Test func emptyStoreAndTooShortWindowAreClearErrors() throws {
+    @Test("An empty store and a history too short for a training cutoff are clear errors")
+    func emptyStoreAndTooShortWindowAreClearErrors() throws {
         let dir = TempDir()
         let empty = try StatsStore.open(path: dir.file("empty.sqlite"), create: true)
         #expect {
@@ -114,7 +117,9 @@ struct ModelFileTests {
         }
     }
 
-    @Test(.realData("CollegeMsg.txt")) func collegeMsgTrainsWhenPresent() throws {
+    @Test("A model trains on CollegeMsg with finite held-out deviance over more than 1 000 datasets",
+          .realData("CollegeMsg.txt"))
+    func collegeMsgTrainsWhenPresent() throws {
         let path = RealData.file("CollegeMsg.txt")
         let dir = TempDir()
         let s = try StatsStore.open(path: dir.file("college.sqlite"), create: true)

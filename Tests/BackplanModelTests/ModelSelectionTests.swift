@@ -18,7 +18,8 @@ struct ModelSelectionTests {
         return o
     }
 
-    @Test(arguments: [UInt64(41), 42, 43])
+    @Test("The chosen candidate never loses to GLM, trees or EWMA on its own inner validation",
+          arguments: [UInt64(41), 42, 43])
     func theChoiceNeverLosesOnItsOwnValidation(seed: UInt64) throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: seed, mailboxes: 40, days: 100), in: dir)
@@ -37,7 +38,8 @@ struct ModelSelectionTests {
         #expect(model.boosters.keys.sorted() == ["reads", "writes"])
     }
 
-    @Test func theModelForecastsWithTheChosenCandidate() throws {
+    @Test("The model forecasts with the means of whichever candidate is chosen")
+    func theModelForecastsWithTheChosenCandidate() throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: 44, mailboxes: 30, days: 90), in: dir)
         var model = try Trainer.train(store: s, options: Self.options())
@@ -53,7 +55,8 @@ struct ModelSelectionTests {
         }
     }
 
-    @Test func savedAndLoadedModelsPredictTheSameBitForBit() throws {
+    @Test("Saved and loaded models predict the same bit for bit, and a corrupt tree file is named")
+    func savedAndLoadedModelsPredictTheSameBitForBit() throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: 45, mailboxes: 30, days: 90), in: dir)
         let model = try Trainer.train(store: s, options: Self.options())
@@ -84,7 +87,8 @@ struct ModelSelectionTests {
         }
     }
 
-    @Test func oneTrainingCutoffKeepsTheGLMAndSaysWhy() throws {
+    @Test("With one training cutoff the GLM is kept and the reason says there is no inner validation")
+    func oneTrainingCutoffKeepsTheGLMAndSaysWhy() throws {
         let dir = TempDir()
         let s = try store(simulatedMailboxLines(seed: 46, mailboxes: 20, days: 60), in: dir)
         var o = Self.options()
@@ -96,7 +100,8 @@ struct ModelSelectionTests {
         #expect(selection.choices.allSatisfy { $0.chosen == .glm && $0.reason.contains("no inner validation") })
     }
 
-    @Test func committedDefaultModelReproducesItsHeldOutMetricsWithinTolerance() throws {
+    @Test("The committed default model reproduces its held-out metrics within 1e-9 on the sample")
+    func committedDefaultModelReproducesItsHeldOutMetricsWithinTolerance() throws {
         let root = Checkout.root
         let modelDir = root.appendingPathComponent("models/default").path
         let sample = root.appendingPathComponent("datasets/sample/chat-sample.sqlite").path

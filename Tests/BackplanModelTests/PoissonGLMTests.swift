@@ -6,14 +6,14 @@ import Testing
 
 @Suite("Poisson GLM by IRLS")
 struct PoissonGLMTests {
-    @Test func interceptOnlyIsLogOfTheMean() throws {
+    @Test("An intercept-only fit gives the log of the mean count") func interceptOnlyIsLogOfTheMean() throws {
         let y: [Double] = [0, 0, 1, 3, 0, 2, 7, 0]
         let fit = try PoissonGLM(lambda: 0).fit(design: Matrix(rows: y.count, columns: 1, repeating: 1), y: y)
         #expect(fit.converged)
         #expect(abs(fit.coefficients[0] - log(13.0 / 8.0)) < 1e-9)
     }
 
-    @Test func oneBinaryFeatureGivesTheGroupMeans() throws {
+    @Test("One binary feature gives the two group means exactly") func oneBinaryFeatureGivesTheGroupMeans() throws {
         // Group 0: y = 1, 2, 3 (mean 2); group 1: y = 0, 0, 1, 5 (mean 1.5).
         let x: [Double] = [0, 0, 0, 1, 1, 1, 1]
         let y: [Double] = [1, 2, 3, 0, 0, 1, 5]
@@ -25,7 +25,8 @@ struct PoissonGLMTests {
         #expect(abs(fit.coefficients[1] - (log(1.5) - log(2.0))) < 1e-8)
     }
 
-    @Test(arguments: [UInt64(1), 2, 3, 4, 5])
+    @Test("A fit on 5 000 simulated rows recovers the true coefficients within 0.06",
+          arguments: [UInt64(1), 2, 3, 4, 5])
     func recoversKnownCoefficients(seed: UInt64) throws {
         var rng = Xoshiro256StarStar(seed: seed)
         let truth: [Double] = [0.3, 0.8, -0.5, 0.25]
@@ -42,7 +43,7 @@ struct PoissonGLMTests {
         for j in truth.indices { #expect(abs(fit.coefficients[j] - truth[j]) < 0.06, "β\(j) seed \(seed)") }
     }
 
-    @Test(arguments: [UInt64(11), 12, 13])
+    @Test("Rescaling a feature leaves the standardised fit's predictions unchanged", arguments: [UInt64(11), 12, 13])
     func predictionsDoNotDependOnFeatureScale(seed: UInt64) throws {
         var rng = Xoshiro256StarStar(seed: seed)
         var rows: [[Double]] = []
@@ -63,7 +64,7 @@ struct PoissonGLMTests {
         for i in p1.indices { #expect(abs(p1[i] - p2[i]) <= 1e-8 * max(1, p1[i])) }
     }
 
-    @Test func allZeroTargetsGiveTinyFiniteMeans() throws {
+    @Test("All-zero targets give finite coefficients and tiny means") func allZeroTargetsGiveTinyFiniteMeans() throws {
         let x = try designWithIntercept((0..<50).map { [Double($0 % 7), Double($0 % 3)] })
         let fit = try PoissonGLM(lambda: 1).fit(design: x, y: Array(repeating: 0, count: 50))
         let mu = PoissonGLM.linearPredictor(x, fit.coefficients).map { exp($0) }
@@ -71,7 +72,8 @@ struct PoissonGLMTests {
         #expect(mu.allSatisfy { $0.isFinite && $0 < 1e-6 })
     }
 
-    @Test func singularDesignIsSolvedThroughTheRidge() throws {
+    @Test("A singular design is solved through the ridge: copies share the effect, a constant gets nothing")
+    func singularDesignIsSolvedThroughTheRidge() throws {
         // Two identical columns and a constant one, with λ = 0: XᵀWX is singular; the jitter ridge still solves it.
         var rng = Xoshiro256StarStar(seed: 7)
         var rows: [[Double]] = [], y: [Double] = []
@@ -90,19 +92,19 @@ struct PoissonGLMTests {
         #expect(abs(fit.coefficients[3]) < 1e-6)
     }
 
-    @Test func emptyTrainingSetIsAClearError() {
+    @Test("An empty training set is a clear error naming the target") func emptyTrainingSetIsAClearError() {
         #expect(throws: ModelError.emptyTrainingSet(detail: "no rows to fit 'writes'")) {
             try PoissonGLM().fit(design: Matrix(rows: 0, columns: 3), y: [], target: "writes")
         }
     }
 
-    @Test func negativeTargetIsRejected() throws {
+    @Test("A negative target is rejected with its row") func negativeTargetIsRejected() throws {
         #expect(throws: ModelError.invalidTarget(row: 1, value: -1)) {
             try PoissonGLM().fit(design: Matrix(rows: 2, columns: 1, repeating: 1), y: [1, -1])
         }
     }
 
-    @Test func hugeLinearPredictorIsClamped() throws {
+    @Test("A huge linear predictor is clamped at ±etaLimit") func hugeLinearPredictorIsClamped() throws {
         let x = try designWithIntercept([[1e6], [-1e6]])
         let eta = PoissonGLM.linearPredictor(x, [0, 1])
         #expect(eta == [PoissonGLM.etaLimit, -PoissonGLM.etaLimit])
@@ -162,7 +164,8 @@ struct PoissonGLMTests {
             + lambda * beta.dropFirst().reduce(0) { $0 + $1 * $1 }
     }
 
-    @Test(arguments: [UInt64(21), 22, 23])
+    @Test("The fused IRLS passes reach the unfused reference's optimum and deviance on one or two threads",
+          arguments: [UInt64(21), 22, 23])
     func fusedPassesMatchTheUnfusedIRLS(seed: UInt64) throws {
         // 3 000 rows: several blocks of the fused pass, and a share per thread.
         let (x, y) = tallProblem(rows: 3_000, features: 12, seed: seed)
@@ -185,7 +188,8 @@ struct PoissonGLMTests {
         }
     }
 
-    @Test func warmStartReachesTheSameOptimumInFewerFullDataSteps() throws {
+    @Test("The warm start from a row sample reaches the same optimum in fewer full-data steps, repeatably")
+    func warmStartReachesTheSameOptimumInFewerFullDataSteps() throws {
         // Above warmStartMinimumRows: the fit starts from the fit on a 1-in-16 sample of the rows.
         let (x, y) = tallProblem(rows: PoissonGLM.warmStartMinimumRows + 20_000, features: 6, seed: 41)
         let warm = try PoissonGLM(lambda: 3, tolerance: 1e-10).fit(design: x, y: y)
@@ -206,7 +210,8 @@ struct PoissonGLMTests {
         for j in warm.coefficients.indices { #expect(abs(fromRaw.coefficients[j] - warm.coefficients[j]) < 1e-9) }
     }
 
-    @Test func aSampleWithoutEventsFallsBackToTheInterceptOnlyStart() throws {
+    @Test("A warm-start sample without events falls back to the intercept-only start")
+    func aSampleWithoutEventsFallsBackToTheInterceptOnlyStart() throws {
         // Events only in rows the 1-in-16 sample (runs of 64 rows, one run in 16) leaves out.
         let (x, counts) = tallProblem(rows: PoissonGLM.warmStartMinimumRows, features: 3, seed: 42)
         let y = counts.indices.map { i in (i / 64) % 16 == 0 ? 0 : counts[i] }
@@ -215,7 +220,8 @@ struct PoissonGLMTests {
         #expect(warm == cold)
     }
 
-    @Test func threadCountChangesRoundingOnlyAndRepeats() throws {
+    @Test("The thread count changes only rounding, each count repeats, and zero threads is refused")
+    func threadCountChangesRoundingOnlyAndRepeats() throws {
         let (x, y) = tallProblem(rows: 5_000, features: 6, seed: 31)
         let one = try PoissonGLM(lambda: 1, tolerance: 1e-12, threads: 1).fit(design: x, y: y)
         let two = try PoissonGLM(lambda: 1, tolerance: 1e-12, threads: 2).fit(design: x, y: y)
@@ -227,7 +233,8 @@ struct PoissonGLMTests {
         }
     }
 
-    @Test func meansAreExpOfTheClampedLinearPredictor() throws {
+    @Test("Means are exp of the clamped linear predictor on any number of threads")
+    func meansAreExpOfTheClampedLinearPredictor() throws {
         let (x, _) = tallProblem(rows: 2_500, features: 5, seed: 41)
         let beta = [0.1, 0.5, -0.25, 40, 0, -0.3]  // 40: some η clamp at ±30
         let expected = PoissonGLM.linearPredictor(x, beta).map { exp($0) }
@@ -238,7 +245,8 @@ struct PoissonGLMTests {
         }
     }
 
-    @Test func scalerDesignIsTheSameOnAnyNumberOfThreads() throws {
+    @Test("The scaler's design is the same on any number of threads and multiplies by 1/std")
+    func scalerDesignIsTheSameOnAnyNumberOfThreads() throws {
         // 140 000 rows: enough for two shares (a share needs ≥ 65 536 rows).
         let (n, p) = (140_000, 3)
         let x = Matrix(rows: n, columns: p, elements: (0..<(n * p)).map { Double($0 % 977) * 0.37 - 50 })
@@ -274,7 +282,8 @@ struct PoissonGLMTests {
         return (Matrix(rows: n, columns: p, elements: elements), y)
     }
 
-    @Test(arguments: [UInt64(51), 52, 53, 54])
+    @Test("A fit from raw features matches the fit on the stored design, even with extreme scales and offsets",
+          arguments: [UInt64(51), 52, 53, 54])
     func fitFromFeaturesMatchesFitOnTheStoredDesign(seed: UInt64) throws {
         // Ordinary, constant (scale 0), tiny and huge scales, and large offsets beside small spreads.
         let means = [0, 3, 5, -2e3, 1e6, 0, 7, 1e-9]
@@ -301,7 +310,8 @@ struct PoissonGLMTests {
         }
     }
 
-    @Test func fitFromFeaturesChecksItsInputsAsTheDesignFitDoes() throws {
+    @Test("A fit from raw features rejects the inputs the design fit rejects, and fits an intercept alone")
+    func fitFromFeaturesChecksItsInputsAsTheDesignFitDoes() throws {
         let x = Matrix(rows: 3, columns: 2, elements: [1, 2, 3, 4, 5, 7])
         let scaler = Scaler(fitting: x)
         #expect(throws: ModelError.invalidTarget(row: 1, value: -1)) {
@@ -316,7 +326,8 @@ struct PoissonGLMTests {
         #expect(abs(none.coefficients[0] - log(2)) < 1e-9)
     }
 
-    @Test func meansFromFeaturesEqualMeansOnTheStoredDesign() throws {
+    @Test("Means from raw features equal means on the stored design, bit for bit, on any number of threads")
+    func meansFromFeaturesEqualMeansOnTheStoredDesign() throws {
         let (x, _) = rawProblem(rows: 2_600, means: [1e6, 0, -5, 2], scales: [1e-3, 1e5, 0, 1], seed: 61)
         let scaler = Scaler(fitting: x)
         let beta = [0.2, 0.5, -0.25, 3, 40]  // 40: some η clamp at ±30

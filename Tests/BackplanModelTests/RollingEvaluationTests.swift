@@ -18,13 +18,15 @@ struct RollingEvaluationTests {
         return (try Trainer.train(store: s, options: o), s)
     }
 
-    @Test func cutoffsCoverEveryWholeHorizonAndNoMore() {
+    @Test("Rolling cutoffs cover every whole horizon before the last event and no more")
+    func cutoffsCoverEveryWholeHorizonAndNoMore() {
         let c = RollingEvaluator.cutoffs(from: 100, everySeconds: 10, horizonSeconds: 30, lastEventAt: 159)
         #expect(c == [100, 110, 120, 130])
         #expect(RollingEvaluator.cutoffs(from: 100, everySeconds: 10, horizonSeconds: 30, lastEventAt: 128).isEmpty)
     }
 
-    @Test(arguments: [UInt64(51), 52])
+    @Test("Bootstrap intervals contain the means, and the same seed repeats while another moves only the bounds",
+          arguments: [UInt64(51), 52])
     func intervalsContainTheMeansAndTheBootstrapIsSeeded(seed: UInt64) throws {
         let dir = TempDir()
         let (model, s) = try Self.trained(seed: seed, in: dir)
@@ -61,7 +63,8 @@ struct RollingEvaluationTests {
         #expect(other.targets[0].predictors[0].poissonDevianceLow != r.targets[0].predictors[0].poissonDevianceLow)
     }
 
-    @Test func singleCutoffsMatchTheOneCutoffEvaluation() throws {
+    @Test("Each rolling cutoff matches the one-cutoff evaluation at that time")
+    func singleCutoffsMatchTheOneCutoffEvaluation() throws {
         let dir = TempDir()
         let (model, s) = try Self.trained(seed: 53, in: dir)
         let r = try RollingEvaluator.evaluate(model: model, store: s, from: model.training.cutAt, replicates: 10)
@@ -75,7 +78,8 @@ struct RollingEvaluationTests {
         }
     }
 
-    @Test func leftOutRowsAreDatasetsWithoutHistoryAndTheirEventsAreCounted() throws {
+    @Test("Datasets without history at a cutoff are left out, and their rows and events are counted")
+    func leftOutRowsAreDatasetsWithoutHistoryAndTheirEventsAreCounted() throws {
         let dir = TempDir()
         // Two mailboxes with history; a third first appears inside the first rolling horizon.
         let t0: Int64 = 1_000_000_000
@@ -117,7 +121,7 @@ struct RollingEvaluationTests {
         #expect(r.cutoffs.count >= 10)
     }
 
-    @Test func noWholeHorizonIsAClearError() throws {
+    @Test("Starting too late for one whole horizon is a clear error") func noWholeHorizonIsAClearError() throws {
         let dir = TempDir()
         let (model, s) = try Self.trained(seed: 54, in: dir)
         let span = try #require(try FeatureExtractor.eventSpan(of: s))

@@ -17,7 +17,8 @@ struct PlannerShortcutTests {
         return Planner(policy: policy, catalog: try PriceCatalog.load(Files.aws))
     }
 
-    @Test(arguments: 1...3 as ClosedRange<UInt64>)
+    @Test("Shared interval terms price a backup exactly as the pricer and the cost model do",
+          arguments: 1...3 as ClosedRange<UInt64>)
     func sharedIntervalTermsPriceLikeThePricer(seed: UInt64) throws {
         let planner = try Self.planner()
         let classes = planner.classInfos()
@@ -38,7 +39,8 @@ struct PlannerShortcutTests {
 
     /// From the grid's bracket, Brent's search ends within its tolerance (on log T) of the minimum found from
     /// the whole range to 1e-9, or at a cost no higher.
-    @Test func gridStartedSearchFindsTheMinimum() throws {
+    @Test("The grid-started search ends within its tolerance of the minimum, or at a cost no higher")
+    func gridStartedSearchFindsTheMinimum() throws {
         // Smooth unimodal functions with known minima, inside the range and at both ends.
         let grid = Planner.intervalGrid
         for c in [60.0, 250, 1_000, 5_000, 40_000, 300_000, 2_000_000, 2_592_000, 9e6] {
@@ -68,7 +70,8 @@ struct PlannerShortcutTests {
     }
 
     /// The RPO shortcut says "past the RPO" only when the search would end past it, and the plans agree.
-    @Test(arguments: [3_600, 14_400, 86_400] as [Int64])
+    @Test("The RPO shortcut says past the RPO only when the full search ends past it",
+          arguments: [3_600, 14_400, 86_400] as [Int64])
     func rpoShortcutAgreesWithTheSearch(rpo: Int64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
@@ -96,7 +99,8 @@ struct PlannerShortcutTests {
 
     /// The hull as the gift wrapping over every option finds it, and the contenders choose as every kept
     /// option would, at random multipliers.
-    @Test(arguments: [(true, false), (false, true), (true, true), (false, false)] as [(Bool, Bool)])
+    @Test("The kept options match plain gift wrapping, and the contenders choose as all kept options do",
+          arguments: [(true, false), (false, true), (true, true), (false, false)] as [(Bool, Bool)])
     func keptOptionsAndContendersMatchThePlainHull(budget: Bool, window: Bool) throws {
         let planner = try Self.planner(budget: budget ? 1 : nil, window: window ? 1 : nil)
         let classes = planner.classInfos()
@@ -133,7 +137,8 @@ struct PlannerShortcutTests {
     }
 
     /// The bisection over the open datasets returns the multiplier the full passes' bisection does.
-    @Test(arguments: [(true, 0.3), (true, 0.7), (false, 0.5)] as [(Bool, Double)])
+    @Test("The bisection over open datasets finds the multiplier that full-pass bisection finds",
+          arguments: [(true, 0.3), (true, 0.7), (false, 0.5)] as [(Bool, Double)])
     func openDatasetBisectionMatchesFullPasses(onSpend: Bool, share: Double) throws {
         let forecasts = randomForecasts(seed: 12, count: 5_000)
         let free = try Self.planner()
@@ -156,7 +161,8 @@ struct PlannerShortcutTests {
         #expect(found > 0 && found == hi)
     }
 
-    @Test func namesSortInUTF8ByteOrder() throws {
+    @Test("Dataset names sort in UTF-8 byte order, and the same name twice is an error")
+    func namesSortInUTF8ByteOrder() throws {
         var rng = Xoshiro256StarStar(seed: 3)
         let pieces = ["a", "ab", "a\u{0}", "é", "e\u{301}", "Z", "dataset-000000", "dataset-0000001", "dataset-00000010", "😀", "\u{0}"]
         var names = Set<String>()

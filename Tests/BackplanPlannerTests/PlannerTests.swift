@@ -9,7 +9,7 @@ struct CheckpointTests {
     /// DESIGN §4's table (Daly 2006): restart 10 min, checkpoint δ = 5 min; minutes.
     static let table: [(mtbf: Double, daly: Double, young: Double)] = [(1_440, 117, 120), (360, 57, 60), (15, 9.1, 12.2)]
 
-    @Test func youngAndDalyFormulasReproduceTheTable() {
+    @Test("Young's and Daly's formulas reproduce the published table") func youngAndDalyFormulasReproduceTheTable() {
         for row in Self.table {
             #expect(abs(Checkpointing.young(checkpointCost: 5, mtbf: row.mtbf) / row.young - 1) < 0.005, "\(row)")
             #expect(abs(Checkpointing.daly(checkpointCost: 5, mtbf: row.mtbf) / row.daly - 1) < 0.01, "\(row)")
@@ -18,7 +18,8 @@ struct CheckpointTests {
         #expect(Checkpointing.daly(checkpointCost: 40, mtbf: 15) == 15)
     }
 
-    @Test func minimisingDalysExactCostFindsTheTable() {
+    @Test("Minimising Daly's exact wall-time cost finds the table's intervals")
+    func minimisingDalysExactCostFindsTheTable() {
         for row in Self.table {
             let t = Checkpointing.minimize(in: 0.01, 10_000, tolerance: 1e-9) {
                 Checkpointing.dalyWallTimePerWork(interval: $0, checkpointCost: 5, restart: 10, mtbf: row.mtbf)
@@ -27,7 +28,8 @@ struct CheckpointTests {
         }
     }
 
-    @Test func goldenSectionFindsKnownMinima() {
+    @Test("The golden-section search finds known minima, and monotone functions end at the bound")
+    func goldenSectionFindsKnownMinima() {
         #expect(abs(Checkpointing.minimize(in: 1, 1_000) { pow(log($0) - log(42), 2) } / 42 - 1) < 1e-6)
         #expect(Checkpointing.minimize(in: 5, 5) { $0 } == 5)
         // Monotone functions end at the bound.
@@ -42,7 +44,8 @@ struct PlannerTests {
         name: "busy", dataClass: "default", sizeBytes: 1_048_576, writesPerDay: 2_000, readsPerDay: 10,
         bytesPerWrite: 100, bytesPerRead: 1_000)
 
-    @Test func unconstrainedIntervalIsYoungs() throws {
+    @Test("Without limits the cost model's optimum and the planner's interval are Young's within 1%")
+    func unconstrainedIntervalIsYoungs() throws {
         let policy = simplePolicy(loss: 0.001)
         let planner = Planner(policy: policy, catalog: simpleCatalog())
         let young = try #require(planner.model.youngIntervalSeconds(Self.busy, policy: policy.classes["default"]!, tier: 0))
@@ -62,7 +65,7 @@ struct PlannerTests {
     }
 
     /// More writes never lengthen the interval while every interval sees writes (r·T ≫ 1: Young's regime).
-    @Test(arguments: 1...6 as ClosedRange<UInt64>)
+    @Test("More writes never lengthen the interval of a busy dataset", arguments: 1...6 as ClosedRange<UInt64>)
     func moreWritesNeverLengthenTheInterval(seed: UInt64) throws {
         var rng = Xoshiro256StarStar(seed: seed)
         let policy = simplePolicy(loss: exp(rng.nextNormal(mean: -7, standardDeviation: 1)), minInterval: 600)
@@ -83,7 +86,8 @@ struct PlannerTests {
     /// a backup only when it changed, so short intervals are nearly free and the planner backs it up soon
     /// after each write; once writes are frequent enough that most intervals see one, each interval costs a
     /// backup and longer ones win. (Young's formula assumes every interval costs a backup.)
-    @Test func rareWritesGetShortIntervalsUnderSkipIfUnchanged() throws {
+    @Test("Rarely written datasets get the shortest interval under skip-if-unchanged, busier ones longer")
+    func rareWritesGetShortIntervalsUnderSkipIfUnchanged() throws {
         let policy = simplePolicy(loss: 0.001, minInterval: 300)
         let planner = Planner(policy: policy, catalog: simpleCatalog())
         var rare = Self.busy
@@ -98,7 +102,8 @@ struct PlannerTests {
         #expect((interval["busier"] ?? 0) > 300)
     }
 
-    @Test(arguments: 1...5 as ClosedRange<UInt64>)
+    @Test("A tighter RPO never lengthens an interval, and no interval exceeds the RPO",
+          arguments: 1...5 as ClosedRange<UInt64>)
     func tighterRPONeverLengthensTheInterval(seed: UInt64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
@@ -118,7 +123,8 @@ struct PlannerTests {
         }
     }
 
-    @Test(arguments: 1...4 as ClosedRange<UInt64>)
+    @Test("Every plan on every catalog keeps each class's RPO, RTO, retention, copies and global limits",
+          arguments: 1...4 as ClosedRange<UInt64>)
     func everyPlanKeepsEveryClassLimit(seed: UInt64) throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil  // the example's is sized for the committed sample
@@ -146,7 +152,8 @@ struct PlannerTests {
         }
     }
 
-    @Test func budgetBindsWithAShadowPriceAndInfeasibleLimitsNameDatasets() throws {
+    @Test("A tight budget binds with a shadow price, and an impossible one names the infeasible datasets")
+    func budgetBindsWithAShadowPriceAndInfeasibleLimitsNameDatasets() throws {
         var policy = try Policy.load(Files.policy)
         policy.backupWindowBytesPerDay = nil
         let catalog = try PriceCatalog.load(Files.aws)
@@ -174,7 +181,8 @@ struct PlannerTests {
         #expect(!impossible.infeasible.isEmpty && impossible.infeasible.allSatisfy { $0.reason.contains("cannot all hold") })
     }
 
-    @Test func backupWindowBinds() throws {
+    @Test("A tight backup window binds with a shadow price and leaves no dataset infeasible")
+    func backupWindowBinds() throws {
         var policy = try Policy.load(Files.policy)
         policy.budgetDollarsPerMonth = nil
         policy.budgetDollarsPerDatasetMonth = nil  // the fixed budget alone
@@ -192,7 +200,8 @@ struct PlannerTests {
         #expect(tight.infeasible.isEmpty)
     }
 
-    @Test func plansAreDeterministicAndMatchTheSchema() throws {
+    @Test("Plans are the same bytes in any input order and match the plan schema")
+    func plansAreDeterministicAndMatchTheSchema() throws {
         let policy = try Policy.load(Files.policy)
         let catalog = try PriceCatalog.load(Files.aws)
         let forecasts = randomForecasts(seed: 3, count: 150)
@@ -209,7 +218,8 @@ struct PlannerTests {
         #expect(!SchemaValidator(root: schema).validate(broken, schema).isEmpty)
     }
 
-    @Test func retentionRulesStayWithinLegalBounds() {
+    @Test("Retention rules stay within their class's bounds, and erasure deletes at the maximum")
+    func retentionRulesStayWithinLegalBounds() {
         let day: Int64 = 86_400
         for (lo, hi) in [(1, 1), (7, 30), (30, 365), (90, 90), (14, 20), (365, 7 * 365), (400, 2_555), (3 * 365, 7 * 365)] as [(Int64, Int64)] {
             let r = DatasetPlan.Retention.rule(minimumSeconds: lo * day, maximumSeconds: hi * day, erase: false)
@@ -220,7 +230,8 @@ struct PlannerTests {
         #expect(erased.deleteAfterSeconds == 90 * day)
     }
 
-    @Test func exportsNameEveryRule() throws {
+    @Test("The S3 lifecycle and restic exports name every rule, and a non-S3 catalog has no lifecycle")
+    func exportsNameEveryRule() throws {
         let policy = try Policy.load(Files.policy)
         let plan = try Planner(policy: policy, catalog: try PriceCatalog.load(Files.aws)).plan(randomForecasts(seed: 5, count: 100), generatedAt: 0, inputs: testInputs)
         let lifecycle = try #require(plan.s3Lifecycle())
