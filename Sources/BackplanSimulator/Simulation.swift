@@ -131,23 +131,19 @@ public struct Simulation: Sendable {
     public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0,
                     progress: (@Sendable (Int) -> Void)? = nil) -> PolicyResult {
         let n = datasets.count
-        // A fixed chunking (not the core count), so the merged sums are the same on every machine.
-        let chunks = n < 2_048 ? 1 : 64
-        var parts = [Accumulator](repeating: Accumulator(runs: runs), count: chunks)
+        // Parallel's chunking depends on n only (not the core count), so the merged sums are the same on every machine.
+        let chunks = Parallel.chunkCount(n)
         let phase = dailyPhase
         let regionFailures = regionFailureTimes()
-        parts.withUnsafeMutableBufferPointer { buffer in
-            let out = UncheckedSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var acc = Accumulator(runs: runs)
-                var scratch = OracleScratch()
-                for d in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
-                    simulate(d, policy, schedule: schedule, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
-                             scratch: &scratch, into: &acc)
-                }
-                out.value[chunk] = acc
-                progress?(chunk)
+        let parts = Parallel.map(chunks: chunks) { chunk -> Accumulator in
+            var acc = Accumulator(runs: runs)
+            var scratch = OracleScratch()
+            for d in Parallel.chunk(chunk, of: chunks, n) {
+                simulate(d, policy, schedule: schedule, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
+                         scratch: &scratch, into: &acc)
             }
+            progress?(chunk)
+            return acc
         }
         var total = Accumulator(runs: runs)
         for p in parts { total.add(p) }
