@@ -18,7 +18,7 @@ public enum Explanation {
         let m = o.monthlyDollars
         return String(format: "every %@ to %@ (data on %@): $%.4f/month = storage %.4f + operations %.4f + retrieval %.4f + expected loss %.4f + downtime %.4f; %.2f writes exposed; restore %@",
                       DurationText.approximate(o.intervalSeconds), o.backupTier, o.dataTier, m.total, m.storage, m.operations, m.retrieval,
-                      m.expectedLoss, m.downtime, o.exposedWrites, DurationText.approximate(Int64(o.restoreSeconds.rounded(.up))))
+                      m.expectedLoss, m.downtime, o.exposedWrites, DurationText.approximate(Format.whole(o.restoreSeconds.rounded(.up))))
     }
 
     /// The whole explanation of `d`; no trailing newline.
@@ -26,8 +26,8 @@ public enum Explanation {
         let duration = { (s: Int64) in DurationText.format(s) }
         let f = d.why.forecast
         var s = "Dataset \(d.id) (class \(d.class))\n"
-        s += String(format: "Forecast: %.2f writes/day, %.2f reads/day, %@", f.writesPerDay, f.readsPerDay, Format.bytes(Int64(f.sizeBytes)))
-        if let q = f.meanQuietGapSeconds { s += ", quiet gaps of \(DurationText.approximate(Int64(q.rounded()))) on average" }
+        s += String(format: "Forecast: %.2f writes/day, %.2f reads/day, %@", f.writesPerDay, f.readsPerDay, Format.bytes(Format.whole(f.sizeBytes)))
+        if let q = f.meanQuietGapSeconds { s += ", quiet gaps of \(DurationText.approximate(Format.whole(q))) on average" }
         s += "\n"
         s += "Chosen:    " + option(d.why.chosen) + "\n"
         if let r = d.why.runnerUp { s += "Runner-up: " + option(r) + "\n" }

@@ -24,6 +24,20 @@ public enum Format {
     }
 
     /// Bytes in binary units with one decimal: `1536` → `1.5 KiB`; below 1 KiB, `512 B`.
+    /// `x` rounded to a whole number for display, clamped to Int64's range (NaN shows as 0): a plan file is
+    /// input, and a huge figure in one must print, not trap (`Int64(1e300)` does).
+    ///
+    /// ```swift
+    /// Format.whole(1e300)   // Int64.max
+    /// Format.whole(41.6)    // 42
+    /// ```
+    public static func whole(_ x: Double) -> Int64 {
+        guard !x.isNaN else { return 0 }
+        if x >= 9.223_372_036_854_775e18 { return .max }
+        if x <= -9.223_372_036_854_775e18 { return .min }
+        return Int64(x.rounded())
+    }
+
     public static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var v = Double(n)

@@ -35,7 +35,7 @@ public enum PlanSummary {
             ["total", String(format: "%.2f", m.total)],
         ], rightAlignedFrom: 1) + "\n\n"
         s += String(format: "Exposure: %.1f unprotected writes expected at a random failure; %.0f backups/day moving %@/day\n",
-                    t.expectedExposedWrites, t.backupsPerDay, Format.bytes(Int64(t.backupBytesPerDay)))
+                    t.expectedExposedWrites, t.backupsPerDay, Format.bytes(Format.whole(t.backupBytesPerDay)))
         for l in plan.limits {
             if l.used > l.limit * (1 + 1e-9) {
                 s += String(format: "Limit %@ CANNOT HOLD: the least any plan uses is %.4g of %.4g %@\n", l.name, l.used, l.limit, l.unit)

@@ -51,3 +51,32 @@ struct PlanSafetyEndToEndTests {
         #expect(((plan["infeasible"] as? [Any])?.count ?? 0) > 0)
     }
 }
+
+@Suite("explain reads a plan file as input")
+struct ExplainHugeNumbersTests {
+    /// Sets every number under `keys`, at any depth, to `value`.
+    static func replace(_ v: Any, keys: Set<String>, with value: Double) -> Any {
+        if let d = v as? [String: Any] {
+            var out: [String: Any] = [:]
+            for (k, x) in d { out[k] = keys.contains(k) && x is NSNumber ? value : replace(x, keys: keys, with: value) }
+            return out
+        }
+        if let a = v as? [Any] { return a.map { replace($0, keys: keys, with: value) } }
+        return v
+    }
+
+    @Test("A plan whose restore time, size and quiet gap are 1e300 is explained, not a crash")
+    func hugeNumbers() throws {
+        let dir = try ModelEndToEndTests.sampleStore()
+        let made = try Backplan.run(PlanEndToEndTests.args(dir))
+        try #require(made.status == 0, "\(made.stderr)")
+        let bytes = try #require(dir.bytes("plan.json"))
+        let plan = try JSONSerialization.jsonObject(with: bytes)
+        let huge = Self.replace(plan, keys: ["restoreSeconds", "sizeBytes", "meanQuietGapSeconds"], with: 1e300)
+        let data = try JSONSerialization.data(withJSONObject: huge)
+        _ = dir.write("huge.json", bytes: Array(data))
+        let id = try #require(((plan as? [String: Any])?["datasets"] as? [[String: Any]])?.first?["id"] as? String)
+        let r = try Backplan.run(["explain", dir.file("huge.json"), id])
+        #expect(r.status == 0 && r.stdout.contains(id), "\(r.status) \(r.stderr)")
+    }
+}
