@@ -4,7 +4,9 @@ import Foundation
 /// each followed by an ```` ```output ```` block holding what it printed. `backplan notebook run` executes the
 /// blocks and rewrites the outputs; `--check` compares instead. A block marked ```` ```sh run varies ```` has
 /// output that legitimately changes between runs or machines (timings, floating-point figures): it is compared
-/// with every number masked (``Notebook/loose(_:)``).
+/// with every number masked (``Notebook/loose(_:)``). A block marked ```` ```sh run requires=PATH ```` runs
+/// only where PATH (relative to the notebook's folder) exists; elsewhere it is skipped and keeps its stored
+/// output (for data that is not part of the package, such as `../../shared/data/real/CollegeMsg.txt`).
 ///
 /// ```swift
 /// var nb = Notebook(text: try String(contentsOfFile: "notebooks-md/quick-start.md", encoding: .utf8))
@@ -20,6 +22,8 @@ public struct Notebook: Sendable, Equatable {
         public var code: String
         /// Compared loosely (numbers masked).
         public var varies: Bool
+        /// Paths (relative to the notebook's folder) the block needs; it is skipped where one is missing.
+        public var requires: [String] = []
         /// The stored output block's text, `nil` when there is none yet.
         public var output: String?
         /// The block's first line, to name it in messages.
@@ -68,7 +72,9 @@ public struct Notebook: Sendable, Equatable {
             let source = lines[i...min(j, lines.count - 1)].map { $0 + "\n" }.joined()
             if info.first == "sh" && info.contains("run") {
                 flushBlank()
-                blocks.append(Block(line: i + 1, code: body, varies: info.contains("varies"), output: nil))
+                blocks.append(Block(line: i + 1, code: body, varies: info.contains("varies"),
+                                    requires: info.filter { $0.hasPrefix("requires=") }.map { String($0.dropFirst("requires=".count)) },
+                                    output: nil))
                 pieces.append(.run(blocks.count - 1, source: source))
                 lastWasRun = true
             } else if info == ["output"] && lastWasRun {

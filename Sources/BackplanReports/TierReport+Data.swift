@@ -7,7 +7,9 @@ extension TierReport {
     /// `row` is `group` for a group and `total` for the last row (all datasets); `tier`, `class`, `region` are
     /// the group's values (empty when not grouped by that dimension, and on the total row); money columns are
     /// US dollars per month with two decimals; `baseline_total_usd` and `change_usd` are empty without
-    /// `--baseline`.
+    /// `--baseline`. With `--simulation`, one more column, `policy`, and one `simulated` line per simulated
+    /// policy after the total: its money columns are the simulation's mean dollars per month (`expected_loss_usd`
+    /// is the simulator's loss), the other columns empty (see ``simulationCSVLines()``).
     public static let csvColumns = [
         "row", "tier", "class", "region", "datasets", "live_gib", "backup_gib", "storage_usd", "operations_usd",
         "retrieval_usd", "expected_loss_usd", "downtime_usd", "total_usd", "exposed_writes", "baseline_total_usd",
@@ -31,10 +33,11 @@ extension TierReport {
             cells += [String(format: "%.3f", r.exposedWrites), r.baselineTotal?.text ?? "", r.delta?.text ?? ""]
             return cells.map(Self.csvCell).joined(separator: ",")
         }
-        var s = Self.csvColumns.joined(separator: ",") + "\n"
-        for r in rows { s += line("group", r) + "\n" }
-        s += line("total", totals) + "\n"
-        return s
+        let extra = simulation == nil ? "" : ","
+        var s = Self.csvColumns.joined(separator: ",") + (simulation == nil ? "" : ",policy") + "\n"
+        for r in rows { s += line("group", r) + extra + "\n" }
+        s += line("total", totals) + extra + "\n"
+        return s + simulationCSVLines()
     }
 
     static func csvCell(_ s: String) -> String {
@@ -62,6 +65,7 @@ extension TierReport {
         public var rows: [DocumentRow]
         public var totals: DocumentRow
         public var change: DocumentChange?
+        public var simulation: DocumentSimulation?
 
         init(_ r: TierReport) {
             schemaVersion = Self.currentSchemaVersion
@@ -72,6 +76,7 @@ extension TierReport {
             rows = r.rows.map(DocumentRow.init)
             totals = DocumentRow(r.totals)
             change = r.change.map(DocumentChange.init)
+            simulation = r.simulation.map(DocumentSimulation.init)
         }
     }
 

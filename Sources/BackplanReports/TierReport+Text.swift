@@ -70,6 +70,9 @@ extension TierReport {
             let movers = moverCells(grouped: true)
             if movers.count > 1 { s += "\n\nTop movers:\n" + Format.table(movers, rightAlignedFrom: 3) }
         }
+        if let sentence = simulationSentence {
+            s += "\n\n" + sentence + "\n" + Format.table(simulationCells(grouped: true))
+        }
         return s
     }
 
@@ -84,6 +87,9 @@ extension TierReport {
             s += "\n" + sentence + "\n"
             let movers = moverCells(grouped: false)
             if movers.count > 1 { s += "\n### Top movers\n\n" + Self.markdownTable(movers, leftColumns: 3) }
+        }
+        if let sentence = simulationSentence {
+            s += "\n### Simulated\n\n" + sentence + "\n\n" + Self.markdownTable(simulationCells(grouped: false), leftColumns: 1)
         }
         return s
     }

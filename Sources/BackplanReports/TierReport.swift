@@ -184,6 +184,8 @@ public struct TierReport: Sendable, Equatable {
     /// Every dataset together: exact sums rounded once.
     public var totals: Row
     public var change: Change?
+    /// A simulation's figures beside the totals (`report tiers --simulation`), or `nil`.
+    public var simulation: Simulated?
 
     /// Groups `plan`'s datasets by `by` (at least one dimension; duplicates ignored) and compares with `baseline`.
     ///

@@ -44,7 +44,18 @@ public struct TierReportHTML: Sendable {
             BarChart(title: "Exposure per data class", axisLabel: "writes exposed at a random failure (messages)",
                      categories: byClass.rows.map { $0.key.class ?? "" }, series: ["exposed writes"],
                      values: byClass.rows.map { [$0.exposedWrites] }, valueText: { String(format: "%.1f", $0) }),
-        ]
+        ] + simulationCharts
+    }
+
+    /// With a simulation: the plan's monthly cost by component beside each simulated policy's.
+    var simulationCharts: [BarChart] {
+        guard let sim = report.simulation else { return [] }
+        let money: @Sendable (Double) -> String = { "$" + Cents(dollars: $0).grouped }
+        let parts = { (d: TierReport.Dollars) in [d.storage, d.operations, d.retrieval, d.expectedLoss, d.downtime].map(\.dollars) }
+        return [BarChart(title: "Monthly cost: the plan's prices against the simulation", axisLabel: "US dollars per month (simulated: mean)",
+                         categories: ["plan (as priced)"] + sim.policies.map(\.name),
+                         series: ["storage", "operations", "retrieval", "expected loss", "downtime"],
+                         values: [parts(report.totals.dollars)] + sim.policies.map { parts($0.monthlyDollars) }, valueText: money)]
     }
 
     /// The whole page; UTF-8, ends with a newline.
@@ -55,7 +66,7 @@ public struct TierReportHTML: Sendable {
             // Plot's .title also writes social-media meta tags with the text unescaped; a plain <title> instead.
             .raw("<title>" + BarChart.escape("Tier cost report: \(report.planFile)") + "</title>"),
             .style(Self.css))
-        let sections: [Node<HTML.BodyContext>] = [intro(), totalsSection(), groupsSection(), moversSection()] + charts.map(Self.chartSection)
+        let sections: [Node<HTML.BodyContext>] = [intro(), totalsSection(), groupsSection(), moversSection(), simulationSection()] + charts.map(Self.chartSection)
         return HTML(head, .body(.group(sections))).render() + "\n"
     }
 
@@ -90,6 +101,12 @@ public struct TierReportHTML: Sendable {
         let cells = report.moverCells(grouped: true)
         guard cells.count > 1 else { return .empty }
         return .section(.h2(.text("Top movers")), Self.table(cells, leftColumns: 3, caption: "Datasets whose monthly total changed most"))
+    }
+
+    func simulationSection() -> Node<HTML.BodyContext> {
+        guard let sentence = report.simulationSentence else { return .empty }
+        return .section(.id("simulated"), .h2(.text("Simulated")), .p(.text(sentence)),
+                        Self.table(report.simulationCells(grouped: true), leftColumns: 1, caption: "Dollars per month: the plan's prices and the simulation"))
     }
 
     static func chartSection(_ chart: BarChart) -> Node<HTML.BodyContext> {

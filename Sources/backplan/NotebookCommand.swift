@@ -20,7 +20,8 @@ struct NotebookRunCommand: ParsableCommand {
             Each block runs with /bin/sh -e in the notebook's folder, with this backplan first on PATH and \
             OPENBLAS_NUM_THREADS=1; stdout and stderr together become the block's ```output block (with \
             "[exit N]" last when the block fails). Blocks marked ```sh run varies are compared with every number \
-            masked. With --check nothing is written: the command exits 1 naming the first block whose stored \
+            masked. A block marked ```sh run requires=PATH runs only where PATH (relative to the notebook) exists; \
+            elsewhere it is skipped, says so, and keeps its stored output. With --check nothing is written: the command exits 1 naming the first block whose stored \
             output differs from a fresh run.
 
             Example:
@@ -39,7 +40,15 @@ struct NotebookRunCommand: ParsableCommand {
             if notebook.blocks.isEmpty { Console.note("\(file): no ```sh run blocks") }
             let dir = URL(fileURLWithPath: file).deletingLastPathComponent()
             var outputs: [String?] = []
+            var skipped = 0
             for (i, block) in notebook.blocks.enumerated() {
+                if let missing = block.requires.first(where: { !FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }) {
+                    Console.endProgress()
+                    Console.note("\(file):\(block.line): block \(i + 1) skipped: it needs \(missing), which is not here")
+                    outputs.append(nil)
+                    skipped += 1
+                    continue
+                }
                 Console.progress("\(file): block \(i + 1)/\(notebook.blocks.count): \(block.title)")
                 let fresh = try NotebookShell.run(block.code, in: dir)
                 outputs.append(fresh)
@@ -54,12 +63,12 @@ struct NotebookRunCommand: ParsableCommand {
             }
             Console.endProgress()
             if check {
-                if !failed { Console.note("\(file): \(notebook.blocks.count) block(s) match") }
+                if !failed { Console.note("\(file): \(notebook.blocks.count - skipped) block(s) match" + (skipped > 0 ? ", \(skipped) skipped" : "")) }
                 continue
             }
             let text = notebook.rendered(outputs: outputs)
             try ReportOutput.write(Data(text.utf8), to: file, inputs: [])
-            Console.note("\(file): ran \(notebook.blocks.count) block(s)")
+            Console.note("\(file): ran \(notebook.blocks.count - skipped) block(s)" + (skipped > 0 ? ", \(skipped) skipped (stored outputs kept)" : ""))
         }
         if failed { throw ExitCode(1) }
     }

@@ -8,8 +8,8 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports made from plans: tier costs in text, Markdown, CSV, JSON or HTML.",
-        subcommands: [ReportTiersCommand.self])
+        abstract: "Reports made from plans, frontiers and simulations, in text, Markdown, CSV, JSON or HTML.",
+        subcommands: [ReportTiersCommand.self, ReportFrontierCommand.self, ReportSimulationCommand.self])
 }
 
 /// The formats a report is written in.
@@ -25,23 +25,34 @@ struct ReportTiersCommand: ParsableCommand {
         discussion: """
             Money is dollars per month as the plan prices them, rounded to the cent once per figure; the total is the same in every format. CSV columns (stable, documented in the README): \(TierReport.csvColumns.joined(separator: ",")). JSON follows report-tiers.schema.json. HTML is one self-contained file (inline CSS and SVG, no scripts).
 
+            --simulation adds what 'backplan simulate --json' measured beside the totals: each policy's mean dollars per month (window dollars × 30 days / window) by component and messages lost with the 5–95% band. The simulation has totals only, no per-tier figures. In CSV this appends a 'policy' column and one 'simulated' line per policy.
+
             Examples:
               backplan report tiers --plan out/plan.json
               backplan report tiers --plan out/plan.json --baseline old-plan.json --by tier,class --format md
               backplan report tiers --plan out/plan.json --format html --out out/tiers.html
+              backplan report tiers --plan out/plan.json --simulation out/sim.json --format md
             """)
 
     @Option(help: ArgumentHelp("Plan JSON written by 'backplan plan'.", valueName: "file")) var plan: String
     @Option(help: ArgumentHelp("An earlier plan to compare with.", valueName: "file")) var baseline: String?
+    @Option(help: ArgumentHelp("JSON written by 'backplan simulate --json', to set beside the totals.", valueName: "file")) var simulation: String?
     @Option(help: ArgumentHelp("Group by these, comma-separated: tier, class, region.", valueName: "list")) var by = "tier"
     @Option(help: ArgumentHelp("text, md, csv, json or html.", valueName: "format")) var format: ReportFormat = .text
     @Option(help: ArgumentHelp("Write here (through a temporary file) instead of stdout.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Also write the cost-per-tier chart as an SVG file of its own.", valueName: "file.svg")) var chart: String?
 
     func run() throws {
         let dimensions = try Self.dimensions(by)
         let current = try Plan.load(plan)
         let base = try baseline.map { try Plan.load($0) }
-        let report = TierReport(plan: current, planFile: plan, by: dimensions, baseline: base, baselineFile: baseline ?? "")
+        var report = TierReport(plan: current, planFile: plan, by: dimensions, baseline: base, baselineFile: baseline ?? "")
+        if let simulation {
+            let input = try ReportInput.load(SimulationInput.self, file: simulation, what: "backplan simulate --json")
+            report.simulation = TierReport.Simulated(try SimulationReport(input, file: simulation))
+        }
+        let inputs = [plan] + (baseline.map { [$0] } ?? []) + (simulation.map { [$0] } ?? [])
+        try ReportOutput.checkDistinct(out: out, chart: chart)
         let data: Data
         switch format {
         case .text: data = Data((report.text() + "\n").utf8)
@@ -49,12 +60,20 @@ struct ReportTiersCommand: ParsableCommand {
         case .csv: data = Data(report.csv().utf8)
         case .json: data = try report.json()
         case .html:
-            let page = TierReportHTML(report: report, byTier: TierReport(plan: current, planFile: plan, by: [.tier]),
-                                      byClass: TierReport(plan: current, planFile: plan, by: [.class]))
-            data = Data(page.render().utf8)
+            data = Data(page(report, current).render().utf8)
         }
-        try ReportOutput.write(data, to: out, inputs: [plan] + (baseline.map { [$0] } ?? []))
+        try ReportOutput.write(data, to: out, inputs: inputs)
         if let out { Console.note("wrote \(out)") }
+        if let chart, let first = page(report, current).charts.first {
+            try ReportOutput.write(Data(first.standaloneSVG().utf8), to: chart, inputs: inputs)
+            Console.note("wrote \(chart)")
+        }
+    }
+
+    /// The HTML page (and its charts) of `report`, made from `plan`.
+    func page(_ report: TierReport, _ plan: Plan) -> TierReportHTML {
+        TierReportHTML(report: report, byTier: TierReport(plan: plan, planFile: self.plan, by: [.tier]),
+                       byClass: TierReport(plan: plan, planFile: self.plan, by: [.class]))
     }
 
     /// The grouping dimensions of a `--by` value.

@@ -39,6 +39,16 @@ enum ReportOutput {
         }
     }
 
+    /// Refuses a `--chart` that is the same file as `--out` (the second write would replace the first).
+    ///
+    /// - Throws: ``InputError`` naming the chart path.
+    static func checkDistinct(out: String?, chart: String?) throws {
+        guard let out, let chart else { return }
+        if out == chart || sameFile(out, chart) || URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: chart).standardizedFileURL {
+            throw InputError(file: chart, "--chart is the same file as --out; choose another path")
+        }
+    }
+
     /// Whether two paths name the same file.
     static func sameFile(_ a: String, _ b: String) -> Bool {
         let ra = URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path

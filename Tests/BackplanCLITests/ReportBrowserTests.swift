@@ -123,4 +123,54 @@ struct ReportBrowserTests {
             #expect(layout.text.contains(changeText), "\(width) px: change \(changeText) not in the page's text")
         }
     }
+
+    @Test("The frontier and simulation pages render at 1280 and 390 px: not blank, no sideways scrolling, the JSON's figures in their text",
+          .enabled(if: Chromium.path != nil), arguments: ["frontier", "simulation"])
+    func policyPages(kind: String) throws {
+        let inputs = try #require(ReportPolicyEndToEndTests.inputs)
+        let input = inputs.file(kind == "frontier" ? "frontier.json" : "sim.json")
+        let dir = TempDir()
+        for (format, file) in [("html", "\(kind).html"), ("json", "\(kind).json")] {
+            let r = try Backplan.run(["report", kind, "--input", input, "--format", format, "--out", dir.file(file)])
+            try #require(r.status == 0, "\(r.stderr)")
+        }
+        let doc = try #require(try JSONSerialization.jsonObject(with: #require(dir.bytes("\(kind).json"))) as? [String: Any])
+        let policies = try #require(doc["policies"] as? [[String: Any]])
+        // Per policy, the figures its table row must show: exposure hours, or the window's and the monthly total.
+        let expected: [(name: String, cells: [String])] = try policies.map { p in
+            let name = try #require(p["name"] as? String)
+            func money(_ key: String) throws -> String {
+                ReportEndToEndTests.grouped(String(format: "%.2f", try #require((p[key] as? [String: Any])?["total"] as? NSNumber).doubleValue))
+            }
+            if kind == "frontier" {
+                return (name, [String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)])
+            }
+            return (name, [try money("window"), try money("monthly")])
+        }
+        dir.write("blank.html", "<!doctype html><html><body></body></html>")
+        for width in [1280, 390] {
+            let png = dir.file("\(kind)-\(width).png"), blank = dir.file("blank-\(width).png")
+            for (page, shot) in [("\(kind).html", png), ("blank.html", blank)] {
+                guard Chromium.run(["--window-size=\(width),2400", "--screenshot=\(shot)", URL(fileURLWithPath: dir.file(page)).absoluteString],
+                                   in: dir) != nil else { return }
+            }
+            let data = try #require(FileManager.default.contents(atPath: png), "no screenshot at \(width) px")
+            let blankData = try #require(FileManager.default.contents(atPath: blank))
+            #expect(Chromium.pngSize(data)?.width == width)
+            #expect(data.count > 5 * blankData.count, "\(width) px: \(data.count) bytes against \(blankData.count) for a blank page")
+            if let keep = ProcessInfo.processInfo.environment["BACKPLAN_SCREENSHOTS"] {
+                try? FileManager.default.copyItem(atPath: png, toPath: keep + "/\(kind)-\(width).png")
+            }
+            guard let layout = try Self.layout(dir.file("\(kind).html"), width: width, in: dir) else { return }
+            #expect(layout.clientWidth == width)
+            #expect(layout.scrollWidth <= layout.clientWidth, "\(width) px: the \(kind) page scrolls sideways (\(layout.scrollWidth) px wide)")
+            let rows = layout.text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            for e in expected {
+                let row = try #require(rows.first { $0.first == e.name && $0.count > 3 }, "\(width) px: no row for \(e.name) in the page's text")
+                // frontier: policy, backups, % of budget, exposure h, …; simulation: …, total $, total $/month last.
+                let shown = kind == "frontier" ? [row[3]] : Array(row.suffix(2))
+                #expect(shown == e.cells, "\(width) px: \(e.name)'s row \(row) does not show \(e.cells)")
+            }
+        }
+    }
 }

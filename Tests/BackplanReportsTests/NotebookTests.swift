@@ -61,4 +61,12 @@ struct NotebookTests {
         #expect(d.line == 2 && d.stored == "b" && d.fresh == "B")
         #expect(Notebook.firstDifference("a\n", "a\nmore\n").line == 2)
     }
+
+    @Test("requires=PATH marks are read off a run block's fence, any number of them, beside varies")
+    func requires() {
+        let nb = Notebook(text: "```sh run varies requires=../../shared/data/real/CollegeMsg.txt requires=x.txt\necho\n```\n\n```sh run\necho\n```\n")
+        #expect(nb.blocks.count == 2)
+        #expect(nb.blocks[0].requires == ["../../shared/data/real/CollegeMsg.txt", "x.txt"] && nb.blocks[0].varies)
+        #expect(nb.blocks[1].requires.isEmpty)
+    }
 }

@@ -1,0 +1,99 @@
+import BackplanCore
+import Foundation
+
+extension SimulationReport {
+    /// The main table as cells (header first): per policy backups, exposure, RPO misses, messages lost (mean and
+    /// 5–95 % band), dollars for the window by component and in total, and the total per month. `grouped` puts
+    /// thousands separators in counts and money.
+    ///
+    /// ```swift
+    /// report.cells(grouped: true)[0]
+    /// // ["policy", "backups", "exposure h", "RPO misses", "lost (mean)", "lost p5", "lost p95", "storage $", …]
+    /// ```
+    public func cells(grouped: Bool) -> [[String]] {
+        let count = { (n: Int) in grouped ? Format.count(n) : String(n) }
+        let money = { (c: Cents) in grouped ? c.grouped : c.text }
+        var out = [["policy", "backups", "exposure h", "RPO misses", "lost (mean)", "lost p5", "lost p95",
+                    "storage $", "operations $", "retrieval $", "loss $", "downtime $", "total $", "total $/month"]]
+        for r in rows {
+            out.append([r.name, count(r.backups), r.exposureHours.text, count(r.rpoViolations), r.lost.mean.text, r.lost.p5.text, r.lost.p95.text]
+                       + r.window.components.map { money($0.value) } + [money(r.window.total), money(r.monthly.total)])
+        }
+        return out
+    }
+
+    var summary: String {
+        "scenario \(scenario), \(Format.time(windowStart)) to \(Format.time(windowEnd)) (\(windowDays.text) days), "
+            + "\(Format.count(writes)) writes in \(Format.count(datasets)) datasets"
+            + (addedWrites > 0 ? " (\(Format.count(addedWrites)) added by the access shift)" : "")
+            + ", \(Format.count(runs)) failure samples, seed \(seed)"
+    }
+
+    static let unitsSentence = "Dollars are the mean over the failure samples for the whole window, by component (loss: messages lost "
+        + "priced by their class; downtime: restores); total $/month is the window's total per 30 days. Messages lost per run: "
+        + "mean and 5th–95th percentile (the simulator writes no band for dollars)."
+
+    /// One sentence naming the cheapest policy.
+    public var cheapestSentence: String? {
+        guard let c = cheapest else { return nil }
+        return "Lowest mean total: \(c.name), \(c.window.total.grouped) dollars for the window (\(c.monthly.total.grouped) per month), "
+            + "\(c.lost.mean.text) messages lost per run (\(c.lost.p5.text)–\(c.lost.p95.text))."
+    }
+
+    /// The report for a terminal; no trailing newline.
+    public func text() -> String {
+        var s = "Simulation report of \(file): \(summary)\n" + Self.unitsSentence + "\n\n"
+        s += Format.table(cells(grouped: true))
+        if let c = cheapestSentence { s += "\n\n" + c }
+        return s
+    }
+
+    /// The report as GitHub-flavoured Markdown; ends with a newline.
+    public func markdown() -> String {
+        var s = "## Simulation report of `\(file)`\n\n" + summary.prefix(1).uppercased() + summary.dropFirst() + ". " + Self.unitsSentence + "\n\n"
+        s += ReportTable.markdown(cells(grouped: false), leftColumns: 1)
+        if let c = cheapestSentence { s += "\n" + c + "\n" }
+        return s
+    }
+
+    /// The CSV columns, in order (stable; new ones only appended). Money is US dollars with two decimals: the
+    /// `*_usd` columns for the whole window, `total_usd_per_month` per 30 days; `lost_*` are messages per run.
+    public static let csvColumns = [
+        "policy", "backups", "exposure_hours", "rpo_violations", "lost_mean", "lost_p5", "lost_p95", "storage_usd", "operations_usd",
+        "retrieval_usd", "loss_usd", "downtime_usd", "total_usd", "total_usd_per_month", "rto_violations_per_run",
+    ]
+
+    /// One line per policy under ``csvColumns``.
+    public func csv() -> String {
+        ReportTable.csv([Self.csvColumns] + rows.map { r in
+            [r.name, String(r.backups), r.exposureHours.text, String(r.rpoViolations), r.lost.mean.text, r.lost.p5.text, r.lost.p95.text]
+                + r.window.components.map(\.value.text) + [r.window.total.text, r.monthly.total.text, r.rtoViolations.text]
+        })
+    }
+
+    /// The JSON document (report-simulation.schema.json): the run's identity and one entry per policy with
+    /// `window` and `monthly` dollars by component and the `lost` band.
+    public struct Document: Encodable, Sendable {
+        public var schemaVersion = 1
+        public var report = "simulation"
+        public var input: String
+        public var scenario: String
+        public var runs: Int
+        public var seed: UInt64
+        public var windowStart: Int64
+        public var windowEnd: Int64
+        public var windowDays: Fixed
+        public var datasets: Int
+        public var writes: Int
+        public var addedWrites: Int
+        public var policies: [Row]
+    }
+
+    public var document: Document {
+        Document(input: file, scenario: scenario, runs: runs, seed: seed, windowStart: windowStart, windowEnd: windowEnd, windowDays: windowDays,
+                 datasets: datasets, writes: writes, addedWrites: addedWrites, policies: rows)
+    }
+
+    /// Canonical JSON (sorted keys, two-space indentation, one trailing newline).
+    public func json() throws -> Data { try CanonicalJSON.data(document) }
+}

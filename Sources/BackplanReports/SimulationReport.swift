@@ -1,0 +1,125 @@
+import BackplanCore
+import Foundation
+
+/// The simulation report (`backplan report simulation`): what `backplan simulate --json` measured, per policy —
+/// cost by component and messages lost with their 5–95 % band over the failure samples, backups, exposure and
+/// RPO misses.
+///
+/// Money is the simulator's mean over runs for the simulated window, held in cents (``Cents``, rounded once per
+/// figure; the total from the simulator's own exact total), plus the same total per month of 30 days
+/// (window dollars × 30 d / window length). `simulate --json` writes no band for costs, only for messages
+/// lost, so cost is a mean only.
+///
+/// ```swift
+/// let input = try ReportInput.load(SimulationInput.self, file: "sim.json", what: "backplan simulate --json")
+/// let report = try SimulationReport(input, file: "sim.json")
+/// report.rows[0].window.total.text      // "2.62" (dollars for the window)
+/// report.rows[0].monthlyTotal.text      // dollars per month
+/// report.rows[0].lost.p95.text          // "139.0" (messages)
+/// ```
+public struct SimulationReport: Sendable, Equatable {
+    /// Dollars by component, cents.
+    public struct Money: Sendable, Equatable, Encodable {
+        public var storage: Cents
+        public var operations: Cents
+        public var retrieval: Cents
+        public var loss: Cents
+        public var downtime: Cents
+        public var total: Cents
+
+        /// Each of `cost`'s components divided by `per` and rounded to the cent; the total from `cost.total`.
+        public init(_ cost: SimulationInput.Cost, per: Double = 1) {
+            storage = Cents(dollars: cost.storage / per)
+            operations = Cents(dollars: cost.operations / per)
+            retrieval = Cents(dollars: cost.retrieval / per)
+            loss = Cents(dollars: cost.loss / per)
+            downtime = Cents(dollars: cost.downtime / per)
+            total = Cents(dollars: cost.total / per)
+        }
+
+        /// The components with their names, in report order (the total not included).
+        public var components: [(name: String, value: Cents)] {
+            [("storage", storage), ("operations", operations), ("retrieval", retrieval), ("loss", loss), ("downtime", downtime)]
+        }
+    }
+
+    /// Messages lost per run: mean and 5th/95th percentiles, one decimal.
+    public struct Band: Sendable, Equatable, Codable {
+        public var mean: Fixed
+        public var p5: Fixed
+        public var p95: Fixed
+    }
+
+    public struct Row: Sendable, Equatable, Encodable {
+        public var name: String
+        public var backups: Int
+        public var exposureHours: Fixed
+        public var rpoViolations: Int
+        /// Mean dollars for the window.
+        public var window: Money
+        /// The mean monthly equivalent: window dollars per 30 days.
+        public var monthly: Money
+        public var lost: Band
+        /// Restores per run (mean) that took longer than the class RTO.
+        public var rtoViolations: Fixed
+
+        /// Mean monthly total (spend and risk).
+        public var monthlyTotal: Cents { monthly.total }
+    }
+
+    public var file: String
+    public var scenario: String
+    public var runs: Int
+    public var seed: UInt64
+    public var windowStart: Int64
+    public var windowEnd: Int64
+    public var datasets: Int
+    public var writes: Int
+    public var addedWrites: Int
+    public var rows: [Row]
+
+    /// The report of `input`, read from `file`.
+    ///
+    /// - Throws: ``InputError`` naming `file` and the key when there are no policies, the window is empty or a
+    ///   figure is negative or not finite.
+    public init(_ input: SimulationInput, file: String) throws {
+        guard !input.policies.isEmpty else { throw InputError(file: file, column: "policies", "empty: no policy to report") }
+        guard input.windowEnd > input.windowStart else {
+            throw InputError(file: file, column: "windowEnd", "not after windowStart (\(input.windowStart)): an empty window")
+        }
+        for (i, p) in input.policies.enumerated() {
+            let c = p.cost
+            for (key, v) in [("cost.storage", c.storage), ("cost.operations", c.operations), ("cost.retrieval", c.retrieval),
+                             ("cost.loss", c.loss), ("cost.downtime", c.downtime), ("cost.total", c.total),
+                             ("messagesLost.mean", p.messagesLost.mean), ("messagesLost.p5", p.messagesLost.p5),
+                             ("messagesLost.p95", p.messagesLost.p95), ("exposureHours", p.exposureHours)] where !(v.isFinite && v >= 0) {
+                throw InputError(file: file, column: "policies[\(i)].\(key)", "not a finite non-negative number: \(v)")
+            }
+        }
+        self.file = file
+        scenario = input.scenario
+        runs = input.runs
+        seed = input.seed
+        windowStart = input.windowStart
+        windowEnd = input.windowEnd
+        datasets = input.datasets
+        writes = input.writes
+        addedWrites = input.addedWrites
+        let months = input.windowMonths
+        rows = input.policies.map { p in
+            Row(name: p.name, backups: p.backups, exposureHours: Fixed(p.exposureHours, places: 2), rpoViolations: p.rpoViolations,
+                window: Money(p.cost), monthly: Money(p.cost, per: months),
+                lost: Band(mean: Fixed(p.messagesLost.mean, places: 1), p5: Fixed(p.messagesLost.p5, places: 1),
+                           p95: Fixed(p.messagesLost.p95, places: 1)),
+                rtoViolations: Fixed(p.rtoViolations, places: 2))
+        }
+    }
+
+    /// The window's length in days, one decimal.
+    public var windowDays: Fixed { Fixed(Double(windowEnd - windowStart) / 86_400, places: 1) }
+
+    /// The policy with the lowest mean total (ties: fewer messages lost, then input order).
+    public var cheapest: Row? {
+        rows.enumerated().min { ($0.element.window.total, $0.element.lost.mean, $0.offset) < ($1.element.window.total, $1.element.lost.mean, $1.offset) }?.element
+    }
+}

@@ -1,0 +1,159 @@
+import BackplanTestSupport
+import Foundation
+import Testing
+
+/// `backplan report frontier` and `report simulation` on what `frontier --json` and `simulate --json` wrote for
+/// the committed sample: the commands' own output is the input, so the report's types must match them.
+@Suite("backplan report frontier and report simulation, end to end")
+struct ReportPolicyEndToEndTests {
+    /// The sample's store with `frontier.json` and `sim.json` (region outage, 4 runs) beside it.
+    static let inputs: TempDir? = {
+        guard let dir = try? ModelEndToEndTests.sampleStore() else { return nil }
+        let frontier = try? Backplan.run(["frontier", "--db", dir.file("s.sqlite"), "--json"])
+        let sim = try? Backplan.run(SimulateEndToEndTests.args(dir, scenario: SimulateEndToEndTests.root("datasets/scenarios/region-outage.yaml"))
+                                    + ["--policies", "fixed-1h,cron-daily,all-hot,oracle", "--runs", "4", "--seed", "3", "--json"])
+        guard let frontier, let sim, frontier.status == 0, sim.status == 0 else { return nil }
+        _ = dir.write("frontier.json", frontier.stdout)
+        _ = dir.write("sim.json", sim.stdout)
+        return dir
+    }()
+
+    static func report(_ kind: String, _ file: String, _ extra: [String] = []) throws -> Backplan.Result {
+        let dir = try #require(inputs, "the sample's frontier and simulation could not be made")
+        return try Backplan.run(["report", kind, "--input", dir.file(file)] + extra)
+    }
+
+    static func csv(_ text: String) -> [[String]] {
+        text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    @Test("Frontier: every policy's backups and exposure read the same in text, Markdown, CSV, JSON and HTML")
+    func frontierAgrees() throws {
+        let json = try Self.report("frontier", "frontier.json", ["--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let doc = try #require(try json.stdout.json() as? [String: Any])
+        let policies = try #require(doc["policies"] as? [[String: Any]])
+        #expect(policies.map { $0["name"] as? String } == ["fixed-24h", "cron-daily", "online", "oracle"])
+        let source = try #require(try String(decoding: #require(Self.inputs?.bytes("frontier.json")), as: UTF8.self).json() as? [String: Any])
+        let sourcePolicies = try #require(source["policies"] as? [[String: Any]])
+        let text = try Self.report("frontier", "frontier.json")
+        let md = try Self.report("frontier", "frontier.json", ["--format", "md"])
+        let csv = Self.csv(try Self.report("frontier", "frontier.json", ["--format", "csv"]).stdout)
+        let html = try Self.report("frontier", "frontier.json", ["--format", "html"])
+        #expect(csv.first == ["policy", "backups", "budget_percent", "exposure_hours", "exposure_vs_cron_daily_percent"])
+        for (i, p) in policies.enumerated() {
+            let name = try #require(p["name"] as? String)
+            let hours = String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)
+            let backups = try #require(p["backups"] as? Int)
+            #expect(backups == sourcePolicies[i]["ops"] as? Int)
+            #expect(hours == String(format: "%.2f", try #require(sourcePolicies[i]["exposureHours"] as? Double)), "rounded once from the input")
+            #expect(csv[i + 1][0] == name && csv[i + 1][1] == String(backups) && csv[i + 1][3] == hours)
+            #expect(md.stdout.contains("| \(name) | \(backups) |") && md.stdout.contains(" | \(hours) |"))
+            let line = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "\(text.stdout)")
+            #expect(line.contains(ReportEndToEndTests.grouped(String(backups) + ".0").dropLast(2)) && line.contains(" \(hours) "), "\(line)")
+            #expect(html.stdout.contains("<td class=\"l\">\(name)</td>") && html.stdout.contains(">\(hours)</td>"))
+        }
+        #expect(html.stdout.contains("<svg") && html.stdout.contains("Exposure against backups") && !html.stdout.contains("<script"))
+    }
+
+    @Test("Simulation: each policy's total (window and per month) and band read the same in every format")
+    func simulationAgrees() throws {
+        let json = try Self.report("simulation", "sim.json", ["--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let doc = try #require(try json.stdout.json() as? [String: Any])
+        let policies = try #require(doc["policies"] as? [[String: Any]])
+        #expect(policies.map { $0["name"] as? String } == ["fixed-1h", "cron-daily", "all-hot", "oracle"])
+        let source = try #require(try String(decoding: #require(Self.inputs?.bytes("sim.json")), as: UTF8.self).json() as? [String: Any])
+        let sourcePolicies = try #require(source["policies"] as? [[String: Any]])
+        let text = try Self.report("simulation", "sim.json")
+        let md = try Self.report("simulation", "sim.json", ["--format", "md"])
+        let csv = Self.csv(try Self.report("simulation", "sim.json", ["--format", "csv"]).stdout)
+        let html = try Self.report("simulation", "sim.json", ["--format", "html"])
+        let total = try #require(csv.first?.firstIndex(of: "total_usd")), monthly = try #require(csv.first?.firstIndex(of: "total_usd_per_month"))
+        let p95 = try #require(csv.first?.firstIndex(of: "lost_p95"))
+        for (i, p) in policies.enumerated() {
+            let name = try #require(p["name"] as? String)
+            let window = String(format: "%.2f", try #require((p["window"] as? [String: Any])?["total"] as? NSNumber).doubleValue)
+            let perMonth = String(format: "%.2f", try #require((p["monthly"] as? [String: Any])?["total"] as? NSNumber).doubleValue)
+            let band = String(format: "%.1f", try #require((p["lost"] as? [String: Any])?["p95"] as? NSNumber).doubleValue)
+            let sourceTotal = try #require((sourcePolicies[i]["cost"] as? [String: Any])?["total"] as? Double)
+            #expect(abs(Double(window)! - sourceTotal) <= 0.005 + 1e-9, "the simulator's own total, rounded once")
+            #expect(csv[i + 1][0] == name && csv[i + 1][total] == window && csv[i + 1][monthly] == perMonth && csv[i + 1][p95] == band)
+            let mdLine = try #require(md.stdout.split(separator: "\n").first { $0.hasPrefix("| \(name) |") })
+            #expect(mdLine.hasSuffix("| \(window) | \(perMonth) |"), "\(mdLine)")
+            let textLine = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix(name + " ") })
+            #expect(textLine.hasSuffix(ReportEndToEndTests.grouped(window) + "  " + ReportEndToEndTests.grouped(perMonth)), "\(textLine)")
+            #expect(html.stdout.contains(">\(ReportEndToEndTests.grouped(window))</td><td class=\"n\">\(ReportEndToEndTests.grouped(perMonth))</td>"))
+        }
+        #expect(html.stdout.contains("Cost against exposure") && html.stdout.contains("5–95 % band"))
+    }
+
+    @Test("JSON keys are the ones report-frontier.schema.json and report-simulation.schema.json list", arguments: ["frontier", "simulation"])
+    func schema(kind: String) throws {
+        let json = try Self.report(kind, kind == "frontier" ? "frontier.json" : "sim.json", ["--format", "json"])
+        let doc = try #require(try json.stdout.json() as? [String: Any])
+        let schemaData = try #require(FileManager.default.contents(atPath: Backplan.packageRoot.appendingPathComponent("report-\(kind).schema.json").path))
+        let schema = try #require(try JSONSerialization.jsonObject(with: schemaData) as? [String: Any])
+        let properties = try #require(schema["properties"] as? [String: Any])
+        #expect(Set(doc.keys) == Set(properties.keys), "\(doc.keys.sorted())")
+        #expect(Set(schema["required"] as? [String] ?? []).isSubset(of: Set(doc.keys)))
+        let policy = try #require((schema["$defs"] as? [String: Any])?["policy"] as? [String: Any])
+        let policyKeys = Set((policy["properties"] as? [String: Any] ?? [:]).keys)
+        for p in doc["policies"] as? [[String: Any]] ?? [] {
+            #expect(Set(p.keys).isSubset(of: policyKeys) && Set(policy["required"] as? [String] ?? []).isSubset(of: Set(p.keys)), "\(p.keys.sorted())")
+        }
+    }
+
+    @Test("report tiers --simulation sets the simulated policies beside the plan's totals")
+    func tiersWithSimulation() throws {
+        let plans = try #require(ReportEndToEndTests.plans)
+        let sim = try #require(Self.inputs).file("sim.json")
+        let r = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim, "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = Self.csv(r.stdout)
+        #expect(lines.first?.last == "policy")
+        #expect(lines.filter { $0.first == "simulated" }.map { $0.last } == ["fixed-1h", "cron-daily", "all-hot", "oracle"])
+        let json = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim, "--format", "json"])
+        let doc = try #require(try json.stdout.json() as? [String: Any])
+        let policies = try #require((doc["simulation"] as? [String: Any])?["policies"] as? [[String: Any]])
+        let totalColumn = try #require(lines.first?.firstIndex(of: "total_usd"))
+        for (p, line) in zip(policies, lines.filter { $0.first == "simulated" }) {
+            let t = try #require((p["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber).doubleValue
+            #expect(String(format: "%.2f", t) == line[totalColumn])
+        }
+        let text = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim])
+        #expect(text.stdout.contains("simulated oracle") && text.stdout.contains("plan (as priced)"))
+    }
+
+    @Test("A foreign JSON is exit 2 naming the file and the key; --out and --chart are never an input")
+    func badInput() throws {
+        let dir = try #require(Self.inputs)
+        let plans = try #require(ReportEndToEndTests.plans)
+        let plan = try Backplan.run(["report", "simulation", "--input", plans.file("plan.json")])
+        #expect(plan.status == 2 && plan.stderr.contains("plan.json") && plan.stderr.contains("'scenario'"), "\(plan.stderr)")
+        let swapped = try Self.report("frontier", "sim.json")
+        #expect(swapped.status == 2 && swapped.stderr.contains("sim.json") && swapped.stderr.contains("'split'"), "\(swapped.stderr)")
+        let tiers = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", dir.file("frontier.json")])
+        #expect(tiers.status == 2 && tiers.stderr.contains("frontier.json") && tiers.stderr.contains("'scenario'"), "\(tiers.stderr)")
+        let broken = dir.write("broken.json", "{\"split\": 0.6, \"testWrites\": \"many\"}")
+        let r = try Backplan.run(["report", "frontier", "--input", broken])
+        #expect(r.status == 2 && r.stderr.contains("broken.json") && r.stderr.contains("'testWrites'"), "\(r.stderr)")
+        let missing = try Backplan.run(["report", "frontier", "--input", dir.file("none.json")])
+        #expect(missing.status == 2 && missing.stderr.contains("none.json"))
+
+        let before = dir.bytes("sim.json")
+        let onto = try Self.report("simulation", "sim.json", ["--format", "html", "--out", dir.file("sim.json")])
+        #expect(onto.status == 2 && onto.stderr.contains("--out is the input file"), "\(onto.stderr)")
+        let chartOnto = try Self.report("simulation", "sim.json", ["--chart", dir.path + "/./sim.json"])
+        #expect(chartOnto.status == 2)
+        #expect(dir.bytes("sim.json") == before)
+        let same = try Self.report("frontier", "frontier.json", ["--out", dir.file("f.svg"), "--chart", dir.file("f.svg")])
+        #expect(same.status == 2 && same.stderr.contains("--chart"))
+
+        let ok = try Self.report("simulation", "sim.json", ["--format", "md", "--out", dir.file("sim.md"), "--chart", dir.file("sim.svg")])
+        #expect(ok.status == 0 && ok.stdout.isEmpty, "\(ok.stderr)")
+        let svg = String(decoding: try #require(dir.bytes("sim.svg")), as: UTF8.self)
+        #expect(svg.hasPrefix("<svg xmlns=") && svg.contains("<style>") && svg.contains("Cost against exposure"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+}
