@@ -75,6 +75,7 @@ test: test-deps
 # Re-run the notebooks that can run here and fail on the first block whose stored output differs.
 notebooks:
 	$(BIN) notebook run notebooks-md/quick-start.md --check
+	$(BIN) notebook run notebooks-md/providers.md notebooks-md/what-if.md notebooks-md/college-msg.md --check
 
 bench: release
 	$(SWIFT) build -c release --product backplan-bench

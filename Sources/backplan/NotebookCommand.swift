@@ -37,10 +37,15 @@ struct NotebookRunCommand: ParsableCommand {
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such notebook") }
             let notebook = Notebook(text: String(decoding: data, as: UTF8.self))
-            if notebook.blocks.isEmpty { Console.note("\(file): no ```sh run blocks") }
+            if notebook.blocks.isEmpty {
+                Console.note("\(file): no ```sh run blocks; left as it is")
+                continue
+            }
             let dir = URL(fileURLWithPath: file).deletingLastPathComponent()
             var outputs: [String?] = []
             var skipped = 0
+            // --check writes nothing: chart files the blocks write beside the notebook are put back afterwards.
+            let snapshot = check ? FolderSnapshot(dir) : nil
             for (i, block) in notebook.blocks.enumerated() {
                 if let missing = block.requires.first(where: { !FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }) {
                     Console.endProgress()
@@ -62,6 +67,12 @@ struct NotebookRunCommand: ParsableCommand {
                 }
             }
             Console.endProgress()
+            if let snapshot {
+                let changed = snapshot.restore()
+                if !changed.isEmpty {
+                    Console.note("\(file): a fresh run wrote \(changed.joined(separator: ", ")) differently; put back as stored (charts are not compared)")
+                }
+            }
             if check {
                 if !failed { Console.note("\(file): \(notebook.blocks.count - skipped) block(s) match" + (skipped > 0 ? ", \(skipped) skipped" : "")) }
                 continue
@@ -71,6 +82,45 @@ struct NotebookRunCommand: ParsableCommand {
             Console.note("\(file): ran \(notebook.blocks.count - skipped) block(s)" + (skipped > 0 ? ", \(skipped) skipped (stored outputs kept)" : ""))
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+/// The regular files directly in a folder and their bytes, to put back after a `--check` run.
+struct FolderSnapshot {
+    let dir: URL
+    let files: [String: Data]
+
+    init(_ dir: URL) {
+        self.dir = dir
+        var files: [String: Data] = [:]
+        for name in Self.names(dir) { files[name] = FileManager.default.contents(atPath: dir.appendingPathComponent(name).path) }
+        self.files = files
+    }
+
+    static func names(_ dir: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { name in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir) && !isDir.boolValue
+        }.sorted()
+    }
+
+    /// Writes back every file whose bytes changed, removes files that were not there; returns their names.
+    func restore() -> [String] {
+        var changed: [String] = []
+        for name in Self.names(dir) {
+            let url = dir.appendingPathComponent(name)
+            guard let old = files[name] else {
+                try? FileManager.default.removeItem(at: url)
+                changed.append(name)
+                continue
+            }
+            if FileManager.default.contents(atPath: url.path) != old {
+                try? old.write(to: url, options: .atomic)
+                changed.append(name)
+            }
+        }
+        return changed
     }
 }
 
