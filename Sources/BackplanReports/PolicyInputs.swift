@@ -165,6 +165,8 @@ public enum ReportInput {
             switch error {
             case .keyNotFound(let key, let context):
                 throw InputError(file: file, column: path(context.codingPath + [key]), "missing: \(expected)")
+            case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+                throw InputError(file: file, "the top level is not a JSON object: \(expected)")
             case .typeMismatch(let type, let context):
                 throw InputError(file: file, column: path(context.codingPath), "not a \(typeName(type)): \(expected)")
             case .valueNotFound(let type, let context):

@@ -73,7 +73,7 @@ public enum PolicyReportHTML {
                                   points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.window.total.dollars) })),
             .bars(BarChart(title: "Cost per policy, by component", axisLabel: "US dollars for the \(r.windowDays.text)-day window (mean)",
                            categories: r.rows.map(\.name), series: ["storage", "operations", "retrieval", "loss", "downtime"],
-                           values: r.rows.map { $0.window.components.map(\.value.dollars) }, valueText: money)),
+                           values: r.rows.map { $0.window.components.map { $0.value.dollars } }, valueText: money)),
             .scatter(ScatterChart(title: "Messages lost against exposure, 5–95 % band", xLabel: "mean exposure of a write (hours)",
                                   yLabel: "messages lost per run",
                                   points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.lost.mean.value,

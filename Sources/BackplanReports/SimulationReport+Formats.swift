@@ -67,7 +67,7 @@ extension SimulationReport {
     public func csv() -> String {
         ReportTable.csv([Self.csvColumns] + rows.map { r in
             [r.name, String(r.backups), r.exposureHours.text, String(r.rpoViolations), r.lost.mean.text, r.lost.p5.text, r.lost.p95.text]
-                + r.window.components.map(\.value.text) + [r.window.total.text, r.monthly.total.text, r.rtoViolations.text]
+                + r.window.components.map { $0.value.text } + [r.window.total.text, r.monthly.total.text, r.rtoViolations.text]
         })
     }
 

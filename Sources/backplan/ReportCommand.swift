@@ -49,7 +49,7 @@ struct ReportTiersCommand: ParsableCommand {
         var report = TierReport(plan: current, planFile: plan, by: dimensions, baseline: base, baselineFile: baseline ?? "")
         if let simulation {
             let input = try ReportInput.load(SimulationInput.self, file: simulation, what: "backplan simulate --json")
-            report.simulation = TierReport.Simulated(try SimulationReport(input, file: simulation))
+            report.simulation = try TierReport.Simulated(SimulationReport(input, file: simulation))
         }
         let inputs = [plan] + (baseline.map { [$0] } ?? []) + (simulation.map { [$0] } ?? [])
         try ReportOutput.checkDistinct(out: out, chart: chart)

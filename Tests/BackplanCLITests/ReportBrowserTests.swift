@@ -134,7 +134,8 @@ struct ReportBrowserTests {
             let r = try Backplan.run(["report", kind, "--input", input, "--format", format, "--out", dir.file(file)])
             try #require(r.status == 0, "\(r.stderr)")
         }
-        let doc = try #require(try JSONSerialization.jsonObject(with: #require(dir.bytes("\(kind).json"))) as? [String: Any])
+        let jsonData = try #require(dir.bytes("\(kind).json"))
+        let doc = try #require(try JSONSerialization.jsonObject(with: jsonData) as? [String: Any])
         let policies = try #require(doc["policies"] as? [[String: Any]])
         // Per policy, the figures its table row must show: exposure hours, or the window's and the monthly total.
         let expected: [(name: String, cells: [String])] = try policies.map { p in
