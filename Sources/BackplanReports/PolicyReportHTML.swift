@@ -55,9 +55,9 @@ public enum PolicyReportHTML {
         if let b = r.bestRealizable {
             facts += [.dt(.text("Least exposure, oracle aside")), .dd(.id("best"), .text("\(b.name): \(b.exposureHours.text) h"))]
         }
-        let intro = "Made from \(r.file): the held-out window starts at \(r.split) of the store's time span. "
+        let intro = "The held-out window starts at \(r.split) of the store's time span. "
             + "Exposure is the mean time a held-out write waits for its backup; the oracle knows the future and is the lower bound."
-        return document(title: "Policy frontier: \(r.file)", heading: "Policy frontier", intro: intro, facts: facts,
+        return document(title: "Policy frontier: \(r.file)", heading: "Policy frontier", file: r.file, intro: intro, facts: facts,
                         table: r.cells(grouped: true), caption: "Backups and mean exposure per policy", charts: charts(frontier: r))
     }
 
@@ -73,7 +73,8 @@ public enum PolicyReportHTML {
                                   points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.window.total.dollars) })),
             .bars(BarChart(title: "Cost per policy, by component", axisLabel: "US dollars for the \(r.windowDays.text)-day window (mean)",
                            categories: r.rows.map(\.name), series: ["storage", "operations", "retrieval", "loss", "downtime"],
-                           values: r.rows.map { $0.window.components.map { $0.value.dollars } }, valueText: money)),
+                           values: r.rows.map { $0.window.components.map { $0.value.dollars } }, valueText: money,
+                           totalTexts: r.rows.map { "$" + $0.window.total.grouped })),
             .scatter(ScatterChart(title: "Messages lost against exposure, 5–95 % band", xLabel: "mean exposure of a write (hours)",
                                   yLabel: "messages lost per run",
                                   points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.lost.mean.value,
@@ -84,7 +85,7 @@ public enum PolicyReportHTML {
     /// The simulation report's page; UTF-8, ends with a newline.
     public static func page(simulation r: SimulationReport) -> String {
         var facts: [Node<HTML.DescriptionListContext>] = [
-            .dt(.text("Scenario")), .dd(.text(r.scenario)),
+            .dt(.text("Scenario")), .dd(.code(.text(r.scenario))),
             .dt(.text("Window")), .dd(.text("\(Format.time(r.windowStart)) to \(Format.time(r.windowEnd)) (\(r.windowDays.text) days)")),
             .dt(.text("Writes")), .dd(.text(Format.count(r.writes) + " in " + Format.count(r.datasets) + " datasets")),
             .dt(.text("Failure samples")), .dd(.text("\(Format.count(r.runs)), seed \(r.seed)")),
@@ -92,15 +93,16 @@ public enum PolicyReportHTML {
         if let c = r.cheapest {
             facts += [.dt(.text("Lowest mean total")), .dd(.id("cheapest"), .text("\(c.name): $\(c.window.total.grouped)"))]
         }
-        return document(title: "Simulation report: \(r.file)", heading: "Simulation report",
-                        intro: "Made from \(r.file). " + SimulationReport.unitsSentence, facts: facts,
+        return document(title: "Simulation report: \(r.file)", heading: "Simulation report", file: r.file,
+                        intro: SimulationReport.unitsSentence, facts: facts,
                         table: r.cells(grouped: true), caption: "Per policy: backups, exposure, messages lost, mean dollars",
                         charts: charts(simulation: r))
     }
 
     // MARK: - Page
 
-    static func document(title: String, heading: String, intro: String, facts: [Node<HTML.DescriptionListContext>],
+    /// A page: heading, "Made from FILE." and `intro`, the facts, the table, the charts.
+    static func document(title: String, heading: String, file: String, intro: String, facts: [Node<HTML.DescriptionListContext>],
                          table cells: [[String]], caption: String, charts: [Chart]) -> String {
         let head: Node<HTML.DocumentContext> = .head(
             .meta(.charset(.utf8)),
@@ -108,7 +110,7 @@ public enum PolicyReportHTML {
             .raw("<title>" + BarChart.escape(title) + "</title>"),
             .style(TierReportHTML.css))
         var sections: [Node<HTML.BodyContext>] = [
-            .header(.h1(.text(heading)), .p(.text(intro))),
+            .header(.h1(.text(heading)), .p(.text("Made from "), .code(.text(file)), .text(". " + intro))),
             .section(.class("totals"), .h2(.text("Summary")), .dl(.group(facts))),
             .section(.h2(.text("Policies")), TierReportHTML.table(cells, leftColumns: 1, caption: caption)),
         ]

@@ -69,6 +69,10 @@ public struct BarChart: Sendable, Equatable {
     public var values: [[Double]]
     /// How a bar's total is written at its end.
     public var valueText: @Sendable (Double) -> String
+    /// The text at each bar's end, when the bar's figure is not the sum of its drawn segments (a total rounded
+    /// once from exact sums, whose rounded components may add up to a cent more or less); `nil`: ``valueText``
+    /// of the sum.
+    public var totalTexts: [String]?
 
     /// Layout, SVG user units: the drawing is `width` wide; bars start at `plotLeft` and end by `plotRight`.
     public static let width = 520.0
@@ -81,17 +85,24 @@ public struct BarChart: Sendable, Equatable {
     public static let palette = ["#3b6fb6", "#e08a2c", "#4a9a5b", "#c44e52", "#8172b2", "#6b6b6b"]
 
     public init(title: String, axisLabel: String, categories: [String], series: [String], values: [[Double]],
-                valueText: @escaping @Sendable (Double) -> String = { String(format: "%.2f", $0) }) {
+                valueText: @escaping @Sendable (Double) -> String = { String(format: "%.2f", $0) }, totalTexts: [String]? = nil) {
         self.title = title
         self.axisLabel = axisLabel
         self.categories = categories
         self.series = series
         self.values = values
         self.valueText = valueText
+        self.totalTexts = totalTexts
+    }
+
+    /// The text at the end of category `i`'s bar: ``totalTexts`` where given, else ``valueText`` of its total.
+    public func totalText(_ i: Int) -> String {
+        if let t = totalTexts, i < t.count { return t[i] }
+        return i < totals.count ? valueText(totals[i]) : ""
     }
 
     public static func == (a: BarChart, b: BarChart) -> Bool {
-        a.title == b.title && a.axisLabel == b.axisLabel && a.categories == b.categories && a.series == b.series && a.values == b.values
+        a.title == b.title && a.axisLabel == b.axisLabel && a.categories == b.categories && a.series == b.series && a.values == b.values && a.totalTexts == b.totalTexts
     }
 
     /// The bar totals (negative values count as zero).
@@ -179,7 +190,7 @@ public struct BarChart: Sendable, Equatable {
         let sc = scale
         for (c, total) in totals.enumerated() where c < categories.count {
             s += "<text x=\"\(Self.num(sc.position(total) + 4))\" y=\"\(Self.num(Self.barY(c) + Self.barHeight / 2 + 5))\" class=\"value\">"
-                + "\(Self.escape(valueText(total)))</text>"
+                + "\(Self.escape(totalText(c)))</text>"
         }
         return s + "</svg>"
     }

@@ -32,7 +32,7 @@ public struct ScatterChart: Sendable, Equatable {
     }
 
     /// A point as drawn: its position, its band's ends (SVG units, `nil` without a band), the labels of every
-    /// input point on this spot, and where the label goes.
+    /// input point on this spot, and where the label goes (its baseline's start, or end with `anchorEnd`).
     public struct Placed: Sendable, Equatable {
         public var cx: Double
         public var cy: Double
@@ -40,8 +40,21 @@ public struct ScatterChart: Sendable, Equatable {
         public var bandBottom: Double?
         public var labels: [String]
         public var labelX: Double
+        public var labelY: Double
         public var anchorEnd: Bool
+
+        /// The label's text.
+        public var text: String { labels.joined(separator: ", ") }
+
+        /// The label's box, estimated from its length (``ScatterChart/charWidth`` per character, 15 units high).
+        public var labelBox: (x0: Double, x1: Double, y0: Double, y1: Double) {
+            let w = Double(text.count) * ScatterChart.charWidth
+            return (anchorEnd ? labelX - w : labelX, anchorEnd ? labelX : labelX + w, labelY - 12, labelY + 3)
+        }
     }
+
+    /// Estimated width of one label character at the charts' 13-unit font, SVG units.
+    public static let charWidth = 7.2
 
     public var title: String
     public var xLabel: String
@@ -77,7 +90,10 @@ public struct ScatterChart: Sendable, Equatable {
     }
 
     /// The points as drawn, in input order of each spot's first point; points within half a unit of each
-    /// other on both axes are one spot with their labels joined.
+    /// other on both axes are one spot with their labels joined. Each label goes to the first of: right and
+    /// above its point, right and below, left and above, left and below (then the same a line further out),
+    /// whose box stays inside the drawing and overlaps no label placed before it (if none does, the first
+    /// that stays inside).
     public var placed: [Placed] {
         let xs = xScale, ys = yScale
         var out: [Placed] = []
@@ -87,11 +103,27 @@ public struct ScatterChart: Sendable, Equatable {
                 out[i].labels.append(p.label)
                 continue
             }
-            let right = cx > Self.plotRight - 110
             out.append(Placed(cx: cx, cy: cy, bandTop: p.high.map(ys.position), bandBottom: p.low.map(ys.position), labels: [p.label],
-                              labelX: right ? cx - 8 : cx + 8, anchorEnd: right))
+                              labelX: cx + 8, labelY: cy - 6, anchorEnd: false))
+        }
+        for i in out.indices {
+            let candidates = [(8.0, -6.0, false), (8, 18, false), (-8, -6, true), (-8, 18, true),
+                              (8, -22, false), (8, 34, false), (-8, -22, true), (-8, 34, true)].map { dx, dy, end in
+                var q = out[i]
+                q.labelX = q.cx + dx
+                q.labelY = q.cy + dy
+                q.anchorEnd = end
+                return q
+            }
+            let inside = candidates.filter { $0.labelBox.x0 >= 0 && $0.labelBox.x1 <= Self.width }
+            let free = inside.first { q in out[..<i].allSatisfy { !Self.overlap(q.labelBox, $0.labelBox) } }
+            out[i] = free ?? inside.first ?? candidates[0]
         }
         return out
+    }
+
+    static func overlap(_ a: (x0: Double, x1: Double, y0: Double, y1: Double), _ b: (x0: Double, x1: Double, y0: Double, y1: Double)) -> Bool {
+        a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
     }
 
     /// The frontier line's points (SVG units), in order of x then y; empty unless ``connect``.
@@ -129,7 +161,7 @@ public struct ScatterChart: Sendable, Equatable {
         }
         for (i, p) in placed.enumerated() {
             let color = BarChart.palette[i % BarChart.palette.count]
-            let names = p.labels.joined(separator: ", ")
+            let names = p.text
             if let top = p.bandTop, let bottom = p.bandBottom {
                 s += "<line x1=\"\(n(p.cx))\" y1=\"\(n(top))\" x2=\"\(n(p.cx))\" y2=\"\(n(bottom))\" stroke=\"\(color)\" stroke-width=\"2\" class=\"band\"/>"
                 for y in [top, bottom] {
@@ -137,7 +169,7 @@ public struct ScatterChart: Sendable, Equatable {
                 }
             }
             s += "<circle cx=\"\(n(p.cx))\" cy=\"\(n(p.cy))\" r=\"5\" fill=\"\(color)\"><title>\(e(names))</title></circle>"
-            s += "<text x=\"\(n(p.labelX))\" y=\"\(n(p.cy - 6))\"\(p.anchorEnd ? " text-anchor=\"end\"" : "") class=\"value\">\(e(names))</text>"
+            s += "<text x=\"\(n(p.labelX))\" y=\"\(n(p.labelY))\"\(p.anchorEnd ? " text-anchor=\"end\"" : "") class=\"value\">\(e(names))</text>"
         }
         return s + "</svg>"
     }

@@ -35,7 +35,7 @@ public struct TierReportHTML: Sendable {
                      values: byTier.rows.map { r in
                          let d = r.dollars
                          return [d.storage, d.operations, d.retrieval, d.expectedLoss, d.downtime].map(\.dollars)
-                     }, valueText: money),
+                     }, valueText: money, totalTexts: byTier.rows.map { "$" + $0.dollars.total.grouped }),
             BarChart(title: "Datasets per backup tier", axisLabel: "datasets", categories: tiers, series: ["datasets"],
                      values: byTier.rows.map { [Double($0.datasets)] }, valueText: { Format.count(Int($0.rounded())) }),
             BarChart(title: "Data per backup tier", axisLabel: "GiB (live data and backup copies)", categories: tiers,
@@ -55,7 +55,8 @@ public struct TierReportHTML: Sendable {
         return [BarChart(title: "Monthly cost: the plan's prices against the simulation", axisLabel: "US dollars per month (simulated: mean)",
                          categories: ["plan (as priced)"] + sim.policies.map(\.name),
                          series: ["storage", "operations", "retrieval", "expected loss", "downtime"],
-                         values: [parts(report.totals.dollars)] + sim.policies.map { parts($0.monthlyDollars) }, valueText: money)]
+                         values: [parts(report.totals.dollars)] + sim.policies.map { parts($0.monthlyDollars) }, valueText: money,
+                         totalTexts: ([report.totals.dollars] + sim.policies.map(\.monthlyDollars)).map { "$" + $0.total.grouped })]
     }
 
     /// The whole page; UTF-8, ends with a newline.
@@ -121,7 +122,7 @@ public struct TierReportHTML: Sendable {
         var rows = [[""] + chart.series + (stacked ? ["total"] : [])]
         for (i, name) in chart.categories.enumerated() {
             let v = i < chart.values.count ? chart.values[i] : []
-            rows.append([name] + v.map(chart.valueText) + (stacked ? [chart.valueText(chart.totals[i])] : []))
+            rows.append([name] + v.map(chart.valueText) + (stacked ? [chart.totalText(i)] : []))
         }
         return rows
     }

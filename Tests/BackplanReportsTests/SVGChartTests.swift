@@ -105,4 +105,13 @@ struct TierReportHTMLTests {
         }
         #expect(!Self.page(baseline: false).contains("total-change"))
     }
+
+    @Test("A bar's end shows the given total text where the total is not the sum of its rounded segments")
+    func totalTexts() {
+        let c = BarChart(title: "t", axisLabel: "a", categories: ["x", "y"], series: ["s", "o"], values: [[0.21, 0.24], [1, 1]],
+                         valueText: { "$" + String(format: "%.2f", $0) }, totalTexts: ["$0.46"])
+        #expect(c.totalText(0) == "$0.46" && c.totalText(1) == "$2.00", "given, then valueText of the sum")
+        #expect(c.svg().contains(">$0.46</text>") && !c.svg().contains(">$0.45</text>"))
+        #expect(TierReportHTML.cells(c)[1].last == "$0.46")
+    }
 }

@@ -33,7 +33,9 @@ struct SVGScatterTests {
         #expect(try #require(placed[0].bandTop) < placed[0].cy && placed[0].cy < (placed[0].bandBottom ?? 0), "the band runs through the point")
         #expect(placed[1].bandTop == nil)
         #expect(placed[1].anchorEnd && placed[1].labelX < placed[1].cx, "a label near the right edge goes to the left of its point")
-        #expect(!placed[0].anchorEnd && placed[0].labelX > placed[0].cx)
+        #expect(!placed[0].anchorEnd && placed[0].labelX > placed[0].cx && placed[0].labelY < placed[0].cy, "right and above when there is room")
+        for p in placed { #expect(p.labelBox.x0 >= 0 && p.labelBox.x1 <= ScatterChart.width) }
+        for i in placed.indices { for j in placed.indices where j < i { #expect(!ScatterChart.overlap(placed[i].labelBox, placed[j].labelBox)) } }
         #expect(c.line.map(\.x) == [placed[0].cx, placed[2].cx, placed[1].cx], "the line joins the points in order of x")
         #expect(ScatterChart(title: "t", xLabel: "x", yLabel: "y", points: c.points).line.isEmpty, "no line unless asked")
     }
@@ -52,5 +54,19 @@ struct SVGScatterTests {
         #expect(alone.contains("<style>") && alone.hasSuffix("</svg>"))
         let bars = SVGChartTests.chart.standaloneSVG()
         #expect(bars.hasPrefix("<svg ") && bars.contains("\"chart\"><style>") && bars.hasSuffix("</svg>"))
+    }
+
+    @Test("Labels of points close together are moved apart: below, then to the left")
+    func crowdedLabels() {
+        let c = ScatterChart(title: "t", xLabel: "x", yLabel: "y", points: [
+            .init(label: "fixed-1h", x: 1.6, y: 2.63), .init(label: "replanned", x: 1.65, y: 2.62), .init(label: "oracle", x: 1.70, y: 2.78),
+            .init(label: "cron-daily", x: 9.5, y: 4.1),
+        ])
+        let placed = c.placed
+        #expect(placed.count == 4)
+        for i in placed.indices { for j in placed.indices where j < i { #expect(!ScatterChart.overlap(placed[i].labelBox, placed[j].labelBox), "\(i) and \(j)") } }
+        #expect(placed[0].labelY == placed[0].cy - 6 && !placed[0].anchorEnd, "the first label keeps the first choice")
+        #expect(placed[1].labelY != placed[1].cy - 6 || placed[1].anchorEnd, "the second one moved")
+        #expect(placed[2].labelY != placed[2].cy - 6 || placed[2].anchorEnd, "so did the third")
     }
 }
