@@ -124,29 +124,38 @@ struct ReportBrowserTests {
         }
     }
 
-    @Test("The frontier and simulation pages render at 1280 and 390 px: not blank, no sideways scrolling, the JSON's figures in their text",
-          .enabled(if: Chromium.path != nil), arguments: ["frontier", "simulation"])
+    @Test("The frontier, simulation and tiers-with-simulation pages render at 1280 and 390 px: not blank, no sideways scrolling, the JSON's figures in their text",
+          .enabled(if: Chromium.path != nil), arguments: ["frontier", "simulation", "tiers"])
     func policyPages(kind: String) throws {
         let inputs = try #require(ReportPolicyEndToEndTests.inputs)
-        let input = inputs.file(kind == "frontier" ? "frontier.json" : "sim.json")
+        let command: [String]
+        switch kind {
+        case "frontier": command = ["report", "frontier", "--input", inputs.file("frontier.json")]
+        case "simulation": command = ["report", "simulation", "--input", inputs.file("sim.json")]
+        default:
+            let plans = try #require(ReportEndToEndTests.plans)
+            command = ["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", inputs.file("sim.json")]
+        }
         let dir = TempDir()
         for (format, file) in [("html", "\(kind).html"), ("json", "\(kind).json")] {
-            let r = try Backplan.run(["report", kind, "--input", input, "--format", format, "--out", dir.file(file)])
+            let r = try Backplan.run(command + ["--format", format, "--out", dir.file(file)])
             try #require(r.status == 0, "\(r.stderr)")
         }
         let jsonData = try #require(dir.bytes("\(kind).json"))
         let doc = try #require(try JSONSerialization.jsonObject(with: jsonData) as? [String: Any])
-        let policies = try #require(doc["policies"] as? [[String: Any]])
-        // Per policy, the figures its table row must show: exposure hours, or the window's and the monthly total.
+        let policies = try #require((kind == "tiers" ? (doc["simulation"] as? [String: Any])?["policies"] : doc["policies"]) as? [[String: Any]])
+        // Per policy, the row's first cell and the figures it must show: exposure hours (frontier), the window's
+        // and the monthly total (simulation), the simulated monthly total (tiers).
         let expected: [(name: String, cells: [String])] = try policies.map { p in
             let name = try #require(p["name"] as? String)
             func money(_ key: String) throws -> String {
                 ReportEndToEndTests.grouped(String(format: "%.2f", try #require((p[key] as? [String: Any])?["total"] as? NSNumber).doubleValue))
             }
-            if kind == "frontier" {
-                return (name, [String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)])
+            switch kind {
+            case "frontier": return (name, [String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)])
+            case "simulation": return (name, [try money("window"), try money("monthly")])
+            default: return ("simulated " + name, [try money("monthlyDollars")])
             }
-            return (name, [try money("window"), try money("monthly")])
         }
         dir.write("blank.html", "<!doctype html><html><body></body></html>")
         for width in [1280, 390] {
@@ -168,8 +177,9 @@ struct ReportBrowserTests {
             let rows = layout.text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
             for e in expected {
                 let row = try #require(rows.first { $0.first == e.name && $0.count > 3 }, "\(width) px: no row for \(e.name) in the page's text")
-                // frontier: policy, backups, % of budget, exposure h, …; simulation: …, total $, total $/month last.
-                let shown = kind == "frontier" ? [row[3]] : Array(row.suffix(2))
+                // frontier: policy, backups, % of budget, exposure h, …; simulation: …, total $, total $/month last;
+                // tiers: source, storage, operations, retrieval, expected loss, downtime, total $, ….
+                let shown = kind == "frontier" ? [row[3]] : kind == "simulation" ? Array(row.suffix(2)) : [row[6]]
                 #expect(shown == e.cells, "\(width) px: \(e.name)'s row \(row) does not show \(e.cells)")
             }
         }
