@@ -148,6 +148,7 @@ public struct TierReportHTML: Sendable {
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif;color:#1d232b;margin:0 auto;padding:16px;max-width:1240px;background:#fff}
         h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.2em 0 .4em}
         code{font-size:.9em;word-break:break-all}
+        p{overflow-wrap:anywhere}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}dt{color:#555}dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
         .scroll{overflow-x:auto;max-width:100%;margin:.4em 0 1em}
         table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9em}
