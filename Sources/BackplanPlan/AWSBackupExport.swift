@@ -7,8 +7,9 @@ import Foundation
 /// One rule per schedule group (``ScheduleGroup``) and lifecycle: `ScheduleExpression` in AWS's cron form with
 /// `ScheduleExpressionTimezone` `Etc/UTC`, a `Lifecycle` that keeps recovery points for the retention span plus
 /// one (rounded) interval (so a point at or before now − span always exists), never past an erasure duty's legal maximum,
-/// and `CopyActions` for every further copy of the plan (another region, or the offline vault). Every rounding
-/// is listed in `BackupPlanTags` (`backplan-note-N`) and in ``AWSBackupExport/notes``.
+/// and `CopyActions` for every further copy of the plan (another region, or the offline vault). Every cron
+/// rounding (``Plan/scheduleRoundings()``) and AWS adjustment is listed in `BackupPlanTags` (`backplan-note-N`);
+/// the AWS adjustments also in ``AWSBackupExport/notes``.
 ///
 /// ```swift
 /// let export = try plan.awsBackupPlan(catalog: catalog)
@@ -18,7 +19,7 @@ import Foundation
 public struct AWSBackupExport: Sendable, Equatable {
     /// The JSON (sorted keys, pretty-printed).
     public var json: Data
-    /// Every rounding and lifecycle adjustment, in words.
+    /// What AWS made of the plan beyond cron's roundings (hourly at most, cold storage's 90 days), in words.
     public var notes: [String]
 }
 
@@ -37,7 +38,9 @@ extension Plan {
     /// - Throws: ``InputError`` naming the catalog file when a tier of the plan is not in it.
     public func awsBackupPlan(catalog: PriceCatalog, planName: String = "backplan") throws -> AWSBackupExport {
         let day: Int64 = 86_400
+        let byID = Dictionary(datasets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var notes: [String] = []
+        var roundings: [String] = []
         var noted = Set<String>()
         func note(_ s: String) { if noted.insert(s).inserted { notes.append(s) } }
         func isArchive(_ tier: String) throws -> Bool {
@@ -52,7 +55,7 @@ extension Plan {
             // A day's margin under an erasure duty: AWS deletes recovery points by asynchronous jobs.
             let cap = d.retention.deleteAfterSeconds.map { Swift.max(1, $0 / day - 1) } ?? Int64.max
             if cover > cap {
-                note("\(d.id): recovery points kept \(cap)d, under the \(cover)d the span plus one interval needs, to stay within the legal maximum \(DurationText.format(d.retention.deleteAfterSeconds ?? 0))")
+                note("recovery points of datasets erased after \(DurationText.format(d.retention.deleteAfterSeconds ?? 0)) kept \(cap)d, under the \(cover)d their span plus one interval needs: the legal maximum wins")
                 delete = cap
             }
             guard try isArchive(tier) else { return (nil, delete) }
@@ -62,7 +65,7 @@ extension Plan {
                 note("\(tier) copies kept \(move + Self.awsColdStorageMinimumDays)d, not \(delete)d: AWS keeps cold storage 90 days (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90) and bills them anyway")
                 return (move, move + Self.awsColdStorageMinimumDays)
             }
-            note("\(tier) copies of \(d.id) stay in warm storage: its legal maximum \(DurationText.format(d.retention.deleteAfterSeconds ?? 0)) is under AWS cold storage's 90 days")
+            note("\(tier) copies of datasets erased after \(DurationText.format(d.retention.deleteAfterSeconds ?? 0)) stay in warm storage: AWS keeps cold storage at least 90 days")
             return (nil, delete)
         }
         func lifecycleJSON(_ l: (move: Int64?, delete: Int64)) -> [String: Any] {
@@ -70,15 +73,16 @@ extension Plan {
             if let m = l.move { out["MoveToColdStorageAfterDays"] = m }
             return out
         }
-        let byID = Dictionary(datasets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var rules: [[String: Any]] = []
         var ruleNames = Set<String>()
         for g in scheduleGroups() {
             var cron = g.cron
-            for r in g.roundings { note("\(g.name): \(r)") }
+            roundings += g.roundings.map { "\(g.name): \($0)" }
             if cron.intervalSeconds < 3_600 {
                 cron = CronSchedule(intervalSeconds: 3_600, timeOfDaySeconds: nil)
-                note("\(g.name): every \(DurationText.format(g.cron.intervalSeconds)) rounded UP to every 1h (AWS Backup runs jobs at least 60 minutes apart): \(g.datasetIDs.count) dataset(s) get backups less often than planned; their RPO needs backplan execute or continuous backup")
+                let missed = g.datasetIDs.filter { (byID[$0]?.schedule.rpoSeconds ?? 0) < 3_600 }.count
+                note("\(g.name): every \(DurationText.format(g.cron.intervalSeconds)) rounded UP to every 1h (AWS Backup runs jobs at least 60 minutes apart)"
+                     + (missed > 0 ? ": the RPO of \(missed) dataset(s), under an hour, is NOT met; back them up with backplan execute or AWS continuous backup" : ""))
             }
             // Datasets of the group with the same lifecycles and copies share a rule.
             var keys: [String] = []
@@ -125,7 +129,7 @@ extension Plan {
             }
         }
         var planTags: [String: String] = ["backplan-planned-at": Self.isoDate(generatedAt)]
-        for (i, n) in notes.enumerated() { planTags["backplan-note-\(i + 1)"] = String(n.prefix(256)) }
+        for (i, n) in (roundings + notes).enumerated() { planTags["backplan-note-\(i + 1)"] = String(n.prefix(256)) }
         let document: [String: Any] = [
             "BackupPlan": ["BackupPlanName": planName, "Rules": rules],
             "BackupPlanTags": planTags,

@@ -1,22 +1,23 @@
 import BackplanCore
+import Foundation
 
-/// A plan schedule as cron can say it (UTC): the plan's interval rounded down to the nearest interval cron
-/// repeats evenly, so a cron-driven backup never runs less often than the plan asks (the RPO holds).
+/// A plan schedule as cron can say it (UTC): the plan's interval rounded to the nearest interval cron repeats
+/// evenly (nearest by ratio), never longer than the class's RPO, so the class bound still holds.
 ///
 /// Cron repeats evenly every 1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30 minutes (`*/m` divides the hour), every
 /// 1, 2, 3, 4, 6, 8 or 12 hours (`*/h` divides the day), daily and weekly. Anything else (90 minutes, 2 days:
-/// `*/2` in the day-of-month field restarts every month) is rounded down to the largest of these, and the
-/// rounding is said in ``rounding``. A time of day is rounded up to the whole minute, so cron never fires
-/// before the slot the executor counts from. Intervals under a minute round up to a minute (cron's finest).
+/// `*/2` in the day-of-month field restarts every month) is rounded to one of these, and the rounding is said
+/// in ``rounding``. A time of day is rounded up to the whole minute, so cron never fires before the slot the
+/// executor counts from. Intervals under a minute round up to a minute (cron's finest).
 ///
 /// Firings fall on `offsetSeconds + k · intervalSeconds` after the Unix epoch (midnight UTC, a Thursday), the
 /// same slots the executor's schedule uses, so `backplan execute --once` run by this cron finds the backup due.
 ///
 /// ```swift
-/// let c = CronSchedule(intervalSeconds: 5_400, timeOfDaySeconds: nil)
-/// c.expression          // "0 * * * *"
-/// c.intervalSeconds     // 3600
-/// c.rounding            // "every 1h30m rounded down to every 1h (cron repeats evenly only at divisors of an hour or a day)"
+/// let c = CronSchedule(intervalSeconds: 5_400, timeOfDaySeconds: nil, rpoSeconds: 3_600 * 4)
+/// c.expression          // "0 */2 * * *"
+/// c.intervalSeconds     // 7200 (2 h is nearer 90 min than 1 h is, by ratio)
+/// c.rounding            // "every 90m rounded up to every 2h (cron repeats evenly only at divisors of an hour or a day)"
 /// CronSchedule(intervalSeconds: 86_400, timeOfDaySeconds: 8_130).expression   // "16 2 * * *" (02:15:30 → 02:16)
 /// ```
 public struct CronSchedule: Sendable, Hashable {
@@ -37,10 +38,15 @@ public struct CronSchedule: Sendable, Hashable {
         [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30].map { Int64($0) * 60 } + [1, 2, 3, 4, 6, 8, 12].map { Int64($0) * 3_600 }
         + [86_400, 7 * 86_400]
 
-    public init(intervalSeconds planned: Int64, timeOfDaySeconds: Int64?) {
+    /// - Parameter rpoSeconds: the longest interval allowed (the class's RPO, or the plan's interval when that
+    ///   is longer); `nil`: the plan's interval, so the schedule only ever rounds down.
+    public init(intervalSeconds planned: Int64, timeOfDaySeconds: Int64?, rpoSeconds: Int64? = nil) {
         plannedIntervalSeconds = planned
         plannedTimeOfDaySeconds = timeOfDaySeconds
-        let interval = Self.expressibleSeconds.last { $0 <= planned } ?? 60
+        // A plan keeps its interval within the RPO; should one not, its own interval is the bound.
+        let ceiling = Swift.max(rpoSeconds ?? planned, planned, 60)
+        func distance(_ c: Int64) -> Double { abs(log(Double(c) / Double(Swift.max(planned, 1)))) }
+        let interval = Self.expressibleSeconds.filter { $0 <= ceiling }.min { distance($0) < distance($1) } ?? 60
         intervalSeconds = interval
         var notes: [String] = []
         if interval != planned {

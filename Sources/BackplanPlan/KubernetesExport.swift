@@ -50,7 +50,7 @@ extension Plan {
             "Apply with: kubectl apply -f THIS_FILE. Each job runs `backplan execute --once --schedule-group NAME`, which backs up",
             "the group's datasets (a dataset unchanged since its last backup sends nothing) and applies their retention.",
             "The volume (claim '\(options.claimName)') holds \(options.planFile), \(options.targetsFile), the password files and the state store.",
-            "Intervals are rounded down to what cron repeats evenly, so no dataset is backed up less often than planned;",
+            "Intervals are rounded to the nearest that cron repeats evenly, never past the class's RPO;",
             "the quiet trigger of the plan is not a timer, so under cron a backup waits for its slot.",
         ]
         let roundings = scheduleRoundings()

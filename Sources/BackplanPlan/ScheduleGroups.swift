@@ -6,7 +6,7 @@ import BackplanCore
 /// ```swift
 /// for g in plan.scheduleGroups() {
 ///     print(g.name, g.cron.expression, g.datasetIDs.count, g.roundings)
-///     // every-1h 0 * * * * 212 ["3 datasets: every 90m rounded down to every 1h (…)"]
+///     // every-1h 0 * * * * 212 ["3 datasets: every 75m rounded down to every 1h (…)"]
 /// }
 /// let hourly = try plan.restricted(toScheduleGroup: "every-1h", file: "out/plan.json")
 /// ```
@@ -26,7 +26,8 @@ extension Plan {
         var order: [CronSchedule] = []
         var byKey: [String: (cron: CronSchedule, ids: [String], notes: [String: Int])] = [:]
         for d in datasets {
-            let c = CronSchedule(intervalSeconds: d.schedule.intervalSeconds, timeOfDaySeconds: d.schedule.timeOfDaySeconds)
+            let c = CronSchedule(intervalSeconds: d.schedule.intervalSeconds, timeOfDaySeconds: d.schedule.timeOfDaySeconds,
+                                 rpoSeconds: d.schedule.rpoSeconds)
             if byKey[c.name] == nil {
                 byKey[c.name] = (c, [], [:])
                 order.append(c)

@@ -19,7 +19,7 @@ struct PlanCommand: ParsableCommand {
               PLAN.k8s-cronjobs.yaml  one Kubernetes CronJob per schedule group, each running `backplan execute --once --schedule-group NAME` (--k8s-image names the image):  kubectl apply -f PLAN.k8s-cronjobs.yaml
               PLAN.aws-backup.json    (AWS catalogs) an AWS Backup plan: cron rules, lifecycles, copy actions (replace the <account-id>/<region-N> placeholders):  aws backup create-backup-plan --cli-input-json file://PLAN.aws-backup.json
               PLAN.s3-lifecycle.json  (AWS catalogs) S3 Lifecycle rules for one object per backup, tagged as each copy's objectTag in the plan says; never for a restic repository's bucket:  aws s3api put-bucket-lifecycle-configuration --bucket B --cli-input-json file://PLAN.s3-lifecycle.json
-            Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded down (never less often than planned) and every rounding, like every lifecycle adjustment, is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
+            Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded to the nearest of these (never past the class's RPO) and every rounding, like every lifecycle adjustment, is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
 
             Exit codes: 0 the plan holds every limit; 3 some datasets cannot be planned within the limits (nothing is written: the message names them and the limit; --allow-infeasible writes the plan anyway, listing them under 'infeasible'); 2 bad input; 1 failure.
 

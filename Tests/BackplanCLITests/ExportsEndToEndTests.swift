@@ -60,7 +60,7 @@ struct ExportsEndToEndTests {
     func help() throws {
         let r = try Backplan.run(["plan", "--help"])
         for word in ["PLAN.restic.txt", "PLAN.k8s-cronjobs.yaml", "PLAN.aws-backup.json", "PLAN.s3-lifecycle.json", "--k8s-image",
-                     "kubectl apply", "RESTIC_REPOSITORY", "rounded down"] {
+                     "kubectl apply", "RESTIC_REPOSITORY", "rounded to the nearest"] {
             #expect(r.stdout.contains(word), "\(word)")
         }
         let e = try Backplan.run(["execute", "--help"])

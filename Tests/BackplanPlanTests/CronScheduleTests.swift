@@ -55,6 +55,11 @@ struct CronScheduleTests {
         #expect(weekly.expression == "0 1 * * 4" && weekly.awsExpression == "cron(0 1 ? * THU *)" && weekly.name == "weekly-thu-0100")
         let late = CronSchedule(intervalSeconds: 7 * 86_400, timeOfDaySeconds: 86_399)
         #expect(late.expression == "0 0 * * 5" && late.offsetSeconds == 86_400)
+        let up = CronSchedule(intervalSeconds: 5_400, timeOfDaySeconds: nil, rpoSeconds: 14_400)
+        #expect(up.expression == "0 */2 * * *" && up.rounding?.hasPrefix("every 90m rounded up to every 2h") == true)
+        let almostDaily = CronSchedule(intervalSeconds: 85_415, timeOfDaySeconds: nil, rpoSeconds: 86_400)
+        #expect(almostDaily.expression == "0 0 * * *" && almostDaily.name == "daily-0000")
+        #expect(CronSchedule(intervalSeconds: 85_415, timeOfDaySeconds: nil, rpoSeconds: 86_000).intervalSeconds == 12 * 3_600)
         let tooFast = CronSchedule(intervalSeconds: 20, timeOfDaySeconds: nil)
         #expect(tooFast.intervalSeconds == 60 && tooFast.rounding?.contains("LESS often") == true)
     }
@@ -65,10 +70,13 @@ struct CronScheduleTests {
         for _ in 0..<60 {
             let planned = Int64.random(in: 60...(21 * 86_400), using: &rng)
             let tod: Int64? = planned >= 86_400 ? Int64.random(in: 0..<86_400, using: &rng) : nil
-            let c = CronSchedule(intervalSeconds: planned, timeOfDaySeconds: tod)
-            #expect(c.intervalSeconds <= planned, "never less often than planned")
+            let rpo: Int64? = Bool.random(using: &rng) ? planned + Int64.random(in: 0...planned, using: &rng) : nil
+            let c = CronSchedule(intervalSeconds: planned, timeOfDaySeconds: tod, rpoSeconds: rpo)
+            let ceiling = max(rpo ?? planned, planned)
+            #expect(c.intervalSeconds <= ceiling, "never past the RPO (without one, never less often than planned)")
             #expect(CronSchedule.expressibleSeconds.contains(c.intervalSeconds))
-            #expect(!CronSchedule.expressibleSeconds.contains { $0 > c.intervalSeconds && $0 <= planned }, "the largest such interval")
+            func ratio(_ x: Int64) -> Double { abs(log(Double(x) / Double(planned))) }
+            #expect(!CronSchedule.expressibleSeconds.contains { $0 <= ceiling && ratio($0) < ratio(c.intervalSeconds) }, "the nearest such interval")
             #expect((c.rounding == nil) == (c.intervalSeconds == planned && (tod ?? 0) % 60 == 0), "\(planned) \(String(describing: tod))")
             #expect(c.offsetSeconds >= 0 && c.offsetSeconds < c.intervalSeconds)
             if let tod, c.intervalSeconds >= 86_400 {
@@ -93,14 +101,14 @@ struct CronScheduleTests {
     @Test("Schedule groups: one per cron schedule, roundings counted, a group cut out on its cron's slots")
     func groups() throws {
         var plan = ResticScriptTests.plan(ids: ["a", "b", "c", "d"])
-        plan.datasets[1].schedule.intervalSeconds = 5_400
+        plan.datasets[1].schedule.intervalSeconds = 4_500
         plan.datasets[2].schedule.intervalSeconds = 86_400
         plan.datasets[2].schedule.timeOfDaySeconds = 8_130
         plan.datasets[3].schedule.intervalSeconds = 900
         let groups = plan.scheduleGroups()
         #expect(groups.map(\.name) == ["every-15m", "every-1h", "daily-0216"])
         #expect(groups[1].datasetIDs == ["a", "b"])
-        #expect(groups[1].roundings == ["1 dataset: every 90m rounded down to every 1h (cron repeats evenly only at divisors of an hour or a day)"])
+        #expect(groups[1].roundings == ["1 dataset: every 75m rounded down to every 1h (cron repeats evenly only at divisors of an hour or a day)"])
         #expect(plan.scheduleRoundings().count == 2)
         let hourly = try plan.restricted(toScheduleGroup: "every-1h", file: "p.json")
         #expect(hourly.datasets.map(\.id) == ["a", "b"])
