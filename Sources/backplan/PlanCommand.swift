@@ -14,12 +14,29 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             Forecasts each dataset's reads and writes with the model at the store's last event, prices every option (interval × backup tier; the data tier) with the price catalog, drops those that break the class's RPO, RTO or retention, and picks the cheapest expected monthly cost per dataset. A budget or backup window in the policy is met by Lagrangian relaxation; each binding limit is reported with its shadow price, and datasets that make limits infeasible are named. Same inputs, same bytes.
 
-            Beside the plan (PLAN.json) it writes exports for tools people already run. Every output path is checked before any work (its folder must exist and be writable, and no output may be one of the inputs), and each file is written to a temporary file renamed into place:
-              PLAN.restic.txt         a /bin/sh script: one `restic forget` per dataset (selected by its tag dataset=<id>, keep options that provably reach back the retention span), then one `restic prune`. Run it once per repository:  RESTIC_REPOSITORY=… RESTIC_PASSWORD_FILE=… sh PLAN.restic.txt
-              PLAN.k8s-cronjobs.yaml  one Kubernetes CronJob per schedule group, each running `backplan execute --once --schedule-group NAME` (--k8s-image names the image):  kubectl apply -f PLAN.k8s-cronjobs.yaml
-              PLAN.aws-backup.json    (AWS catalogs) an AWS Backup plan: cron rules, lifecycles, copy actions (replace the <account-id>/<region-N> placeholders):  aws backup create-backup-plan --cli-input-json file://PLAN.aws-backup.json
-              PLAN.s3-lifecycle.json  (AWS catalogs) S3 Lifecycle rules for one object per backup, tagged as each copy's objectTag in the plan says; never for a restic repository's bucket:  aws s3api put-bucket-lifecycle-configuration --bucket B --cli-input-json file://PLAN.s3-lifecycle.json
-            Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded to the nearest of these (never past the class's RPO) and every rounding, like every lifecycle adjustment, is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
+            Beside the plan (PLAN.json) it writes exports for tools people already run. Every output path is checked before any work (its folder must exist and be writable, and no output may be one of the inputs), and each file is written to a temporary file renamed into place.
+              PLAN.restic.txt         /bin/sh script: one `restic forget` per dataset,
+                                      selected by its tag dataset=<id>, with keep
+                                      options that provably reach back the span;
+                                      then one `restic prune`. Once per repository:
+                                      RESTIC_REPOSITORY=… RESTIC_PASSWORD_FILE=… \\
+                                        sh PLAN.restic.txt
+              PLAN.k8s-cronjobs.yaml  a Kubernetes CronJob per schedule group, each
+                                      running `backplan execute --once
+                                      --schedule-group NAME` (image: --k8s-image):
+                                      kubectl apply -f PLAN.k8s-cronjobs.yaml
+              PLAN.aws-backup.json    (AWS catalogs) AWS Backup plan: cron rules,
+                                      lifecycles, copy actions; replace the
+                                      <account-id>/<region-N> placeholders, then
+                                      aws backup create-backup-plan \\
+                                        --cli-input-json file://PLAN.aws-backup.json
+              PLAN.s3-lifecycle.json  (AWS catalogs) S3 Lifecycle rules for one object
+                                      per backup tagged as the copy's objectTag in
+                                      the plan (never a restic repository's bucket):
+                                      aws s3api put-bucket-lifecycle-configuration \\
+                                        --bucket B --cli-input-json file://PLAN.s3-lifecycle.json
+
+            Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded to the nearest of these (never past the class's RPO). Every rounding and lifecycle adjustment is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
 
             Exit codes: 0 the plan holds every limit; 3 some datasets cannot be planned within the limits (nothing is written: the message names them and the limit; --allow-infeasible writes the plan anyway, listing them under 'infeasible'); 2 bad input; 1 failure.
 
