@@ -34,7 +34,8 @@ struct PlanCommand: ParsableCommand {
                                       per backup tagged as the copy's objectTag in
                                       the plan (never a restic repository's bucket):
                                       aws s3api put-bucket-lifecycle-configuration \\
-                                        --bucket B --cli-input-json file://PLAN.s3-lifecycle.json
+                                        --bucket B --cli-input-json \\
+                                        file://PLAN.s3-lifecycle.json
 
             Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded to the nearest of these (never past the class's RPO). Every rounding and lifecycle adjustment is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
 
