@@ -24,7 +24,6 @@ extension Plan {
     /// every dataset tag single-quoted (``ShellWord/quoted(_:)``) though escaping already leaves only
     /// `A–Z a–z 0–9 - _ . % =`.
     public func resticScript() -> String {
-        let day: Int64 = 86_400
         var lines = [
             "#!/bin/sh",
             "# Retention of Backplan plan \(Self.isoDate(generatedAt)) (\(datasets.count) datasets) for teams that run restic themselves.",
@@ -51,7 +50,7 @@ extension Plan {
             let span = DurationText.format(d.retention.spanSeconds)
             var comment = "# dataset \(DatasetName.escaped(d.id)): reaches back \(span), a backup every \(DurationText.format(d.schedule.intervalSeconds))"
             if let max = d.retention.deleteAfterSeconds {
-                comment += "; erase after \(DurationText.format(max)) (\(max / day)d) from now: backplan execute does it"
+                comment += "; erase after \(DurationText.format(max)) from now: backplan execute does it"
             }
             lines.append("")
             lines.append(comment)
