@@ -144,7 +144,8 @@ let package = Package(
         .target(name: "BackplanTestSupport", path: "Tests/BackplanTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BackplanCoreTests", dependencies: ["BackplanCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BackplanLinAlgTests", dependencies: ["BackplanLinAlg", "BackplanCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "BackplanPlanTests", dependencies: ["BackplanPlan", "BackplanTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackplanPlanTests", dependencies: ["BackplanPlan", "BackplanTestSupport", .product(name: "Yams", package: "Yams")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "BackplanReportsTests", dependencies: ["BackplanReports"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanModelTests",

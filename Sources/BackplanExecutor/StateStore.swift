@@ -1,4 +1,5 @@
 import BackplanCore
+import BackplanPlan
 import BackplanStore
 import Crypto
 import Foundation

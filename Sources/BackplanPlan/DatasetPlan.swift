@@ -69,11 +69,26 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
         public var tier: String
         public var region: String
         public var offline: Bool
+        /// The S3 object tag this copy's backup objects must carry for `plan.s3-lifecycle.json` to expire and
+        /// transition them (``DatasetPlan/taggedForS3()``); `nil` off S3 and in plans written before it existed.
+        public var objectTag: ObjectTag?
 
-        public init(tier: String, region: String, offline: Bool) {
+        public init(tier: String, region: String, offline: Bool, objectTag: ObjectTag? = nil) {
             self.tier = tier
             self.region = region
             self.offline = offline
+            self.objectTag = objectTag
+        }
+    }
+
+    /// An S3 object tag: `backplan-rule` = `backplan-standard-ia-45d`.
+    public struct ObjectTag: Codable, Sendable, Equatable, Hashable {
+        public var key: String
+        public var value: String
+
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
         }
     }
 

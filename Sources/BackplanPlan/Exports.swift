@@ -1,17 +1,28 @@
 import Foundation
 
-/// Ways to apply a plan with tools users already run: an S3 Lifecycle configuration and `restic forget` flags.
-/// ``Plan/write(to:)`` writes both beside the plan (names in ``Plan/Files``).
+/// The S3 Lifecycle export, `plan.s3-lifecycle.json`: for backup objects a team stores in S3 itself, one object
+/// per backup, tagged as the plan says (each copy's ``DatasetPlan/Copy/objectTag``).
+///
+/// Never put it on the bucket of a restic repository: restic's pack files are shared by many snapshots and
+/// datasets, and expiring them by age would break every snapshot still using them. restic repositories keep
+/// their retention with `restic forget`/`prune` (``Plan/resticScript()``, `backplan execute`).
 ///
 /// ```swift
 /// let plan = try Plan.load("out/plan.json")
-/// if let json = plan.s3Lifecycle() {        // nil unless every tier is an S3 storage class
-///     try json.write(to: URL(fileURLWithPath: "lifecycle.json"))
+/// if let export = try plan.s3Lifecycle(catalog: catalog) {   // nil unless every tier is an S3 storage class
+///     try export.json.write(to: URL(fileURLWithPath: "lifecycle.json"))
+///     export.notes    // early expirations, extended expirations, skipped transitions
 /// }
-/// print(plan.resticForget())
-/// // # restic forget flags per retention rule of this plan (tag each dataset's snapshots with its id)
-/// // restic forget --prune --keep-daily 7 --keep-weekly 5   # 212 datasets
+/// // aws s3api put-bucket-lifecycle-configuration --bucket B --cli-input-json file://lifecycle.json
 /// ```
+public struct S3LifecycleExport: Sendable, Equatable {
+    /// `{"LifecycleConfiguration": {"Rules": […]}, "TransitionDefaultMinimumObjectSize": …}`: the input of
+    /// `aws s3api put-bucket-lifecycle-configuration --bucket B --cli-input-json file://…`.
+    public var json: Data
+    /// What the rules do that the plan alone would not, in words (for the summary).
+    public var notes: [String]
+}
+
 extension Plan {
     /// S3 storage classes of the tier names in `datasets/pricing/aws-s3.yaml`.
     public static let s3StorageClasses: [String: String] = [
@@ -19,35 +30,65 @@ extension Plan {
         "glacier-flexible": "GLACIER", "deep-archive": "DEEP_ARCHIVE",
     ]
 
-    /// An S3 Lifecycle configuration (the JSON `aws s3api put-bucket-lifecycle-configuration` takes) with one
-    /// rule per group of datasets sharing a backup tier, offline tier and retention: objects the executor
-    /// tags `backplan-rule=<ID>` move to their tier as early as S3 allows (Glacier classes day 0, Standard-IA day 30) and expire after the retention span (for classes
-    /// with an erasure duty, after the legal maximum). `nil` when a tier has no S3 storage class (not an S3
-    /// catalog).
-    public func s3Lifecycle() -> Data? {
-        struct Group: Hashable { var tier: String; var offline: String?; var days: Int64 }
+    /// The tag key of ``DatasetPlan/Copy/objectTag``.
+    public static let s3RuleTagKey = "backplan-rule"
+
+    /// Set explicitly, not left to the bucket's default: objects under 128 KiB never transition, since a
+    /// transition request and the archive classes' per-object overhead (the catalog's `minBillableBytes`)
+    /// cost more than such an object saves (docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
+    public static let s3TransitionDefaultMinimumObjectSize = "all_storage_classes_128K"
+
+    /// An S3 Lifecycle configuration with one rule per object tag of the plan's copies (tier, days kept,
+    /// erasure duty): objects move to the copy's storage class as early as S3 allows (Glacier classes day 0,
+    /// Standard-IA day 30) and expire after ``DatasetPlan/s3ExpirationDays``.
+    ///
+    /// No object expires before its storage class's minimum billed duration (the catalog's
+    /// ``Tier/minStorageDays``, counted from the transition) without a note: without an erasure duty the
+    /// expiration moves to that day (S3 bills it anyway); with one, the legal maximum wins and the note names
+    /// the early-deletion charge. `nil` when a tier has no S3 storage class (not an S3 catalog).
+    ///
+    /// - Throws: ``InputError`` naming the catalog file when a tier of the plan is not in it.
+    public func s3Lifecycle(catalog: PriceCatalog) throws -> S3LifecycleExport? {
+        struct Group: Hashable { var tier: String; var days: Int64; var erase: Bool }
         var groups: [Group: Int] = [:]
         for d in datasets {
-            let days = (d.retention.deleteAfterSeconds ?? d.retention.spanSeconds + 86_400) / 86_400
-            groups[Group(tier: d.backupTier, offline: d.copies.first(where: \.offline)?.tier, days: days), default: 0] += 1
-        }
-        var rules: [[String: Any]] = []
-        for g in groups.keys.sorted(by: { ($0.tier, $0.offline ?? "", $0.days) < ($1.tier, $1.offline ?? "", $1.days) }) {
-            guard let online = Self.s3StorageClasses[g.tier] else { return nil }
-            for (copy, storageClass) in [("online", online)] + (g.offline.map { o in Self.s3StorageClasses[o].map { [("offline", $0)] } ?? [] } ?? []) {
-                let id = "backplan-\(g.tier)-\(copy == "offline" ? (g.offline ?? "") + "-" : "")\(g.days)d"
-                var rule: [String: Any] = [
-                    "ID": id,
-                    "Status": "Enabled",
-                    "Filter": ["Tag": ["Key": "backplan-rule", "Value": id]],
-                    "Expiration": ["Days": g.days],
-                    "NoncurrentVersionExpiration": ["NoncurrentDays": 1],
-                ]
-                if let days = Self.transitionDays(storageClass) {
-                    rule["Transitions"] = [["Days": days, "StorageClass": storageClass]]
-                }
-                rules.append(rule)
+            for c in d.copies {
+                guard Self.s3StorageClasses[c.tier] != nil else { return nil }
+                groups[Group(tier: c.tier, days: d.s3ExpirationDays, erase: d.retention.deleteAfterSeconds != nil), default: 0] += 1
             }
+        }
+        var notes: [String] = []
+        var rules: [[String: Any]] = []
+        for g in groups.keys.sorted(by: { ($0.tier, $0.days, $0.erase ? 1 : 0) < ($1.tier, $1.days, $1.erase ? 1 : 0) }) {
+            guard let storageClass = Self.s3StorageClasses[g.tier] else { return nil }
+            let id = DatasetPlan.s3RuleID(tier: g.tier, days: g.days, erase: g.erase)
+            let tierIndex = try catalog.tier(named: g.tier)
+            let minimumDays = Int64(catalog.tiers[tierIndex].minStorageDays.rounded(.up))
+            var transition = Self.transitionDays(storageClass)
+            if let t = transition, t >= g.days {
+                notes.append("\(id): no transition to \(storageClass) (objects expire on day \(g.days), before S3 allows one on day \(t))")
+                transition = nil
+            }
+            // Billed from the transition (or, for Standard, from the upload); an object that never transitions is billed as Standard.
+            let billedUntil: Int64 = if let t = transition { t + minimumDays } else if storageClass == "STANDARD" { minimumDays } else { 0 }
+            var expiration = g.days
+            if expiration < billedUntil {
+                if g.erase {
+                    notes.append("\(id): expires on day \(g.days) for the erasure duty, before \(storageClass)'s minimum billed duration (\(minimumDays) days from day \(transition ?? 0)): \(groups[g] ?? 0) copies are billed to day \(billedUntil) anyway (early-deletion charge)")
+                } else {
+                    notes.append("\(id): expires on day \(billedUntil), not \(g.days): \(storageClass) bills \(minimumDays) days from day \(transition ?? 0) anyway")
+                    expiration = billedUntil
+                }
+            }
+            var rule: [String: Any] = [
+                "ID": id,
+                "Status": "Enabled",
+                "Filter": ["Tag": ["Key": Self.s3RuleTagKey, "Value": id]],
+                "Expiration": ["Days": expiration],
+                "NoncurrentVersionExpiration": ["NoncurrentDays": 1],
+            ]
+            if let days = transition { rule["Transitions"] = [["Days": days, "StorageClass": storageClass]] }
+            rules.append(rule)
         }
         // Live data: objects tagged backplan-data=<tier> move to the plan's data tier.
         for tier in Set(datasets.map(\.dataTier)).sorted() {
@@ -59,27 +100,56 @@ extension Plan {
                 "Transitions": [["Days": days, "StorageClass": storageClass]],
             ])
         }
-        return try? JSONSerialization.data(withJSONObject: ["Rules": rules], options: [.prettyPrinted, .sortedKeys])
+        let document: [String: Any] = [
+            "LifecycleConfiguration": ["Rules": rules],
+            "TransitionDefaultMinimumObjectSize": Self.s3TransitionDefaultMinimumObjectSize,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        return S3LifecycleExport(json: json + Data("\n".utf8), notes: notes)
     }
 
     /// Earliest day S3 allows a transition to `storageClass` (30 for Standard-IA, 0 for the Glacier classes);
     /// `nil` for Standard, which needs none.
-    static func transitionDays(_ storageClass: String) -> Int? {
+    static func transitionDays(_ storageClass: String) -> Int64? {
         switch storageClass {
         case "STANDARD": nil
         case "STANDARD_IA": 30
         default: 0
         }
     }
+}
 
-    /// One `restic forget` line per distinct retention rule, with the datasets it applies to counted.
-    public func resticForget() -> String {
-        var groups: [String: Int] = [:]
-        for d in datasets { groups[d.retention.restic, default: 0] += 1 }
-        var s = "# restic forget flags per retention rule of this plan (tag each dataset's snapshots with its id)\n"
-        for (flags, count) in groups.sorted(by: { $0.key < $1.key }) {
-            s += "restic forget --prune \(flags)   # \(count) dataset\(count == 1 ? "" : "s")\n"
+extension DatasetPlan {
+    /// Days an S3 object of one backup is kept: the retention span plus the class's RPO (the longest the
+    /// interval may be), so an object at or before now − span always exists; with an erasure duty at most the
+    /// legal maximum less one day, since S3 expires objects at the first midnight UTC after the day count.
+    ///
+    /// ```swift
+    /// // span 35 d, RPO 1 h, no erasure duty: 36 days
+    /// ```
+    public var s3ExpirationDays: Int64 {
+        let day: Int64 = 86_400
+        let cover = (retention.spanSeconds + Swift.max(schedule.rpoSeconds, schedule.intervalSeconds) + day - 1) / day
+        guard let max = retention.deleteAfterSeconds else { return cover }
+        return Swift.max(1, Swift.min(cover, max / day - 1))
+    }
+
+    /// The S3 rule (and tag value) for objects on `tier` kept `days` days: `backplan-standard-ia-36d`, with
+    /// `-erase` under an erasure duty.
+    public static func s3RuleID(tier: String, days: Int64, erase: Bool) -> String {
+        "backplan-\(tier)-\(days)d" + (erase ? "-erase" : "")
+    }
+
+    /// The entry with every copy's ``Copy/objectTag`` set for the S3 Lifecycle export; unchanged when a copy's
+    /// tier is not an S3 storage class. The planner writes plans this way.
+    public func taggedForS3() -> DatasetPlan {
+        guard copies.allSatisfy({ Plan.s3StorageClasses[$0.tier] != nil }) else { return self }
+        var out = self
+        let days = s3ExpirationDays
+        let erase = retention.deleteAfterSeconds != nil
+        for i in out.copies.indices {
+            out.copies[i].objectTag = ObjectTag(key: Plan.s3RuleTagKey, value: Self.s3RuleID(tier: out.copies[i].tier, days: days, erase: erase))
         }
-        return s
+        return out
     }
 }

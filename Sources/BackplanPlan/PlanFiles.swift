@@ -50,37 +50,65 @@ extension Plan {
     /// let files = Plan.Files(plan: "out/plan.json")
     /// files.s3Lifecycle   // "out/plan.s3-lifecycle.json"
     /// files.restic        // "out/plan.restic.txt"
+    /// files.kubernetes    // "out/plan.k8s-cronjobs.yaml"
+    /// files.awsBackup     // "out/plan.aws-backup.json"
     /// ```
     public struct Files: Sendable, Equatable {
         public var plan: String
-        /// The S3 Lifecycle configuration (``Plan/s3Lifecycle()``), written for catalogs with S3 storage classes.
+        /// The S3 Lifecycle configuration (``Plan/s3Lifecycle(catalog:)``), written for catalogs with S3 storage classes.
         public var s3Lifecycle: String
-        /// The `restic forget` lines (``Plan/resticForget()``).
+        /// The `restic forget` script (``Plan/resticScript()``).
         public var restic: String
+        /// The Kubernetes CronJobs (``Plan/kubernetesCronJobs(_:)``).
+        public var kubernetes: String
+        /// The AWS Backup plan (``Plan/awsBackupPlan(catalog:planName:)``), written with the S3 Lifecycle file.
+        public var awsBackup: String
 
-        /// The exports' names: the plan's path without a `.json` suffix, then `.s3-lifecycle.json` and `.restic.txt`.
+        /// The exports' names: the plan's path without a `.json` suffix, then `.s3-lifecycle.json`,
+        /// `.restic.txt`, `.k8s-cronjobs.yaml` and `.aws-backup.json`.
         public init(plan: String) {
             self.plan = plan
             let base = plan.hasSuffix(".json") ? String(plan.dropLast(5)) : plan
             s3Lifecycle = base + ".s3-lifecycle.json"
             restic = base + ".restic.txt"
+            kubernetes = base + ".k8s-cronjobs.yaml"
+            awsBackup = base + ".aws-backup.json"
         }
+
+        /// Every path, plan first.
+        public var all: [String] { [plan, s3Lifecycle, restic, kubernetes, awsBackup] }
     }
 
-    /// Writes the plan to `path` and its exports beside it (``Files``), each file atomically; returns the
-    /// paths written, plan first.
+    /// What ``write(to:catalog:kubernetes:)`` wrote: the paths, plan first, and every rounding or adjustment the
+    /// exports made, one line each, for the summary.
+    public struct Written: Sendable, Equatable {
+        public var paths: [String]
+        public var notes: [String]
+    }
+
+    /// Writes the plan to `path` and its exports beside it (``Files``), each file atomically. The S3 Lifecycle
+    /// and AWS Backup files are written when every tier of the plan is an S3 storage class.
+    ///
+    /// - Parameter catalog: the price catalog the plan was made with (tiers' minimum billed days).
+    /// - Throws: ``InputError`` naming the catalog when a tier of the plan is not in it; file errors.
     @discardableResult
-    public func write(to path: String) throws -> [String] {
+    public func write(to path: String, catalog: PriceCatalog, kubernetes: KubernetesOptions = .init()) throws -> Written {
         let files = Files(plan: path)
-        try jsonData().write(to: URL(fileURLWithPath: files.plan), options: .atomic)
-        var written = [files.plan]
-        if let lifecycle = s3Lifecycle() {
-            try lifecycle.write(to: URL(fileURLWithPath: files.s3Lifecycle), options: .atomic)
-            written.append(files.s3Lifecycle)
+        // Every export is made before anything is written, so a failing one leaves no half-written set.
+        let lifecycle = try s3Lifecycle(catalog: catalog)
+        let aws = lifecycle == nil ? nil : try awsBackupPlan(catalog: catalog)
+        var outputs: [(String, Data)] = [(files.plan, try jsonData())]
+        var notes: [String] = []
+        if let lifecycle, let aws {
+            outputs.append((files.s3Lifecycle, lifecycle.json))
+            outputs.append((files.awsBackup, aws.json))
+            notes += lifecycle.notes.map { "S3 Lifecycle: " + $0 } + aws.notes.map { "AWS Backup: " + $0 }
         }
-        try Data(resticForget().utf8).write(to: URL(fileURLWithPath: files.restic), options: .atomic)
-        written.append(files.restic)
-        return written
+        outputs.append((files.restic, Data(resticScript().utf8)))
+        outputs.append((files.kubernetes, Data(kubernetesCronJobs(kubernetes).utf8)))
+        notes += scheduleRoundings().map { "cron: " + $0 }
+        for (file, data) in outputs { try data.write(to: URL(fileURLWithPath: file), options: .atomic) }
+        return Written(paths: outputs.map { $0.0 }, notes: notes)
     }
 }
 

@@ -171,6 +171,6 @@ public struct Planner: Sendable {
             totals: .init(datasets: entries.count, monthlyDollars: .init(sum), expectedExposedWrites: sum.exposedWrites,
                           backupsPerDay: sums.backupsPerDay, backupBytesPerDay: sum.backupBytesPerDay,
                           datasetsPerBackupTier: perBackupTier, datasetsPerDataTier: perDataTier),
-            limits: limits, infeasible: infeasible, datasets: entries)
+            limits: limits, infeasible: infeasible, datasets: entries.map { $0.taggedForS3() })
     }
 }

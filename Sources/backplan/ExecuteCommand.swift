@@ -15,6 +15,9 @@ struct ExecuteCommand: ParsableCommand {
             Examples:
               backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --once
               backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --dry-run
+              backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --once --schedule-group every-1h
+
+            --schedule-group runs one group of PLAN.k8s-cronjobs.yaml (`backplan plan` writes it): only its datasets, on the cron's rounded interval and slots, so a job that starts a little late still finds its backups due.
             """)
 
     @Option(help: ArgumentHelp("Plan JSON (backplan plan --out).", valueName: "file")) var plan: String
@@ -25,6 +28,8 @@ struct ExecuteCommand: ParsableCommand {
     var until: String?
     @Flag(help: "Print what would run; export, send, forget and record nothing.") var dryRun = false
     @Flag(help: "Print the actions as JSON on stdout.") var json = false
+    @Option(help: ArgumentHelp("Only this schedule group's datasets, as its cron job runs them (every-1h, daily-0216, …).", valueName: "name"))
+    var scheduleGroup: String?
     @Option(help: ArgumentHelp("Take this as the current time (and the snapshots' time): ISO 8601 or Unix seconds. For replays and tests.", valueName: "time"))
     var now: String?
 
@@ -35,7 +40,8 @@ struct ExecuteCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plan = try Plan.load(self.plan)
+        var plan = try Plan.load(self.plan)
+        if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let targets = try Targets.load(self.targets)
         let lock = dryRun ? nil : try ExecutorLock(state: state)
         defer { lock?.release() }

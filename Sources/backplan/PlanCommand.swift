@@ -14,7 +14,30 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             Forecasts each dataset's reads and writes with the model at the store's last event, prices every option (interval × backup tier; the data tier) with the price catalog, drops those that break the class's RPO, RTO or retention, and picks the cheapest expected monthly cost per dataset. A budget or backup window in the policy is met by Lagrangian relaxation; each binding limit is reported with its shadow price, and datasets that make limits infeasible are named. Same inputs, same bytes.
 
-            Beside the plan it writes PLAN.s3-lifecycle.json (for AWS catalogs) and PLAN.restic.txt. Every output path is checked before any work (its folder must exist and be writable, and no output may be one of the inputs), and each file is written to a temporary file renamed into place.
+            Beside the plan (PLAN.json) it writes exports for tools people already run. Every output path is checked before any work (its folder must exist and be writable, and no output may be one of the inputs), and each file is written to a temporary file renamed into place.
+              PLAN.restic.txt         /bin/sh script: one `restic forget` per dataset,
+                                      selected by its tag dataset=<id>, with keep
+                                      options that provably reach back the span;
+                                      then one `restic prune`. Once per repository:
+                                      RESTIC_REPOSITORY=… RESTIC_PASSWORD_FILE=… \\
+                                        sh PLAN.restic.txt
+              PLAN.k8s-cronjobs.yaml  a Kubernetes CronJob per schedule group, each
+                                      running `backplan execute --once
+                                      --schedule-group NAME` (image: --k8s-image):
+                                      kubectl apply -f PLAN.k8s-cronjobs.yaml
+              PLAN.aws-backup.json    (AWS catalogs) AWS Backup plan: cron rules,
+                                      lifecycles, copy actions; replace the
+                                      <account-id>/<region-N> placeholders, then
+                                      aws backup create-backup-plan \\
+                                        --cli-input-json file://PLAN.aws-backup.json
+              PLAN.s3-lifecycle.json  (AWS catalogs) S3 Lifecycle rules for one object
+                                      per backup tagged as the copy's objectTag in
+                                      the plan (never a restic repository's bucket):
+                                      aws s3api put-bucket-lifecycle-configuration \\
+                                        --bucket B --cli-input-json \\
+                                        file://PLAN.s3-lifecycle.json
+
+            Cron repeats evenly only at divisors of an hour or a day, daily and weekly: other intervals are rounded to the nearest of these (never past the class's RPO). Every rounding and lifecycle adjustment is listed under "Export notes" in the summary (in --json: "notes") and written into the export.
 
             Exit codes: 0 the plan holds every limit; 3 some datasets cannot be planned within the limits (nothing is written: the message names them and the limit; --allow-infeasible writes the plan anyway, listing them under 'infeasible'); 2 bad input; 1 failure.
 
@@ -34,6 +57,8 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the plan's totals and limits as JSON on stdout instead of the summary.") var json = false
     @Flag(help: "Write the plan even when some datasets cannot be planned within the limits (exit 0, not 3).")
     var allowInfeasible = false
+    @Option(help: ArgumentHelp("Container image of the CronJobs in PLAN.k8s-cronjobs.yaml (one with backplan and restic on PATH).", valueName: "image"))
+    var k8sImage = "backplan:latest"
 
     /// Exit status of a plan that cannot hold every limit.
     static let infeasibleExitCode: Int32 = 3
@@ -42,7 +67,7 @@ struct PlanCommand: ParsableCommand {
         // Outputs first: a bad --out costs nothing, and no output may replace an input.
         let inputFiles = [db, policy, prices, model, (model as NSString).appendingPathComponent("model.json")]
         let files = Plan.Files(plan: out)
-        for path in [files.plan, files.s3Lifecycle, files.restic] {
+        for path in files.all {
             try OutputPath.check(path, option: "--out", notAnyOf: inputFiles)
         }
         let policyFile = try Policy.load(policy)
@@ -57,14 +82,21 @@ struct PlanCommand: ParsableCommand {
             Console.error("\(plan.infeasible.count) dataset(s) cannot be planned within the limits, so no plan was written: \(names)\(plan.infeasible.count > 5 ? "; …" : ""). Relax the limits in \(policy), or pass --allow-infeasible to write the plan with them listed under 'infeasible'")
             throw ExitCode(Self.infeasibleExitCode)
         }
-        let written = try plan.write(to: out)
+        let written = try plan.write(to: out, catalog: catalog, kubernetes: .init(image: k8sImage))
         if json {
-            struct Summary: Encodable { var totals: Plan.Totals; var limits: [Plan.Limit]; var infeasible: [Plan.Infeasible]; var files: [String] }
-            try Console.json(Summary(totals: plan.totals, limits: plan.limits, infeasible: plan.infeasible, files: written))
+            struct Summary: Encodable {
+                var totals: Plan.Totals; var limits: [Plan.Limit]; var infeasible: [Plan.Infeasible]; var files: [String]; var notes: [String]
+            }
+            try Console.json(Summary(totals: plan.totals, limits: plan.limits, infeasible: plan.infeasible, files: written.paths,
+                                     notes: written.notes))
             return
         }
         Console.out(PlanSummary.text(plan, catalog: catalog))
-        Console.out("Wrote \(written.joined(separator: ", "))")
+        Console.out("Wrote \(written.paths.joined(separator: ", "))")
+        if !written.notes.isEmpty {
+            Console.out("Export notes (roundings and lifecycle adjustments, also in the files):")
+            for n in written.notes { Console.out("  " + n) }
+        }
         if !plan.infeasible.isEmpty {
             Console.note("warning: \(plan.infeasible.count) dataset(s) could not be planned within the limits; see 'infeasible' in \(out)")
         }

@@ -32,38 +32,52 @@ func samplePlan(tier: String = "standard-ia") -> Plan {
         datasets: [entry("a", erase: false), entry("b", erase: true)])
 }
 
+/// The S3 tiers of `datasets/pricing/aws-s3.yaml` with their minimum billed days (prices do not matter here),
+/// plus a non-S3 tier.
+func sampleCatalog() -> PriceCatalog {
+    func tier(_ name: String, _ days: Double) -> Tier {
+        Tier(name: name, storageDollarsPerGiBMonth: 0.01, retrievalDollarsPerGiB: 0, putDollarsPer1000: 0, getDollarsPer1000: 0,
+             minStorageDays: days, minBillableBytes: 0, firstByteSeconds: 0, offline: name == "deep-archive")
+    }
+    return PriceCatalog(file: "prices.yaml", provider: "aws", region: "us-east-1", source: "test", asOf: "2025-01-01",
+                        tiers: [tier("standard", 0), tier("standard-ia", 30), tier("glacier-ir", 90), tier("glacier-flexible", 90),
+                                tier("deep-archive", 180), tier("nearline", 30)])
+}
+
 @Suite("Plan files: reading, writing, exports, digests")
 struct PlanFilesTests {
     @Test("The exports' names derive from the plan's path")
     func exportNames() {
         let files = Plan.Files(plan: "out/plan.json")
         #expect(files.s3Lifecycle == "out/plan.s3-lifecycle.json" && files.restic == "out/plan.restic.txt")
+        #expect(files.kubernetes == "out/plan.k8s-cronjobs.yaml" && files.awsBackup == "out/plan.aws-backup.json")
         #expect(Plan.Files(plan: "p").restic == "p.restic.txt")
+        #expect(Set(files.all).count == 5)
     }
 
     @Test("A written plan reads back equal, and writing it again gives the same bytes")
     func writeAndLoad() throws {
         let dir = TempDir()
         let plan = samplePlan()
-        let written = try plan.write(to: dir.file("plan.json"))
-        #expect(written == [dir.file("plan.json"), dir.file("plan.s3-lifecycle.json"), dir.file("plan.restic.txt")])
+        let written = try plan.write(to: dir.file("plan.json"), catalog: sampleCatalog())
+        #expect(written.paths == [dir.file("plan.json"), dir.file("plan.s3-lifecycle.json"), dir.file("plan.aws-backup.json"),
+                                  dir.file("plan.restic.txt"), dir.file("plan.k8s-cronjobs.yaml")])
         #expect(try Plan.load(dir.file("plan.json")) == plan)
         let first = try #require(dir.bytes("plan.json"))
-        try plan.write(to: dir.file("again.json"))
+        try plan.write(to: dir.file("again.json"), catalog: sampleCatalog())
         #expect(dir.bytes("again.json") == first)
         #expect(first.last == UInt8(ascii: "\n"))
         let restic = String(decoding: try #require(dir.bytes("plan.restic.txt")), as: UTF8.self)
-        #expect(restic.contains("restic forget --prune --keep-daily 7 --keep-weekly 5   # 2 datasets\n"))
+        #expect(restic.contains("\nrestic forget --tag 'dataset=a' --group-by tags --keep-within-daily 7d --keep-within-weekly 45d\n"))
+        #expect(restic.hasSuffix("\nrestic prune\n"))
     }
 
     @Test("No S3 Lifecycle file for a catalog whose tiers are not S3 storage classes")
     func noLifecycleOffS3() throws {
         let dir = TempDir()
-        let written = try samplePlan(tier: "nearline").write(to: dir.file("plan.json"))
-        #expect(written == [dir.file("plan.json"), dir.file("plan.restic.txt")])
-        let lifecycle = try #require(samplePlan().s3Lifecycle())
-        let rules = try #require((try JSONSerialization.jsonObject(with: lifecycle) as? [String: Any])?["Rules"] as? [[String: Any]])
-        #expect(rules.compactMap { $0["ID"] as? String }.contains("backplan-standard-ia-deep-archive-36d"))
+        let written = try samplePlan(tier: "nearline").write(to: dir.file("plan.json"), catalog: sampleCatalog())
+        #expect(written.paths == [dir.file("plan.json"), dir.file("plan.restic.txt"), dir.file("plan.k8s-cronjobs.yaml")])
+        #expect(try samplePlan(tier: "nearline").s3Lifecycle(catalog: sampleCatalog()) == nil)
     }
 
     @Test("Bad plan files are input errors naming the file")
@@ -74,7 +88,7 @@ struct PlanFilesTests {
         #expect { try Plan.load(dir.file("junk.json")) } throws: { ($0 as? InputError)?.file == dir.file("junk.json") }
         var future = samplePlan()
         future.schemaVersion = 99
-        try future.write(to: dir.file("future.json"))
+        try future.write(to: dir.file("future.json"), catalog: sampleCatalog())
         #expect { try Plan.load(dir.file("future.json")) } throws: {
             ($0 as? InputError)?.message == "plan schema version 99; this Backplan reads 1"
         }

@@ -234,18 +234,28 @@ struct PlannerTests {
     func exportsNameEveryRule() throws {
         let policy = try Policy.load(Files.policy)
         let plan = try Planner(policy: policy, catalog: try PriceCatalog.load(Files.aws)).plan(randomForecasts(seed: 5, count: 100), generatedAt: 0, inputs: testInputs)
-        let lifecycle = try #require(plan.s3Lifecycle())
-        let rules = try #require((try JSONSerialization.jsonObject(with: lifecycle) as? [String: Any])?["Rules"] as? [[String: Any]])
+        let catalog = try PriceCatalog.load(Files.aws)
+        let lifecycle = try #require(try plan.s3Lifecycle(catalog: catalog))
+        let document = try #require(try JSONSerialization.jsonObject(with: lifecycle.json) as? [String: Any])
+        #expect(document["TransitionDefaultMinimumObjectSize"] as? String == "all_storage_classes_128K")
+        let rules = try #require((document["LifecycleConfiguration"] as? [String: Any])?["Rules"] as? [[String: Any]])
+        // Every copy's object tag names a rule of the export.
+        let ids = Set(rules.compactMap { $0["ID"] as? String })
+        for d in plan.datasets { for c in d.copies { #expect(c.objectTag.map { ids.contains($0.value) } == true, "\(d.id): \(c)") } }
         #expect(!rules.isEmpty && rules.allSatisfy { $0["Status"] as? String == "Enabled" && $0["ID"] != nil })
         for r in rules {
             for t in r["Transitions"] as? [[String: Any]] ?? [] where t["StorageClass"] as? String == "STANDARD_IA" {
                 #expect((t["Days"] as? Int ?? 0) >= 30, "S3 refuses Standard-IA transitions before day 30")
             }
         }
-        let restic = plan.resticForget()
-        for d in plan.datasets { #expect(restic.contains(d.retention.restic)) }
+        let restic = plan.resticScript()
+        for d in plan.datasets {
+            #expect(restic.contains("restic forget --tag '\(DatasetName.tag(d.id))' --group-by tags "
+                + d.retention.resticKeepOptions(intervalSeconds: d.schedule.intervalSeconds).joined(separator: " ") + "\n"))
+        }
         // Not an S3 catalog: no lifecycle.
         let gcs = try Planner(policy: policy, catalog: try PriceCatalog.load(Files.catalogs[1])).plan(randomForecasts(seed: 5, count: 10), generatedAt: 0, inputs: testInputs)
-        #expect(gcs.s3Lifecycle() == nil)
+        #expect(try gcs.s3Lifecycle(catalog: try PriceCatalog.load(Files.catalogs[1])) == nil)
+        #expect(gcs.datasets.allSatisfy { $0.copies.allSatisfy { $0.objectTag == nil } }, "no S3 object tags off S3")
     }
 }

@@ -1,4 +1,4 @@
-import BackplanExecutor
+import BackplanPlan
 import Foundation
 import Testing
 

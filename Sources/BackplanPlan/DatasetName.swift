@@ -1,6 +1,5 @@
 import BackplanCore
 import Crypto
-import BackplanPlan
 import Foundation
 
 /// How a dataset id becomes a restic tag and a file name: never as given.
