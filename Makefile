@@ -86,7 +86,7 @@ bench: release
 	python3 bench/executor_bench.py --binary $(RELEASE_BIN)
 
 # The executor killed with SIGKILL at random moments in 200 backup rounds, then checked (scripts/executor-crash-test.sh;
-# make test runs 10 rounds of it, Tests/BackplanCLITests/CrashTestEndToEndTests.swift).
+# make test runs 8 rounds of it, Tests/BackplanCLITests/CrashTestEndToEndTests.swift).
 crash-test: build
 	scripts/executor-crash-test.sh 200
 

@@ -18,10 +18,11 @@ extension Executor {
     /// Start-of-round recovery from an executor that was killed (SIGKILL, power loss) mid-round. Per
     /// repository of the plan:
     ///
-    /// 1. `restic unlock` (``Restic/unlockStale(_:)``): removes locks of restic processes of this host that no
-    ///    longer exist (a restic killed with the executor while it held the exclusive lock of a forget or
-    ///    prune) and locks older than 30 minutes; a live restic's lock stays, and the round's restic commands
-    ///    wait for it (``Restic/lockWaitSeconds``).
+    /// 1. `restic unlock` (``Restic/unlockStale(_:)``) when the repository holds a lock (a local one's `locks`
+    ///    folder is looked at; a backend's is always unlocked): removes locks of restic processes of this host
+    ///    that no longer exist (a restic killed with the executor while it held the exclusive lock of a forget
+    ///    or prune) and locks older than 30 minutes; a live restic's lock stays, and the round's restic
+    ///    commands wait for it (``Restic/lockWaitSeconds``; they also unlock stale locks first when refused).
     /// 2. The sweep: snapshots tagged `backplan` and with this state store's tag (``StateStore/stateTag``)
     ///    that the state store does not hold as a live copy are forgotten, with a `sweep` audit entry first.
     ///    They are what a kill leaves: a snapshot restic made but the state never recorded (killed before
@@ -35,7 +36,7 @@ extension Executor {
         var touched: [String: Targets.Repository] = [:]
         for repo in try planRepositories() {
             do {
-                try restic.unlockStale(repo)
+                if Restic.mayBeLocked(repo) { try restic.unlockStale(repo) }
             } catch let failure as Restic.Failure {
                 log("recovery skipped \(repo.repository): \(failure)")
                 continue

@@ -148,6 +148,7 @@ public struct Executor {
                           log: (String) -> Void) throws -> [Action] {
         var actions: [Action] = []
         var touched = sweptRepositories
+        var forgets: [String: [String]] = [:]   // repository -> snapshot ids, forgotten with one restic run
         for d in plan.datasets {
             let backups = try state.backups(of: d.id)
             guard !backups.isEmpty else { continue }
@@ -167,13 +168,21 @@ public struct Executor {
                     let ids = list.map(\.id)
                     if !dryRun {
                         try state.recordForget(dataset: d.id, repository: repo.repository, snapshots: ids, time: now, erasure: kind == "erase")
-                        try restic.forget(repo, ids: ids)
+                        forgets[repo.repository, default: []] += ids
                         log("\(kind) \(DatasetName.escaped(d.id)) on \(repo.repository): \(ids.joined(separator: " "))")
                     }
                     touched[repo.repository] = repo
                     actions.append(Action(kind: kind, dataset: d.id, repository: repo.repository, snapshots: ids,
                                           detail: "restic forget \(ids.joined(separator: " "))"))
                 }
+            }
+        }
+        // Every dataset's forgets of a repository in one `restic forget <ids>` (chunks of 500 ids, well inside
+        // the argument-size limit): restic's start-up (key derivation, index) is paid once, not per dataset.
+        for (name, ids) in forgets.sorted(by: { $0.key < $1.key }) {
+            guard let repo = touched[name] else { continue }
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                try restic.forget(repo, ids: Array(ids[start..<min(start + 500, ids.count)]))
             }
         }
         for (name, repo) in touched.sorted(by: { $0.key < $1.key }) {

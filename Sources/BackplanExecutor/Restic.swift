@@ -83,6 +83,14 @@ public struct Restic: Sendable {
     /// this runs.
     public func unlockStale(_ repo: Targets.Repository) throws { _ = try run(repo, ["unlock"], action: "unlock") }
 
+    /// Whether the repository may hold a lock: for a local repository, whether its `locks` folder has a file
+    /// (no restic run needed); for a backend URL, `true` (only restic can list it).
+    public static func mayBeLocked(_ repo: Targets.Repository) -> Bool {
+        guard !isBackendURL(repo.repository) else { return true }
+        let locks = URL(fileURLWithPath: repo.repository).appendingPathComponent("locks").path
+        return !((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty
+    }
+
     /// A snapshot as `restic snapshots --json` lists it.
     public struct Snapshot: Sendable, Equatable {
         /// The full 64-hex id.
@@ -97,7 +105,8 @@ public struct Restic: Sendable {
     /// The snapshots carrying every tag of `tags` (restic's `--tag a,b` means both; the tags here never
     /// hold a comma, ``DatasetName``).
     public func snapshots(_ repo: Targets.Repository, taggedAll tags: [String]) throws -> [Snapshot] {
-        let out = try run(repo, ["snapshots", "--json", "--tag", tags.joined(separator: ",")], action: "snapshots")
+        // --no-lock: a listing needs no lock, and so never waits for one.
+        let out = try run(repo, ["--no-lock", "snapshots", "--json", "--tag", tags.joined(separator: ",")], action: "snapshots")
         guard let list = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]] else {
             throw Failure(action: "snapshots", repository: repo.repository, status: 0, stderr: "restic's --json list did not parse")
         }
@@ -139,18 +148,25 @@ public struct Restic: Sendable {
     /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
     public var lockWaitSeconds: Double = 60
 
-    /// Runs restic, retrying while the repository is locked by another restic (up to ``lockWaitSeconds``,
-    /// waits of 1, 2, 4, … up to 15 s).
+    /// Runs restic. When the repository is locked, first `restic unlock` (stale locks only, ``unlockStale(_:)``)
+    /// and at once again; while a live restic still holds it, again after waits of 1, 2, 4, … up to 15 s, for
+    /// up to ``lockWaitSeconds``.
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
                      stdout: FileHandle? = nil) throws -> String {
         var waited = 0.0
         var pause = 1.0
+        var unlocked = false
         while true {
             do {
                 try stdout?.seek(toOffset: 0)
                 try stdout?.truncate(atOffset: 0)
                 return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
             } catch let failure as Failure where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds {
+                if !unlocked && action != "unlock" {
+                    unlocked = true
+                    _ = try runOnce(repo, ["unlock"], action: "unlock", stdin: nil, stdout: nil)
+                    continue
+                }
                 Thread.sleep(forTimeInterval: pause)
                 waited += pause
                 pause = min(pause * 2, 15)

@@ -16,7 +16,8 @@ struct ExecuteSafetyEndToEndTests {
 
     /// Rewrites the fixture's plan JSON with `edit`.
     static func editPlan(_ f: ExecutorFixture, _ edit: (inout [String: Any]) throws -> Void) throws {
-        var json = try #require(try JSONSerialization.jsonObject(with: try #require(f.dir.bytes("plan.json"))) as? [String: Any])
+        let bytes = try #require(f.dir.bytes("plan.json"))
+        var json = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
         try edit(&json)
         try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: URL(fileURLWithPath: f.plan))
     }
@@ -34,7 +35,8 @@ struct ExecuteSafetyEndToEndTests {
 
         // Another store at the location: same rows even (a copy), but not what the plan's stats store imported.
         try FileManager.default.copyItem(atPath: f.store, toPath: f.dir.file("other.sqlite"))
-        let targets = try #require(String(data: try #require(f.dir.bytes("targets.yaml")), encoding: .utf8))
+        let targetBytes = try #require(f.dir.bytes("targets.yaml"))
+        let targets = String(decoding: targetBytes, as: UTF8.self)
         f.dir.write("targets.yaml", targets.replacingOccurrences(of: "store: chat.sqlite", with: "store: other.sqlite"))
         let other = try f.execute(["--once", "--now", "\(Self.t0)"])
         #expect(other.status == 2 && other.stderr.contains("targets.yaml") && other.stderr.contains("other.sqlite")
