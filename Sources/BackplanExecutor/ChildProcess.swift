@@ -8,8 +8,8 @@ import Darwin
 
 /// Runs a child program (restic) so that it dies with the executor.
 ///
-/// `Foundation.Process` puts each child in a process group of its own (on Linux its `posix_spawn` sets
-/// `POSIX_SPAWN_SETPGROUP`; checked on this machine: the child's PGID is its own PID), so killing the
+/// `Foundation.Process` puts each child in a process group of its own (checked with Swift 6.3 on Linux: a
+/// child's PGID is its own PID, not its parent's), so killing the
 /// executor's group — what systemd's `KillMode=control-group`, a Kubernetes pod's termination, supervisord's
 /// `killasgroup` or a shell's job control do — left restic running, holding the repository's lock, and
 /// finishing a snapshot the killed executor never recorded. It also offers no hook between `fork` and `exec`
