@@ -148,28 +148,30 @@ public struct Restic: Sendable {
     /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
     public var lockWaitSeconds: Double = 60
 
-    /// Runs restic. When the repository is locked, first `restic unlock` (stale locks only, ``unlockStale(_:)``)
-    /// and at once again; while a live restic still holds it, again after waits of 1, 2, 4, … up to 15 s, for
-    /// up to ``lockWaitSeconds``.
+    /// Runs restic. When the repository is locked: `restic unlock` (stale locks only, ``unlockStale(_:)``) and
+    /// at once again; while a live restic still holds it, unlock and again after waits of 1, 2, 4, … up to
+    /// 15 s, for up to ``lockWaitSeconds``.
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
                      stdout: FileHandle? = nil) throws -> String {
         var waited = 0.0
         var pause = 1.0
-        var unlocked = false
+        var attempts = 0
         while true {
             do {
                 try stdout?.seek(toOffset: 0)
                 try stdout?.truncate(atOffset: 0)
                 return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
-            } catch let failure as Failure where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds {
-                if !unlocked && action != "unlock" {
-                    unlocked = true
-                    _ = try runOnce(repo, ["unlock"], action: "unlock", stdin: nil, stdout: nil)
-                    continue
+            } catch let failure as Failure
+                where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds && action != "unlock" {
+                if attempts > 0 {
+                    Thread.sleep(forTimeInterval: pause)
+                    waited += pause
+                    pause = min(pause * 2, 15)
                 }
-                Thread.sleep(forTimeInterval: pause)
-                waited += pause
-                pause = min(pause * 2, 15)
+                attempts += 1
+                // Unlock before every retry, not once: a restic killed a moment ago stays a zombie until it is
+                // reaped, and restic's liveness probe (a signal to the lock's PID) counts a zombie as alive.
+                _ = try? runOnce(repo, ["unlock"], action: "unlock", stdin: nil, stdout: nil)
             }
         }
     }
