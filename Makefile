@@ -84,8 +84,10 @@ bench: release
 	python3 bench/plan_bench.py --bench .build/release/backplan-bench
 	python3 bench/simulate_bench.py --binary $(RELEASE_BIN)
 	python3 bench/xgb_bench.py --bench .build/release/backplan-bench
+	python3 bench/executor_bench.py --binary $(RELEASE_BIN)
 
-# The executor killed with SIGKILL at random moments in 200 backup rounds, then checked (scripts/executor-crash-test.sh).
+# The executor killed with SIGKILL at random moments in 200 backup rounds, then checked (scripts/executor-crash-test.sh;
+# make test runs 8 rounds of it, Tests/BackplanCLITests/CrashTestEndToEndTests.swift).
 crash-test: build
 	scripts/executor-crash-test.sh 200
 

@@ -101,10 +101,9 @@ let package = Package(
         .target(
             name: "BackplanExecutor",
             dependencies: [
-                "BackplanCore", "BackplanPlan", "BackplanStore",
+                "BackplanCore", "BackplanPlan", "BackplanStore", "BackplanYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings),
 

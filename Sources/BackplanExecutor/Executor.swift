@@ -26,8 +26,9 @@ public struct Executor {
 
     /// One thing the executor did (or, dry, would do).
     public struct Action: Codable, Sendable, Equatable {
-        /// `backup`, `unchanged` (the rows equal the last backup's; nothing sent), `failed`, `forget`, `erase`,
-        /// `prune`.
+        /// `backup`, `unchanged` (the rows equal the last backup's; nothing sent), `wait` (due, but the
+        /// dataset is being written: the quiet trigger holds it), `failed`, `forget`, `erase`, `sweep`
+        /// (unrecorded snapshots a killed run left, ``recover(now:log:)``), `prune`.
         public var kind: String
         public var dataset: String?
         public var repository: String?
@@ -46,13 +47,20 @@ public struct Executor {
         }
     }
 
-    /// Runs one round at `now` (Unix seconds; also the snapshots' time): backups due, then retention.
+    /// Runs one round at `now` (Unix seconds; also the snapshots' time): recovery from a killed run
+    /// (``recover(now:log:)``), backups due, then retention.
     /// With `dryRun` nothing is exported, sent, forgotten or recorded; the actions say what would happen.
     /// A dataset whose backup fails is reported as `failed` and recorded nowhere (the snapshots its other
     /// copies got are forgotten again, with an `abandon` audit entry); the others go on.
     public func run(now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [Action] {
         try checkTargets()
         var actions: [Action] = []
+        var touched: [String: Targets.Repository] = [:]
+        if !dryRun {
+            let recovered = try recover(now: now, log: log)
+            actions += recovered.actions
+            touched = recovered.touched
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-exec-\(UUID().uuidString)").path
         if !dryRun {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -62,8 +70,16 @@ public struct Executor {
             let last = try state.lastBackup(of: d.id)
             guard d.schedule.isDue(lastBackup: last?.time, now: now) else { continue }
             let (store, key, shard) = try targets.locate(d.location)
+            if let last, d.schedule.quietSeconds != nil {
+                let newestWrite = try MessageStoreExport.source(store, newestMessageTimeFor: key)
+                if case .wait(let until, let deadline) = d.schedule.quietDecision(lastBackup: last.time, newestWrite: newestWrite, now: now) {
+                    actions.append(Action(kind: "wait", dataset: d.id, repository: nil, snapshots: [],
+                                          detail: "written at \(newestWrite ?? 0): waits for \(d.schedule.quietSeconds ?? 0) s of quiet, until \(until) at the latest (deadline \(deadline))"))
+                    continue
+                }
+            }
             let filename = DatasetName.fileName(d.id)
-            let tags = ["backplan", DatasetName.tag(d.id)]
+            let tags = ["backplan", DatasetName.tag(d.id)] + (state.stateTag.map { [$0] } ?? [])
             if dryRun {
                 for c in d.copies {
                     let repo = try targets.repository(region: c.region, tier: c.tier)
@@ -78,6 +94,13 @@ public struct Executor {
             defer { try? FileManager.default.removeItem(atPath: file) }
             var made: [(Targets.Repository, String)] = []
             do {
+                // Unchanged rows need no export file: the digest straight from the source equals the export's.
+                if let last, let probe = try MessageStoreExport.source(store, manifestOf: key),
+                   probe.digest == last.manifest.digest, probe.rows == last.manifest.rows {
+                    actions.append(Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
+                                          detail: "same \(probe.rows) rows as the backup at \(last.time)"))
+                    continue
+                }
                 let manifest = try MessageStoreExport.export(source: store, key: key, to: file)
                 if let last, last.manifest.digest == manifest.digest, last.manifest.rows == manifest.rows {
                     actions.append(Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
@@ -110,16 +133,22 @@ public struct Executor {
                 actions.append(Action(kind: "failed", dataset: d.id, repository: error.repository, snapshots: [], detail: error.description))
             }
         }
-        actions += try retention(now: now, dryRun: dryRun, log: log)
+        actions += try retention(now: now, dryRun: dryRun, touched: touched, log: log)
         return actions
     }
 
     /// Retention at `now`: per dataset and repository, the one rule's forget and erase sets
     /// (``BackplanPlan/DatasetPlan/Retention/selection(of:now:lastVerified:)``) go to `restic forget <ids>`;
-    /// then one `restic prune` per repository that lost a snapshot.
-    public func retention(now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [Action] {
+    /// then one `restic prune` per repository that lost a snapshot (or is in `touched`: the sweep's).
+    ///
+    /// The state store records a forget *before* restic runs it: a run killed in between leaves a snapshot
+    /// the state holds as forgotten, which the next round's sweep forgets; the other order would leave the
+    /// state naming a snapshot restic no longer has.
+    public func retention(now: Int64, dryRun: Bool, touched sweptRepositories: [String: Targets.Repository] = [:],
+                          log: (String) -> Void) throws -> [Action] {
         var actions: [Action] = []
-        var touched: [String: Targets.Repository] = [:]
+        var touched = sweptRepositories
+        var forgets: [String: [String]] = [:]   // repository -> snapshot ids, forgotten with one restic run
         for d in plan.datasets {
             let backups = try state.backups(of: d.id)
             guard !backups.isEmpty else { continue }
@@ -138,14 +167,22 @@ public struct Executor {
                 for (kind, list) in [("erase", s.erase), ("forget", s.forget)] where !list.isEmpty {
                     let ids = list.map(\.id)
                     if !dryRun {
-                        try restic.forget(repo, ids: ids)
                         try state.recordForget(dataset: d.id, repository: repo.repository, snapshots: ids, time: now, erasure: kind == "erase")
+                        forgets[repo.repository, default: []] += ids
                         log("\(kind) \(DatasetName.escaped(d.id)) on \(repo.repository): \(ids.joined(separator: " "))")
                     }
                     touched[repo.repository] = repo
                     actions.append(Action(kind: kind, dataset: d.id, repository: repo.repository, snapshots: ids,
                                           detail: "restic forget \(ids.joined(separator: " "))"))
                 }
+            }
+        }
+        // Every dataset's forgets of a repository in one `restic forget <ids>` (chunks of 500 ids, well inside
+        // the argument-size limit): restic's start-up (key derivation, index) is paid once, not per dataset.
+        for (name, ids) in forgets.sorted(by: { $0.key < $1.key }) {
+            guard let repo = touched[name] else { continue }
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                try restic.forget(repo, ids: Array(ids[start..<min(start + 500, ids.count)]))
             }
         }
         for (name, repo) in touched.sorted(by: { $0.key < $1.key }) {

@@ -41,7 +41,10 @@ public struct Restic: Sendable {
     /// `--json` summary). `time` (Unix seconds) becomes the snapshot's time.
     public func backup(_ repo: Targets.Repository, stdin file: String, filename: String, tags: [String], host: String,
                        time: Int64) throws -> String {
-        var args = ["backup", "--json", "--stdin", "--stdin-filename", filename, "--host", host, "--time", Self.timeText(time)]
+        // --force: no parent snapshot. A parent only lets restic skip unchanged files by their metadata, which
+        // stdin has none of, and finding it reads every snapshot of the repository (restic 0.14
+        // cmd/restic/cmd_backup.go, findParentSnapshot), a cost that grows with every backup.
+        var args = ["backup", "--json", "--force", "--stdin", "--stdin-filename", filename, "--host", host, "--time", Self.timeText(time)]
         for t in tags { args += ["--tag", t] }
         let out = try run(repo, args, action: "backup", stdin: file)
         for line in out.split(separator: "\n") {
@@ -69,6 +72,48 @@ public struct Restic: Sendable {
         }
         defer { try? out.close() }
         _ = try run(repo, ["dump", id, "/" + filename], action: "dump", stdout: out)
+    }
+
+    /// `restic unlock`: removes the repository's *stale* locks only. In restic 0.14 (`internal/restic/lock.go`,
+    /// `RemoveStaleLocks` and `Lock.Stale`) a lock is stale when it is older than 30 minutes, or when it was
+    /// made on this host (same host name) by a process that no longer exists (a SIGHUP probe of its PID
+    /// fails); locks of live processes and of other hosts younger than 30 minutes stay (`--remove-all`,
+    /// which would remove them too, is never used). restic 0.14 does not skip stale locks when it takes a
+    /// lock, so a restic killed holding the exclusive lock (forget, prune) blocks every later command until
+    /// this runs.
+    public func unlockStale(_ repo: Targets.Repository) throws { _ = try run(repo, ["unlock"], action: "unlock") }
+
+    /// Whether the repository may hold a lock: for a local repository, whether its `locks` folder has a file
+    /// (no restic run needed); for a backend URL, `true` (only restic can list it).
+    public static func mayBeLocked(_ repo: Targets.Repository) -> Bool {
+        guard !isBackendURL(repo.repository) else { return true }
+        let locks = URL(fileURLWithPath: repo.repository).appendingPathComponent("locks").path
+        return !((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty
+    }
+
+    /// A snapshot as `restic snapshots --json` lists it.
+    public struct Snapshot: Sendable, Equatable {
+        /// The full 64-hex id.
+        public var id: String
+        public var tags: [String]
+        public var host: String
+
+        /// Whether `recorded` (a full id, or the short id restic's `backup --json` summary gives) names it.
+        public func isNamed(by recorded: String) -> Bool { !recorded.isEmpty && id.hasPrefix(recorded) }
+    }
+
+    /// The snapshots carrying every tag of `tags` (restic's `--tag a,b` means both; the tags here never
+    /// hold a comma, ``DatasetName``).
+    public func snapshots(_ repo: Targets.Repository, taggedAll tags: [String]) throws -> [Snapshot] {
+        // --no-lock: a listing needs no lock, and so never waits for one.
+        let out = try run(repo, ["--no-lock", "snapshots", "--json", "--tag", tags.joined(separator: ",")], action: "snapshots")
+        guard let list = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]] else {
+            throw Failure(action: "snapshots", repository: repo.repository, status: 0, stderr: "restic's --json list did not parse")
+        }
+        return list.compactMap { s in
+            guard let id = s["id"] as? String else { return nil }
+            return Snapshot(id: id, tags: s["tags"] as? [String] ?? [], host: s["hostname"] as? String ?? "")
+        }
     }
 
     /// Creates a repository (tests and first runs).
@@ -103,63 +148,50 @@ public struct Restic: Sendable {
     /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
     public var lockWaitSeconds: Double = 60
 
-    /// Runs restic, retrying while the repository is locked by another restic (up to ``lockWaitSeconds``,
-    /// waits of 1, 2, 4, … up to 15 s).
+    /// Runs restic. When the repository is locked: `restic unlock` (stale locks only, ``unlockStale(_:)``) and
+    /// at once again; while a live restic still holds it, unlock and again after waits of 1, 2, 4, … up to
+    /// 15 s, for up to ``lockWaitSeconds``.
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
                      stdout: FileHandle? = nil) throws -> String {
         var waited = 0.0
         var pause = 1.0
+        var attempts = 0
         while true {
             do {
                 try stdout?.seek(toOffset: 0)
                 try stdout?.truncate(atOffset: 0)
                 return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
-            } catch let failure as Failure where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds {
-                Thread.sleep(forTimeInterval: pause)
-                waited += pause
-                pause = min(pause * 2, 15)
+            } catch let failure as Failure
+                where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds && action != "unlock" {
+                if attempts > 0 {
+                    Thread.sleep(forTimeInterval: pause)
+                    waited += pause
+                    pause = min(pause * 2, 15)
+                }
+                attempts += 1
+                // Unlock before every retry, not once: a restic killed a moment ago stays a zombie until it is
+                // reaped, and restic's liveness probe (a signal to the lock's PID) counts a zombie as alive.
+                _ = try? runOnce(repo, ["unlock"], action: "unlock", stdin: nil, stdout: nil)
             }
         }
     }
 
     private func runOnce(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String?,
                          stdout: FileHandle?) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolvedExecutable())
         var args = ["--no-cache", "--quiet"]
         if action == "backup" || action == "snapshots" { args = ["--no-cache"] }
         for o in repo.options { args += ["-o", o] }
-        process.arguments = args + arguments
         var env = ProcessInfo.processInfo.environment
         for k in ["RESTIC_PASSWORD", "RESTIC_PASSWORD_COMMAND", "RESTIC_REPOSITORY_FILE"] { env[k] = nil }
         env["RESTIC_REPOSITORY"] = repo.repository
         env["RESTIC_PASSWORD_FILE"] = repo.passwordFile
         env["TZ"] = "UTC"
-        process.environment = env
-        if let stdin {
-            guard let h = FileHandle(forReadingAtPath: stdin) else { throw InputError(file: stdin, "cannot read the export") }
-            process.standardInput = h
-        } else {
-            process.standardInput = FileHandle.nullDevice
+        if let stdin, !FileManager.default.isReadableFile(atPath: stdin) { throw InputError(file: stdin, "cannot read the export") }
+        let r = try ChildProcess.run(try resolvedExecutable(), args + arguments, environment: env, stdin: stdin,
+                                     stdout: stdout?.fileDescriptor)
+        guard r.status == 0 else {
+            throw Failure(action: action, repository: repo.repository, status: r.status, stderr: String(decoding: r.stderr, as: UTF8.self))
         }
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = stdout ?? outPipe
-        process.standardError = errPipe
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = stdout == nil ? outPipe.fileHandleForReading.readDataToEndOfFile() : Data()
-        group.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(action: action, repository: repo.repository, status: process.terminationStatus,
-                          stderr: String(decoding: errData, as: UTF8.self))
-        }
-        return String(decoding: outData, as: UTF8.self)
+        return String(decoding: r.stdout, as: UTF8.self)
     }
 }

@@ -17,6 +17,14 @@ import GRDB
 public final class StateStore {
     public let path: String
     let queue: DatabaseQueue
+    /// This state store's random id (a UUID made when it was created; `nil` for a dry run's missing store).
+    /// Every snapshot the executor makes carries it as the tag `backplan-state=<id>` (``stateTag``), so the
+    /// sweep of unrecorded snapshots only ever forgets this store's own, never those of another executor
+    /// sharing the repository.
+    public private(set) var id: String?
+
+    /// The tag `backplan-state=<id>`, or `nil` when the store has no id yet (a dry run on a missing store).
+    public var stateTag: String? { id.map { "backplan-state=" + $0 } }
 
     /// One copy of a backup: the repository it went to and the snapshot restic made there.
     public struct Copy: Sendable, Equatable {
@@ -67,6 +75,9 @@ public final class StateStore {
                 var config = Configuration()
                 config.readonly = true
                 queue = try DatabaseQueue(path: path, configuration: config)
+                id = try queue.read { db in
+                    try db.tableExists("meta") ? try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'id'") : nil
+                }
                 return
             }
             queue = readOnly ? try DatabaseQueue() : try DatabaseQueue(path: path)
@@ -85,8 +96,11 @@ public final class StateStore {
                 CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, action TEXT NOT NULL,
                   detail TEXT NOT NULL, previous TEXT NOT NULL, hash TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS audit_head(one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
+            try db.execute(sql: "INSERT OR IGNORE INTO meta(key, value) VALUES ('id', ?)", arguments: [UUID().uuidString.lowercased()])
         }
+        id = readOnly ? nil : try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'id'") }
     }
 
     // MARK: - Backups
@@ -136,6 +150,13 @@ public final class StateStore {
         return Backup(id: id, dataset: r["dataset"], time: r["time"], filename: r["filename"],
                       manifest: .init(rows: r["rows"], digest: r["digest"], maxMessageId: r["max_message_id"], bytes: r["bytes"]),
                       copies: copies)
+    }
+
+    /// The snapshot ids recorded in `repository` and not forgotten (the ones retention still manages).
+    public func liveSnapshots(in repository: String) throws -> [String] {
+        try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT snapshot FROM copies WHERE repository = ? AND forgotten_at IS NULL", arguments: [repository])
+        }
     }
 
     /// Marks snapshots `ids` of `repository` forgotten at `time`, with one audit entry (`forget` or `erase`).

@@ -1,7 +1,7 @@
 import BackplanCore
 import BackplanStore
+import BackplanYAML
 import Foundation
-import Yams
 
 /// Where a plan's backups go and where its datasets' data lives: the executor's targets file.
 ///
@@ -60,19 +60,21 @@ public struct Targets: Sendable, Equatable {
         throw InputError(file: file, column: "locations", "no location '\(location)' and no 'default' entry")
     }
 
-    /// Reads and checks a targets file: every key known, every password file present, not a symlink and of
-    /// mode 0600 (or stricter), local repositories not symlinks.
+    /// Reads and checks a targets file with the key-checking ``BackplanYAML/YAMLReader`` (as the policy and
+    /// scenario files are read): every key known (an unknown or misspelt one is refused), every password file
+    /// present, not a symlink and of mode 0600 (or stricter), local repositories not symlinks.
     ///
-    /// - Throws: ``InputError`` with the file, line and key of the first problem.
+    /// - Throws: ``InputError`` with the file, line and key of the first problem
+    ///   (`targets.yaml:4: key 'repositories[0].passwordFile': … has mode 644; it must be 600`).
     public static func load(_ file: String) throws -> Targets {
-        let root = try YAMLNode.open(file)
+        var root = try YAMLReader.open(file)
         let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
         let base = URL(fileURLWithPath: absolute).deletingLastPathComponent()
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).standardized.path }
-        try root.only(["repositories", "locations"])
         var repos: [Repository] = []
-        for r in try root.list("repositories") {
-            try r.only(["region", "tier", "repository", "passwordFile", "offline", "options"])
+        let list = try root.optionalMappingList("repositories") ?? []
+        guard !list.isEmpty else { throw root.error("repositories", "missing or empty list of repositories") }
+        for var r in list {
             var repo = try r.string("repository")
             if !Restic.isBackendURL(repo) {
                 repo = resolve(repo)
@@ -80,17 +82,19 @@ public struct Targets: Sendable, Equatable {
             }
             let pw = resolve(try r.string("passwordFile"))
             try checkPasswordFile(pw, r)
-            let options = try (r.optionalList("options") ?? []).map { try $0.scalar() }
+            let options = try r.optionalStringList("options") ?? []
             repos.append(Repository(region: try r.string("region"), tier: try r.string("tier"), repository: repo,
                                     passwordFile: pw, offline: try r.optionalBool("offline") ?? false, options: options))
+            try r.finish()
         }
         var seen: Set<String> = []
         for r in repos where !seen.insert("\(r.region)\u{0}\(r.tier)").inserted {
             throw root.error("repositories", "two repositories for region '\(r.region)', tier '\(r.tier)'")
         }
         var locations: [String: Location] = [:]
-        for (name, l) in try root.mapping("locations") {
-            try l.only(["store", "key", "shard"])
+        var locationsReader = try root.child("locations")
+        for (name, entry) in try locationsReader.entries() {
+            var l = entry
             let store = resolve(try l.string("store"))
             let keyText = try l.optionalString("key") ?? (name == "default" ? "conversation" : "whole")
             let key: MessageStoreExport.Key?
@@ -103,19 +107,22 @@ public struct Targets: Sendable, Equatable {
                 throw l.error("key", "expected 'whole', 'conversation=<id>' or 'sender=<id>' (the default entry: 'conversation'), got '\(keyText)'")
             }
             let shard = try l.optionalString("shard") ?? URL(fileURLWithPath: store).deletingPathExtension().lastPathComponent
+            try l.finish()
             locations[name] = Location(store: store, key: key, shard: shard)
         }
+        try locationsReader.finish()
+        try root.finish()
         return Targets(file: file, repositories: repos, locations: locations)
     }
 
-    private static func refuseSymlink(_ path: String, _ node: YAMLNode, _ key: String) throws {
+    private static func refuseSymlink(_ path: String, _ node: YAMLReader, _ key: String) throws {
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
             throw node.error(key, "'\(path)' is a symbolic link; give the real path")
         }
     }
 
-    private static func checkPasswordFile(_ path: String, _ node: YAMLNode) throws {
+    private static func checkPasswordFile(_ path: String, _ node: YAMLReader) throws {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw node.error("passwordFile", "no such password file '\(path)'") }
         if (st.st_mode & S_IFMT) == S_IFLNK { throw node.error("passwordFile", "'\(path)' is a symbolic link; give the real path") }
@@ -123,91 +130,6 @@ public struct Targets: Sendable, Equatable {
         let mode = st.st_mode & 0o777
         if mode & 0o077 != 0 {
             throw node.error("passwordFile", "'\(path)' has mode \(String(mode, radix: 8)); it must be 600 (chmod 600 '\(path)')")
-        }
-    }
-}
-
-/// A YAML node with its file and key path, for errors shaped `file:line: key 'a.b': message`.
-struct YAMLNode {
-    let file: String
-    let node: Node
-    let path: String
-
-    static func open(_ file: String) throws -> YAMLNode {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such targets file") }
-        guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "is not UTF-8 text") }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch { throw InputError(file: file, "not valid YAML: \(error)") }
-        guard let root, root.mapping != nil else { throw InputError(file: file, "expected a YAML mapping of keys at the top") }
-        return YAMLNode(file: file, node: root, path: "")
-    }
-
-    private func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
-
-    func error(_ name: String?, _ message: String) -> InputError {
-        let at = name.flatMap { node.mapping?[$0] } ?? node
-        let k = name.map(key) ?? path
-        return InputError(file: file, line: at.mark?.line, k.isEmpty ? message : "key '\(k)': \(message)")
-    }
-
-    func only(_ known: [String]) throws {
-        guard let keys = node.mapping?.keys else { return }
-        for k in keys {
-            let name = k.string ?? ""
-            if !known.contains(name) {
-                throw InputError(file: file, line: k.mark?.line, "key '\(key(name))': unknown key (known: \(known.joined(separator: ", ")))")
-            }
-        }
-    }
-
-    private func child(_ name: String) -> Node? {
-        guard let v = node.mapping?[name], v.null == nil else { return nil }
-        return v
-    }
-
-    func scalar() throws -> String {
-        guard case .scalar(let s) = node else { throw error(nil, "expected a value") }
-        return s.string
-    }
-
-    func optionalString(_ name: String) throws -> String? {
-        guard let v = child(name) else { return nil }
-        guard case .scalar(let s) = v, !s.string.isEmpty else { throw error(name, "expected a non-empty value") }
-        return s.string
-    }
-
-    func string(_ name: String) throws -> String {
-        guard let s = try optionalString(name) else { throw InputError(file: file, line: node.mark?.line, "missing key '\(key(name))'") }
-        return s
-    }
-
-    func optionalBool(_ name: String) throws -> Bool? {
-        guard let text = try optionalString(name) else { return nil }
-        switch text.lowercased() {
-        case "true", "yes": return true
-        case "false", "no": return false
-        default: throw error(name, "expected true or false, got '\(text)'")
-        }
-    }
-
-    func optionalList(_ name: String) throws -> [YAMLNode]? {
-        guard let v = child(name) else { return nil }
-        guard let items = v.sequence else { throw error(name, "expected a list") }
-        return items.enumerated().map { YAMLNode(file: file, node: $0.element, path: "\(key(name))[\($0.offset)]") }
-    }
-
-    func list(_ name: String) throws -> [YAMLNode] {
-        guard let l = try optionalList(name), !l.isEmpty else { throw InputError(file: file, line: node.mark?.line, "missing or empty list '\(key(name))'") }
-        return l
-    }
-
-    func mapping(_ name: String) throws -> [(String, YAMLNode)] {
-        guard let v = child(name) else { throw InputError(file: file, line: node.mark?.line, "missing key '\(key(name))'") }
-        guard let m = v.mapping else { throw error(name, "expected a mapping") }
-        return try m.map { k, value in
-            guard let s = k.string else { throw InputError(file: file, line: k.mark?.line, "key '\(key(name))': keys must be text") }
-            guard value.mapping != nil else { throw InputError(file: file, line: value.mark?.line, "key '\(key(name)).\(s)': expected a mapping") }
-            return (s, YAMLNode(file: file, node: value, path: "\(key(name)).\(s)"))
         }
     }
 }

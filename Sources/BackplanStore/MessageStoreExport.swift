@@ -153,7 +153,7 @@ public enum MessageStoreExport {
         }
     }
 
-    private static func feed(_ value: DatabaseValue, into h: inout SHA256) {
+    static func feed(_ value: DatabaseValue, into h: inout SHA256) {
         func put(_ tag: UInt8, _ bytes: Data) {
             var n = UInt64(bytes.count).bigEndian
             h.update(data: Data([tag]))

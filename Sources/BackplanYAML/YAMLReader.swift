@@ -187,6 +187,19 @@ package struct YAMLReader {
         }
     }
 
+    /// The list of mappings under `name` (e.g. `repositories: [{…}, {…}]`), each as a reader whose errors name
+    /// `path.name[i].…`; `nil` when the key is absent.
+    package mutating func optionalMappingList(_ name: String) throws -> [YAMLReader]? {
+        guard let v = value(name) else { return nil }
+        guard case .sequence(let items) = v else { throw error(name, "expected a list of mappings, got a \(kind(v))") }
+        return try items.enumerated().map { i, item in
+            guard item.mapping != nil else {
+                throw InputError(file: file, line: item.mark?.line, "key '\(key(name))[\(i)]': expected a mapping of keys, got a \(kind(item))")
+            }
+            return YAMLReader(file: file, node: item, path: "\(key(name))[\(i)]")
+        }
+    }
+
     /// The mapping under `name`, as a reader whose errors name `path.name.…`.
     package mutating func child(_ name: String) throws -> YAMLReader {
         let v = try required(name)

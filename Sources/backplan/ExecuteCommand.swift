@@ -10,7 +10,7 @@ struct ExecuteCommand: ParsableCommand {
         commandName: "execute",
         abstract: "Carry a plan out with restic: due backups to every copy's repository, then retention per dataset.",
         discussion: """
-            The targets file maps each (region, tier) of the plan to a restic repository and password file (mode 0600), and each plan location to a message store and dataset key (README: "Executor"). The state store (SQLite) records backups with their manifests, drills and a hash-chained audit log; one executor at a time holds its lock (a second exits 2).
+            The targets file maps each (region, tier) of the plan to a restic repository and password file (mode 0600), and each plan location to a message store and dataset key (README: "Executor"). A plan of another schema version, or whose stats store did not import the message stores the targets point at (or they were rewritten since, not grown), is refused (exit 2). The state store (SQLite) records backups with their manifests, drills and a hash-chained audit log; one executor at a time holds its lock (a second exits 2).
 
             Examples:
               backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --once
@@ -23,6 +23,8 @@ struct ExecuteCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Plan JSON (backplan plan --out).", valueName: "file")) var plan: String
     @Option(help: ArgumentHelp("Targets YAML.", valueName: "file")) var targets: String
     @Option(help: ArgumentHelp("Executor state store (SQLite; created when missing).", valueName: "file")) var state: String
+    @Option(help: ArgumentHelp("The stats store the plan was made from, when not at the path the plan recorded (checked: the targets must point at the message stores it imported, grown since).", valueName: "file"))
+    var stats: String?
     @Flag(help: "Run one round (backups due now, retention) and exit.") var once = false
     @Option(help: ArgumentHelp("Without --once: run rounds until this time (ISO 8601 or Unix seconds).", valueName: "time"))
     var until: String?
@@ -43,6 +45,7 @@ struct ExecuteCommand: ParsableCommand {
         var plan = try Plan.load(self.plan)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let targets = try Targets.load(self.targets)
+        try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)
         let lock = dryRun ? nil : try ExecutorLock(state: state)
         defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)

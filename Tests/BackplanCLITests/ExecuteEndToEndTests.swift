@@ -28,7 +28,9 @@ struct ExecutorFixture {
     /// - Parameter retention: replaces every entry's retention and schedule (daily) when given.
     init(keep: Int, hostile: Bool, retention: [String: Any]? = nil) throws {
         let sample = Backplan.packageRoot.appendingPathComponent("datasets/sample/chat-sample.sqlite").path
-        let ingest = try Backplan.run(["ingest", sample, "--format", "message-store", "--db", dir.file("stats.sqlite")])
+        // The plan is made from the store the executor backs up (execute checks that it is).
+        try FileManager.default.copyItem(atPath: sample, toPath: store)
+        let ingest = try Backplan.run(["ingest", store, "--format", "message-store", "--db", dir.file("stats.sqlite")])
         try #require(ingest.status == 0, "\(ingest.stderr)")
         let root = Backplan.packageRoot
         let made = try Backplan.run(["plan", "--db", dir.file("stats.sqlite"), "--model", root.appendingPathComponent("models/default").path,
@@ -38,7 +40,6 @@ struct ExecutorFixture {
         let bytes = try #require(dir.bytes("plan.json"))
         var json = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
         var datasets = Array(try #require(json["datasets"] as? [[String: Any]]).prefix(keep))
-        try FileManager.default.copyItem(atPath: sample, toPath: store)
         if hostile, let template = datasets.first {
             let q = try DatabaseQueue(path: store)
             try q.write { db in

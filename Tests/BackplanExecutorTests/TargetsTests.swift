@@ -81,4 +81,29 @@ struct TargetsTests {
         #expect(e2.description.contains("t.yaml:4"))
         #expect(e2.description.contains("locations.a.key"))
     }
+
+    @Test("The key-checking reader refuses unknown keys inside entries, misspelt keys and wrong shapes, by file:line:key")
+    func keyChecking() throws {
+        let dir = TempDir()
+        dir.write("pw", "x")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir.file("pw"))
+        let cases: [(yaml: String, expect: [String])] = [
+            ("repositories:\n  - {region: r, tier: t, repository: x, passwordFile: pw, retry: 3}\nlocations:\n  default: {store: s.sqlite}\n",
+             ["t.yaml:2", "repositories[0].retry", "unknown key"]),
+            ("repositories:\n  - {region: r, tier: t, repository: x, passwordFile: pw}\nlocations:\n  default: {store: s.sqlite, shrad: a}\n",
+             ["t.yaml:4", "locations.default.shrad", "unknown key"]),
+            ("repositories:\n  - {region: r, tier: t, repository: x, passwordFil: pw}\nlocations:\n  default: {store: s.sqlite}\n",
+             ["t.yaml:2", "missing key 'repositories[0].passwordFile'", "misspelt"]),
+            ("repositories: {region: r}\nlocations:\n  default: {store: s.sqlite}\n", ["t.yaml:1", "repositories", "list of mappings"]),
+            ("repositories:\n  - just-a-path\nlocations:\n  default: {store: s.sqlite}\n", ["t.yaml:2", "repositories[0]", "mapping"]),
+            ("repositories: []\nlocations:\n  default: {store: s.sqlite}\n", ["t.yaml:1", "repositories", "empty"]),
+            ("repositories:\n  - {region: r, tier: t, repository: x, passwordFile: pw, offline: maybe}\nlocations:\n  default: {store: s.sqlite}\n",
+             ["t.yaml:2", "offline", "true or false"]),
+        ]
+        for c in cases {
+            let file = dir.write("t.yaml", c.yaml)
+            let error = try #require(throws: InputError.self) { try Targets.load(file) }
+            for part in c.expect { #expect(error.description.contains(part), "\(error.description) lacks \(part)") }
+        }
+    }
 }

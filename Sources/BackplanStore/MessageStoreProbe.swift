@@ -1,0 +1,94 @@
+import BackplanCore
+import Crypto
+import Foundation
+import GRDB
+
+/// Short read-only probes of a message store the executor makes before it backs a dataset up: when the
+/// dataset was last written (the quiet trigger) and whether the store is the one a stats store imported,
+/// grown since, rather than another or a rewritten one (the plan-input check).
+extension MessageStoreExport {
+    /// The newest `messages.sent_at` of dataset `key` in `source` (the store's time unit, seconds for the
+    /// built-in schema), or `nil` when the dataset has no messages.
+    ///
+    /// ```swift
+    /// let last = try MessageStoreExport.source("chat.sqlite", newestMessageTimeFor: .conversation("c000042"))
+    /// ```
+    public static func source(_ source: String, newestMessageTimeFor key: Key) throws -> Int64? {
+        try read(source) { db in
+            switch key {
+            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE conversation_id = ?", arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE sender = ?", arguments: [id])
+            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages")
+            }
+        }
+    }
+
+    /// Whether `source` continues an import that read it up to `position` (``SourcePosition``'s message-store
+    /// fields): the same number of `messages` rows at or below the recorded highest id, and of `reads` rows
+    /// at or below the recorded rowid. A grown store passes (new rows are above them); a store that lost or
+    /// gained rows in the past, or a different store, does not. The same test `ingest` makes before it adds
+    /// a grown store's new rows.
+    ///
+    /// - Returns: `nil` when it continues the import, else what differs, in words.
+    public static func source(_ source: String, continues position: SourcePosition) throws -> String? {
+        try read(source) { db in
+            if let maxID = position.messagesMaxID, let rows = position.messagesRows {
+                let now = try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE id <= ?", arguments: [maxID]) ?? 0
+                if now != rows { return "\(now) messages at or below id \(maxID), where the import read \(rows)" }
+            }
+            if let maxRowID = position.readsMaxRowID, let rows = position.readsRows {
+                let now = try Int64.fetchOne(db, sql: "SELECT count(*) FROM reads WHERE rowid <= ?", arguments: [maxRowID]) ?? 0
+                if now != rows { return "\(now) reads at or below rowid \(maxRowID), where the import read \(rows)" }
+            }
+            return nil
+        }
+    }
+
+    /// The manifest (rows, digest, max message id; `bytes` 0) that exporting dataset `key` of `source` would
+    /// give, computed from the source in one read transaction without writing the export: the same tables in
+    /// name order, the same rows ordered by every column, the same values (an export copies them as stored,
+    /// under the same table definitions), so it equals ``digest(file:)`` of the export. Skip-if-unchanged
+    /// uses it to leave an unchanged dataset without writing a file. `nil` for the whole store, whose export
+    /// (SQLite's backup API) holds every table.
+    public static func source(_ source: String, manifestOf key: Key) throws -> Manifest? {
+        let selects: [(String, String, String)]
+        switch key {
+        case .conversation(let id):
+            selects = [("conversations", "id = ?", id), ("messages", "conversation_id = ?", id), ("reads", "conversation_id = ?", id)]
+        case .sender(let id):
+            selects = [("conversations", "id IN (SELECT conversation_id FROM messages WHERE sender = ?)", id),
+                       ("messages", "sender = ?", id), ("reads", "reader = ?", id)]
+        case .wholeStore:
+            return nil
+        }
+        return try read(source) { db in
+            var hasher = SHA256()
+            var count = 0
+            for (table, filter, argument) in selects {
+                let columns = try db.columns(in: table).count
+                let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
+                hasher.update(data: Data("table \(table)\n".utf8))
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) WHERE \(filter) ORDER BY \(order)", arguments: [argument])
+                while let row = try rows.next() {
+                    count += 1
+                    for value in row.databaseValues { feed(value, into: &hasher) }
+                }
+            }
+            let maxID: Int64? = switch key {
+            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE conversation_id = ?", arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE sender = ?", arguments: [id])
+            case .wholeStore: nil
+            }
+            return Manifest(rows: count, digest: Hex.string(hasher.finalize()), maxMessageId: maxID, bytes: 0)
+        }
+    }
+
+    private static func read<T>(_ source: String, _ body: (Database) throws -> T) throws -> T {
+        guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
+        var config = Configuration()
+        config.readonly = true
+        let q = try DatabaseQueue(path: source, configuration: config)
+        defer { try? q.close() }
+        return try q.read(body)
+    }
+}
