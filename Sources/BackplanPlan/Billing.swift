@@ -122,8 +122,8 @@ public struct Billing: Sendable {
     @inline(__always)
     public func storage(sizeBytes: Double, objectBytes: Double, tier: Int, seconds: Double) -> Double {
         let n = Self.objects(sizeBytes: sizeBytes, objectBytes: objectBytes)
-        let each = objectBytes > 0 ? sizeBytes / n : sizeBytes
-        return storagePerMonth(objects: n, objectBytes: each, tier: tier) * seconds / secondsPerMonth
+        guard n > 0 else { return 0 }
+        return storagePerMonth(objects: n, objectBytes: sizeBytes / n, tier: tier) * seconds / secondsPerMonth
     }
 
     /// Live data on `tier` over `seconds`: its storage, a GET per read and a PUT per write, and the retrieval

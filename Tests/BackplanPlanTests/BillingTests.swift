@@ -130,6 +130,15 @@ struct BillingTests {
         #expect(Billing.objects(sizeBytes: 50, objectBytes: 100) == 1)
         #expect(Billing.objects(sizeBytes: 1_000, objectBytes: 100) == 10)
         #expect(Billing.objects(sizeBytes: 1_000, objectBytes: 0) == 1)
+        // No data, no bill (not NaN), on every tier and with any object size.
+        for tier in Self.s3.tiers.indices {
+            for objectBytes in [0.0, 4_096, 67_108_864] {
+                #expect(Self.billing.storage(sizeBytes: 0, objectBytes: objectBytes, tier: tier, seconds: Self.month) == 0)
+                #expect(Self.billing.move(sizeBytes: 0, objectBytes: objectBytes, from: 0, to: tier, heldSeconds: 0) == Billing.Bill())
+                #expect(Self.billing.autoTieredLiveData(sizeBytes: 0, objectBytes: objectBytes, reads: 0, writes: 0, idleSeconds: 1e9,
+                                                        seconds: Self.month).total == 0)
+            }
+        }
         var a = Billing.Bill()
         a.storage = 1; a.requests = 2; a.retrieval = 3; a.monitoring = 4; a.transitions = 5; a.earlyDeletion = 6
         #expect(a.total == 21 && (a + a).total == 42 && a.scaled(0.5).total == 10.5)
