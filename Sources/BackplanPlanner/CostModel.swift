@@ -18,7 +18,9 @@ import Foundation
 /// - downtime: ρM·(first byte + S/throughput)·c_hour, and that restore time must be within the class RTO.
 /// Live data on tier t is ``Billing/liveData(sizeBytes:objectBytes:reads:writes:bytesPerRead:tier:seconds:)``
 /// over a month: objects of the mean write size, a GET per read and a PUT per write, retrieval per byte read.
-/// Appended messages are never overwritten, so live data pays no minimum-duration charge.
+/// Appended messages are never overwritten, so live data pays no minimum-duration charge. Live data off the
+/// first tier also pays its move there (``Billing/move(sizeBytes:objectBytes:from:to:heldSeconds:)``: a
+/// transition request per object) once, counted against one month.
 public struct CostModel: Sendable {
     /// Bytes per GiB, as the providers bill (``Billing/bytesPerGiB``).
     public static let bytesPerGiB = Billing.bytesPerGiB
@@ -78,10 +80,14 @@ public struct CostModel: Sendable {
         let bill = billing.liveData(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, reads: max(0, d.readsPerDay) * daysPerMonth,
                                     writes: max(0, d.writesPerDay) * daysPerMonth, bytesPerRead: d.bytesPerRead, tier: tier,
                                     seconds: secondsPerMonth)
+        // The data is on the first tier (where writes land) until the plan moves it: the move's transitions
+        // (Billing.move) spread over one month, the least a plan holds.
+        let move = tier == 0 ? Billing.Bill()
+            : billing.move(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, from: 0, to: tier, heldSeconds: .infinity)
         var cost = CostBreakdown()
-        cost.storage = bill.storage
-        cost.operations = bill.requests
-        cost.retrieval = bill.retrieval
+        cost.storage = bill.storage + move.earlyDeletion
+        cost.operations = bill.requests + move.transitions
+        cost.retrieval = bill.retrieval + move.retrieval
         return cost
     }
 

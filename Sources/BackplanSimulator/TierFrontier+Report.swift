@@ -24,7 +24,12 @@ extension TierFrontier {
     /// every policy over the window after it.
     ///
     ///     let r = try TierFrontier.report(store: store, split: 0.6, catalog: catalog, policy: policy, model: nil)
-    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, backplan, best-single-tier, best-monthly
+    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, backplan,
+    ///                                // backplan-actual-activity, best-single-tier, best-monthly
+    ///
+    /// `backplan-actual-activity` is a diagnostic: the same planner given the window's actual reads, writes
+    /// and mean size instead of the forecasts (what remains between it and the hindsight rows is not
+    /// forecast error).
     ///
     /// - Throws: ``InputError`` naming the store when it has no writes after the cut, or a model/store mismatch.
     public static func report(store: StatsStore, split: Double, catalog: PriceCatalog, policy: Policy, model: ForecastModel?,
@@ -63,8 +68,29 @@ extension TierFrontier {
         let plan = try Planner(policy: planner, catalog: catalog).plan(forecasts, generatedAt: cut, inputs: inputs)
         let tierIndex = Dictionary(uniqueKeysWithValues: catalog.tiers.enumerated().map { ($1.name, $0) })
         let planTiers = Dictionary(uniqueKeysWithValues: plan.datasets.map { ($0.id, tierIndex[$0.dataTier] ?? 0) })
+        // Diagnostic: the same planner given the window's actual activity and mean size instead of forecasts.
+        // Its gap to `backplan` is forecast error; its gap to the hindsight rows is what the planner's
+        // steady-state monthly model leaves out (growth, moves, per-month changes).
+        let index = Dictionary(uniqueKeysWithValues: frontier.log.names.enumerated().map { ($1, $0) })
+        let days = (Double(frontier.t1) - frontier.cut) / 86_400
+        let actual = forecasts.map { f -> DatasetForecast in
+            var a = f
+            guard let d = index[f.name], days > 0 else { return a }
+            let live = tf.days[d]
+            a.writesPerDay = live.writes.reduce(0, +) / days
+            a.readsPerDay = live.reads.reduce(0, +) / days
+            if live.count > 0 { a.sizeBytes = zip(live.bytes, live.seconds).reduce(0) { $0 + $1.0 * $1.1 } / (days * 86_400) }
+            return a
+        }
+        let perfect = try Planner(policy: planner, catalog: catalog).plan(actual, generatedAt: cut, inputs: inputs)
+        let perfectTiers = Dictionary(uniqueKeysWithValues: perfect.datasets.map { ($0.id, tierIndex[$0.dataTier] ?? 0) })
         progress?("billing every policy over the window")
+        var rows = tf.report(planTiers: planTiers)
+        if let at = rows.firstIndex(where: { $0.policy == "backplan" }) {
+            rows.insert(Row(policy: "backplan-actual-activity", bill: tf.sum { tf.fixed($0, tier: perfectTiers[frontier.log.names[$0]] ?? 0) }),
+                        at: at + 1)
+        }
         return Report(split: split, windowStart: cut, windowEnd: frontier.t1, datasets: frontier.log.datasetCount,
-                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, policies: tf.report(planTiers: planTiers))
+                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, policies: rows)
     }
 }

@@ -22,6 +22,9 @@ struct TiersCommand: ParsableCommand {
               backplan             the data tier of Backplan's plan made before the cut
                                    (forecasts by --model, else by a model trained on the
                                    data before the cut)
+              backplan-actual-activity
+                                   diagnostic: the same planner given the window's actual
+                                   reads, writes and mean size (the rest is not forecast error)
               best-single-tier     per dataset the cheapest tier for the window, in hindsight
               best-monthly         per dataset the cheapest tier per calendar month, in
                                    hindsight (exact, with transition and early-deletion charges)
