@@ -83,10 +83,10 @@ extension PolicyResult {
                       leavesOut: "expedited retrieval; egress of the restore"),
             Component(name: "loss",
                       bills: "messages lost (writes not yet backed up at a failure) at the class's loss price (mean over runs)",
-                      leavesOut: "not a provider charge: the class's business price of a lost message"),
+                      leavesOut: "no provider charge: it is the class's business price of a lost message"),
             Component(name: "downtime",
                       bills: "restore time (first byte + size / throughput) at the class's downtime price (mean over runs)",
-                      leavesOut: "not a provider charge: the class's business price of an hour down"),
+                      leavesOut: "no provider charge: it is the class's business price of an hour down"),
         ]
 
         public static func += (a: inout Cost, b: Cost) {
