@@ -18,7 +18,11 @@ public enum Forecasts {
     /// plan's "now"), from events before it only.
     ///
     /// Reads and writes per day are the model's predicted counts over its horizon divided by the horizon in
-    /// days; size is `datasets.size_bytes` (the store's size now); bytes per read and per write come from the
+    /// days; size is the mean over the model's horizon of the size the dataset will have: the bytes written
+    /// before the cutoff (not `datasets.size_bytes`, the size at the store's end, which would leak the future
+    /// into plans made at an earlier cutoff) plus half the horizon's forecast write bytes (writes per day ×
+    /// bytes per write × horizon days / 2: storage is billed on the size over the month, not at its start);
+    /// bytes per read and per write come from the
     /// hourly roll-up's whole hours before the cutoff (``StatsStore/datasetActivity(before:)``); session,
     /// quiet-gap and busiest-hours figures are the model's own history features.
     ///
@@ -52,10 +56,12 @@ public enum Forecasts {
             }
             let sessionSeconds = session.map { expm1(x($0)) }.flatMap { $0 > 0 ? $0 : nil }
             let quietSeconds = quiet.map { expm1(x($0)) }.flatMap { $0 > 0 ? $0 : nil }
+            let writesPerDay = (predicted[.writes]?[i] ?? 0) / days
+            let bytesPerWrite = m.writes > 0 ? m.bytesWritten / m.writes : 0
             out.append(DatasetForecast(
-                name: name, dataClass: m.dataClass, sizeBytes: m.sizeBytes,
-                writesPerDay: (predicted[.writes]?[i] ?? 0) / days, readsPerDay: (predicted[.reads]?[i] ?? 0) / days,
-                bytesPerWrite: m.writes > 0 ? m.bytesWritten / m.writes : 0, bytesPerRead: m.reads > 0 ? m.bytesRead / m.reads : 0,
+                name: name, dataClass: m.dataClass, sizeBytes: m.sizeBytes + max(0, writesPerDay) * bytesPerWrite * days / 2,
+                writesPerDay: writesPerDay, readsPerDay: (predicted[.reads]?[i] ?? 0) / days,
+                bytesPerWrite: bytesPerWrite, bytesPerRead: m.reads > 0 ? m.bytesRead / m.reads : 0,
                 meanSessionSeconds: sessionSeconds, meanQuietGapSeconds: quietSeconds,
                 busiestBlockEndSeconds: Int64((busiest + 1) % 8) * 10_800))
         }

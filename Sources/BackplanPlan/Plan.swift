@@ -16,7 +16,7 @@ import Foundation
 /// let entry = try plan.entry("conv-000042", file: "out/plan.json")
 /// ```
 ///
-/// Units: money in US dollars per month (30 days), times in seconds (Unix seconds for instants), sizes in bytes.
+/// Units: money in US dollars per billing month (730 hours, ``Billing``), times in seconds (Unix seconds for instants), sizes in bytes.
 public struct Plan: Codable, Sendable, Equatable {
     /// The layout version this code writes and reads; ``load(_:)`` refuses any other.
     public static let currentSchemaVersion = 1

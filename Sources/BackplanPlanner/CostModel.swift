@@ -1,26 +1,37 @@
 import BackplanPlan
 import Foundation
 
-/// The cost model of DESIGN §4, per dataset and option, in dollars per month (30 days).
+/// The cost model of DESIGN §4, per dataset and option, in dollars per billing month (730 h, the catalog's
+/// ``PriceCatalog/hoursPerMonth``). What the provider bills follows ``Billing``, the one billing model the
+/// simulator uses too.
 ///
 /// For a dataset of size S with Poisson writes at rate r, backed up every T with skip-if-unchanged:
-/// - backups per month B = (M/T)·(1 − e^{−rT}), M = 30 d; each moves inc = min(S, b_w·rT/(1 − e^{−rT}))
+/// - backups per month B = (M/T)·(1 − e^{−rT}), M = one month; each moves inc = min(S, b_w·rT/(1 − e^{−rT}))
 ///   bytes (the expected bytes written in an interval with at least one write);
-/// - storage per copy on tier t: [max(S, m_t) + (B/30)·max(inc, m_t)·max(L, d_t)]·p_t, where m_t is the
-///   minimum billable size, d_t the minimum storage days (early-deletion rule), L the retention span in days
-///   and p_t the price per GiB-month (incremental-forever backups: one full base, increments kept L days);
+/// - storage per copy on tier t: the full copy (objects of the part size, ``Billing/storagePerMonth``) and
+///   (B/M_d)·max(L, d_t) increments, each billed max(inc, m_t) plus the tier's per-object metadata, where
+///   m_t is the minimum billable size, d_t the minimum storage days (an increment deleted at the end of the
+///   retention span L is billed at least d_t: the early-deletion rule) and M_d the days in a month;
 /// - operations: B·(1 + inc/64 MiB) PUTs per copy;
 /// - restores happen at ρ = Σ 1/MTBF; each reads S back from the backup tier (retrieval and GETs);
 /// - expected loss: ρM·(rT/2)·(c_msg + b_w·c_GiB), the writes since the last backup at a random failure;
 /// - downtime: ρM·(first byte + S/throughput)·c_hour, and that restore time must be within the class RTO.
-/// Live data on tier t costs S·p_t + reads·(b_r·retrieval + GET) + writes·PUT, and overwritten bytes are
-/// billed for the tier's minimum days.
+/// Live data on tier t is ``Billing/liveData(sizeBytes:objectBytes:reads:writes:bytesPerRead:tier:seconds:)``
+/// over a month: objects of the mean write size, a GET per read and a PUT per write, retrieval per byte read.
+/// Appended messages are never overwritten, so live data pays no minimum-duration charge. Live data off the
+/// first tier also pays its move there (``Billing/move(sizeBytes:objectBytes:from:to:heldSeconds:)``: a
+/// transition request per object) once, counted against one month.
 public struct CostModel: Sendable {
-    public static let secondsPerMonth = 2_592_000.0
-    public static let bytesPerGiB = 1_073_741_824.0
-    /// Size of one uploaded part: requests per backup are 1 + inc/partBytes.
-    public static let partBytes = 67_108_864.0
+    /// Bytes per GiB, as the providers bill (``Billing/bytesPerGiB``).
+    public static let bytesPerGiB = Billing.bytesPerGiB
+    /// Size of one uploaded part: requests per backup are 1 + inc/partBytes (``Billing/partBytes``).
+    public static let partBytes = Billing.partBytes
 
+    /// The billing rules over the catalog.
+    public let billing: Billing
+    /// Seconds and days in the catalog's billing month.
+    public let secondsPerMonth: Double
+    public let daysPerMonth: Double
     public let policy: Policy
     public let catalog: PriceCatalog
     /// Cheapest offline tier, where the classes' offline copies go (`nil` when the catalog has none).
@@ -51,6 +62,9 @@ public struct CostModel: Sendable {
             .min { catalog.tiers[$0].storageDollarsPerGiBMonth < catalog.tiers[$1].storageDollarsPerGiBMonth }
         restoreRate = policy.restoreRatePerSecond
         rates = catalog.tiers.map(Rates.init)
+        billing = Billing(catalog: catalog)
+        secondsPerMonth = billing.secondsPerMonth
+        daysPerMonth = billing.secondsPerMonth / 86_400
     }
 
     /// Monthly cost of backing `d` up every `interval` seconds onto `tier` (online copies) and the offline
@@ -60,16 +74,20 @@ public struct CostModel: Sendable {
         BackupPricer(self, d, policy: c, tier: tier, retentionDays: retentionDays).cost(interval)
     }
 
-    /// Monthly cost of keeping the live data of `d` on `tier`.
+    /// Monthly cost of keeping the live data of `d` on `tier` (``Billing/liveData(sizeBytes:objectBytes:reads:writes:bytesPerRead:tier:seconds:)``
+    /// over one billing month; objects are the writes, of the mean write size).
     public func dataCost(_ d: DatasetForecast, tier: Int) -> CostBreakdown {
-        let t = rates[tier]
+        let bill = billing.liveData(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, reads: max(0, d.readsPerDay) * daysPerMonth,
+                                    writes: max(0, d.writesPerDay) * daysPerMonth, bytesPerRead: d.bytesPerRead, tier: tier,
+                                    seconds: secondsPerMonth)
+        // The data is on the first tier (where writes land) until the plan moves it: the move's transitions
+        // (Billing.move) spread over one month, the least a plan holds.
+        let move = tier == 0 ? Billing.Bill()
+            : billing.move(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, from: 0, to: tier, heldSeconds: .infinity)
         var cost = CostBreakdown()
-        let readsPerMonth = max(0, d.readsPerDay) * 30
-        let writesPerMonth = max(0, d.writesPerDay) * 30
-        let overwritten = writesPerMonth * d.bytesPerWrite * t.minDays / 30
-        cost.storage = (max(d.sizeBytes, t.minBillable) + overwritten) / Self.bytesPerGiB * t.storage
-        cost.operations = (readsPerMonth * t.get + writesPerMonth * t.put) / 1_000
-        cost.retrieval = readsPerMonth * d.bytesPerRead / Self.bytesPerGiB * t.retrieval
+        cost.storage = bill.storage + move.earlyDeletion
+        cost.operations = bill.requests + move.transitions
+        cost.retrieval = bill.retrieval + move.retrieval
         return cost
     }
 
@@ -96,9 +114,13 @@ struct BackupPricer {
     let rate, sizeBytes, bytesPerWrite: Double
     let onlineCopies, offlineCopies, copies: Double
     let online, offline: (minBillable: Double, keptDays: Double, price: Double)
+    /// Tier-independent-of-interval inputs of ``IntervalTerms``: days in a month.
+    let daysPerMonth: Double
     let baseStorage, perRequest, retrieval, restoreSeconds, downtime, lossPerExposedWrite: Double
     /// Copies × days kept × price per GiB-day-month: storage dollars per byte of increment made per day.
     let onlineIncrementFactor, offlineIncrementFactor: Double
+    /// Copies × days kept × per-object metadata dollars per month: storage dollars per increment made per day.
+    let incrementOverhead: Double
 
     init(_ model: CostModel, _ d: DatasetForecast, policy c: ClassPolicy, tier: Int, retentionDays: Double) {
         let t = model.rates[tier]
@@ -107,27 +129,33 @@ struct BackupPricer {
         rate = max(0, d.writesPerDay) / 86_400
         sizeBytes = d.sizeBytes
         bytesPerWrite = d.bytesPerWrite
+        daysPerMonth = model.daysPerMonth
         onlineCopies = Double(c.copies - c.offlineCopies)
         offlineCopies = Double(c.offlineCopies)
         copies = Double(c.copies)
         online = (t.minBillable, max(retentionDays, t.minDays), t.storage)
         offline = (off.minBillable, max(retentionDays, off.minDays), off.storage)
-        baseStorage = (onlineCopies * max(d.sizeBytes, t.minBillable) * t.storage
-                       + offlineCopies * max(d.sizeBytes, off.minBillable) * off.storage) / gib
+        let offIndex = model.offlineTier ?? tier
+        let b = model.billing, month = model.secondsPerMonth
+        baseStorage = onlineCopies * b.storage(sizeBytes: d.sizeBytes, objectBytes: CostModel.partBytes, tier: tier, seconds: month)
+            + offlineCopies * b.storage(sizeBytes: d.sizeBytes, objectBytes: CostModel.partBytes, tier: offIndex, seconds: month)
         perRequest = (onlineCopies * t.put + offlineCopies * off.put) / 1_000
-        let restoresPerMonth = model.restoreRate * CostModel.secondsPerMonth
+        let restoresPerMonth = model.restoreRate * month
         retrieval = restoresPerMonth * (d.sizeBytes / gib * t.retrieval + (1 + d.sizeBytes / CostModel.partBytes) * t.get / 1_000)
         restoreSeconds = t.firstByte + d.sizeBytes / model.policy.restoreBytesPerSecond
         downtime = restoresPerMonth * restoreSeconds / 3_600 * c.downtimeDollarsPerHour
         lossPerExposedWrite = restoresPerMonth * (c.lossDollarsPerMessage + d.bytesPerWrite / gib * c.lossDollarsPerGiB)
         onlineIncrementFactor = onlineCopies * online.keptDays * online.price / gib
         offlineIncrementFactor = offlineCopies * offline.keptDays * offline.price / gib
+        // Per-object metadata of each increment (archive tiers), dollars per increment kept a month, per day of keeping.
+        incrementOverhead = onlineCopies * online.keptDays * b.overheadPerObjectMonth(tier: tier)
+            + offlineCopies * offline.keptDays * b.overheadPerObjectMonth(tier: offIndex)
     }
 
     /// The parts of the cost at one interval that do not depend on the tier (see ``IntervalTerms``).
     @inline(__always)
     func terms(_ interval: Double) -> IntervalTerms {
-        IntervalTerms(rate: rate, sizeBytes: sizeBytes, bytesPerWrite: bytesPerWrite, interval: interval)
+        IntervalTerms(rate: rate, sizeBytes: sizeBytes, bytesPerWrite: bytesPerWrite, interval: interval, daysPerMonth: daysPerMonth)
     }
 
     /// The interval-dependent parts on this tier: increments' storage, requests, exposed writes, bytes moved.
@@ -135,7 +163,7 @@ struct BackupPricer {
     @inline(__always)
     private func parts(_ t: IntervalTerms) -> (incStorage: Double, operations: Double, exposed: Double, bytesPerDay: Double) {
         let incStorage = t.backupsPerDay * (onlineIncrementFactor * max(t.inc, online.minBillable)
-                                            + offlineIncrementFactor * max(t.inc, offline.minBillable))
+                                            + offlineIncrementFactor * max(t.inc, offline.minBillable) + incrementOverhead)
         return (incStorage, t.requestsPerMonthPerCopy * perRequest, t.exposed, t.backupsPerDay * t.inc * copies)
     }
 
@@ -184,12 +212,12 @@ struct IntervalTerms {
     let requestsPerMonthPerCopy: Double
 
     @inline(__always)
-    init(rate: Double, sizeBytes: Double, bytesPerWrite: Double, interval: Double) {
+    init(rate: Double, sizeBytes: Double, bytesPerWrite: Double, interval: Double, daysPerMonth: Double) {
         let rt = rate * interval
         let changed = -expm1(-rt)  // P(at least one write in an interval)
         backupsPerDay = 86_400 / interval * changed
         inc = changed > 0 ? min(sizeBytes, bytesPerWrite * rt / changed) : 0
         exposed = rt * 0.5
-        requestsPerMonthPerCopy = backupsPerDay * 30 * (1 + inc * (1 / CostModel.partBytes))
+        requestsPerMonthPerCopy = backupsPerDay * daysPerMonth * (1 + inc * (1 / CostModel.partBytes))
     }
 }

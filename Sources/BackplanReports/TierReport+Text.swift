@@ -62,7 +62,7 @@ extension TierReport {
     /// No trailing newline.
     public func text() -> String {
         var s = "Tier cost report of \(planFile) (\(Format.count(totals.datasets)) datasets, by \(by.map(\.rawValue).joined(separator: ", ")))\n"
-        s += "Monthly dollars (30 days) as the plan prices them; spend is storage + operations + retrieval, risk is expected loss + downtime.\n\n"
+        s += "Monthly dollars (730-hour months) as the plan prices them; spend is storage + operations + retrieval, risk is expected loss + downtime.\n\n"
         s += Format.table(cells(grouped: true), rightAlignedFrom: by.count) + "\n\n"
         s += "Total: \(totals.dollars.total.grouped) dollars per month; \(String(format: "%.1f", totals.exposedWrites)) writes exposed at a random failure."
         if let sentence = changeSentence {
@@ -80,7 +80,7 @@ extension TierReport {
     /// the movers. Ends with a newline.
     public func markdown() -> String {
         var s = "## Tier cost report of `\(planFile)`\n\n"
-        s += "\(Format.count(totals.datasets)) datasets by \(by.map(\.rawValue).joined(separator: ", ")); monthly dollars (30 days) as the plan prices them.\n\n"
+        s += "\(Format.count(totals.datasets)) datasets by \(by.map(\.rawValue).joined(separator: ", ")); monthly dollars (730-hour months) as the plan prices them.\n\n"
         s += Self.markdownTable(cells(grouped: false), leftColumns: by.count)
         s += "\n**Total: \(totals.dollars.total.text) dollars per month**\n"
         if let sentence = changeSentence {

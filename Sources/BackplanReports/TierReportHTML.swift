@@ -75,7 +75,7 @@ public struct TierReportHTML: Sendable {
         let r = report
         let grouping = r.by.map(\.rawValue).joined(separator: ", ")
         let words = " made at \(Format.time(r.generatedAt)): \(Format.count(r.totals.datasets)) datasets, grouped by \(grouping). "
-            + "Monthly dollars (30 days) as the plan prices them; spend is storage, operations and retrieval, risk is expected loss and downtime."
+            + "Monthly dollars (730-hour months) as the plan prices them; spend is storage, operations and retrieval, risk is expected loss and downtime."
         return .header(.h1(.text("Tier cost report")), .p(.text("Plan "), .code(.text(r.planFile)), .text(words)))
     }
 

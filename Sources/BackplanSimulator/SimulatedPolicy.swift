@@ -11,12 +11,16 @@ public enum SimulatedPolicy: Sendable, Equatable {
     /// dataset's interval, backup tier and data tier. (Named `adaptive` before; not the frontier's online policy,
     /// ``Frontier/online(budget:)``.)
     case replanned(cadenceSeconds: Int64)
-    /// Cron-daily backups; live data moved by the S3 Intelligent-Tiering rule: after 30 days without access
-    /// to the second tier, after 90 to the third (no retrieval fees, as S3 Intelligent-Tiering).
+    /// Cron-daily backups; live data under the catalog's automatic tiering (``AutoTiering``: S3
+    /// Intelligent-Tiering, GCS Autoclass) as the provider documents it: after 30 days without access billed
+    /// at the second tier's rate, after 90 at the third; a monitoring fee per 1,000 objects; objects under
+    /// 128 KiB never tiered and free of the fee; no retrieval or transition fees. A catalog without
+    /// automatic tiering (Azure) bills it like `all-hot`.
     case intelligentTiering
     /// Cron-daily backups, everything on the hottest tier.
     case allHot
-    /// The hindsight oracle's backup times at cron-daily's number of backups; hot tiers.
+    /// The hindsight oracle's backup times at cron-daily's number of backups; hot tiers. A bound on backup
+    /// timing only: live data stays hot, so its cost is no bound on tiering.
     case oracle
 
     public var name: String {

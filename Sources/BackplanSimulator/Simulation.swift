@@ -7,6 +7,8 @@ import Foundation
 public struct SimulatedDataset: Sendable {
     public var name: String
     public var classPolicy: ClassPolicy
+    /// Its size at the cut (for the record: the simulator replays the size each moment had from the write
+    /// log's bytes, ``Simulation/size(_:at:)``, or from the mean write size when the log has none).
     public var sizeBytes: Double
     public var bytesPerWrite: Double
     public var bytesPerRead: Double
@@ -40,31 +42,6 @@ public struct PolicyResult: Codable, Sendable, Equatable {
     /// Restores per run (mean) that took longer than the class RTO.
     public var rtoViolations: Double
 
-    public struct Cost: Codable, Sendable, Equatable {
-        public var storage = 0.0, operations = 0.0, retrieval = 0.0, loss = 0.0, downtime = 0.0
-        public var total: Double { storage + operations + retrieval + loss + downtime }
-
-        enum CodingKeys: String, CodingKey { case storage, operations, retrieval, loss, downtime, total }
-        public init() {}
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            storage = try c.decode(Double.self, forKey: .storage)
-            operations = try c.decode(Double.self, forKey: .operations)
-            retrieval = try c.decode(Double.self, forKey: .retrieval)
-            loss = try c.decode(Double.self, forKey: .loss)
-            downtime = try c.decode(Double.self, forKey: .downtime)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(storage, forKey: .storage)
-            try c.encode(operations, forKey: .operations)
-            try c.encode(retrieval, forKey: .retrieval)
-            try c.encode(loss, forKey: .loss)
-            try c.encode(downtime, forKey: .downtime)
-            try c.encode(total, forKey: .total)
-        }
-    }
-
     /// Mean and the 5th and 95th percentiles over runs.
     public struct Spread: Codable, Sendable, Equatable {
         public var mean: Double
@@ -95,6 +72,9 @@ public struct Simulation: Sendable {
     public let readOffsets: [Int]
     /// The cron-daily time of day learned on the history (computed once, used by every daily policy).
     public let dailyPhase: Double
+    /// Running sums of write bytes per dataset, parallel to the log's times (a log without bytes counts each
+    /// write as the dataset's mean write size): dataset d's size at t is the sum over its writes at or before t.
+    let cumulativeBytes: [Double]
 
     public init(frontier: Frontier, datasets: [SimulatedDataset], reads: WriteLog, model: CostModel, scenario: Scenario,
                 runs: Int, seed: UInt64) {
@@ -115,6 +95,17 @@ public struct Simulation: Sendable {
         self.runs = max(1, runs)
         self.seed = seed
         dailyPhase = Double(frontier.bestDailyPhase())
+        let log = frontier.log
+        var sums: [Double] = []
+        sums.reserveCapacity(log.times.count)
+        for d in 0..<log.datasetCount {
+            var running = 0.0
+            for k in log.offsets[d]..<log.offsets[d + 1] {
+                running += log.bytes.isEmpty ? datasets[d].bytesPerWrite : Double(log.bytes[k])
+                sums.append(running)
+            }
+        }
+        cumulativeBytes = sums
     }
 
     var start: Double { frontier.cut }
@@ -153,7 +144,7 @@ public struct Simulation: Sendable {
         var cost = total.fixedCost
         cost.loss = total.lossDollars / Double(runs)
         cost.downtime = total.downtimeDollars / Double(runs)
-        cost.retrieval += total.restoreRetrieval / Double(runs)
+        cost.restoreRetrieval += total.restoreRetrieval / Double(runs)
         return PolicyResult(
             name: policy.name, backups: total.backups, exposureHours: total.exposureSeconds / Double(writes) / 3_600,
             rpoViolations: total.rpoViolations, cost: cost,
@@ -178,9 +169,7 @@ public struct Simulation: Sendable {
             backups += o.backups
             exposureSeconds += o.exposureSeconds
             rpoViolations += o.rpoViolations
-            fixedCost.storage += o.fixedCost.storage
-            fixedCost.operations += o.fixedCost.operations
-            fixedCost.retrieval += o.fixedCost.retrieval
+            fixedCost += o.fixedCost
             for r in lostPerRun.indices { lostPerRun[r] += o.lostPerRun[r] }
             lossDollars += o.lossDollars
             downtimeDollars += o.downtimeDollars
@@ -227,77 +216,27 @@ public struct Simulation: Sendable {
         let c = info.classPolicy
         let writes = frontier.testWrites(d)
         let times = backups(d, writes, policy, schedule: schedule, lambda: lambda, phase: phase, scratch: &scratch)
-        let hot = 0
         func tiers(at t: Double) -> (backup: Int, data: Int) {
-            guard case .replanned = policy, let a = schedule else { return (hot, hot) }
+            guard case .replanned = policy, let a = schedule else { return (0, 0) }
             var k = 0
             while k + 1 < a.starts.count && a.starts[k + 1] <= t { k += 1 }
             return (a.backupTiers[k][d], a.dataTiers[k][d])
         }
         let rates = model.catalog.tiers
-        let off = model.offlineTier ?? hot
-        let online = Double(c.copies - c.offlineCopies), offline = Double(c.offlineCopies)
-        let gib = CostModel.bytesPerGiB, month = CostModel.secondsPerMonth
+        let gib = CostModel.bytesPerGiB
 
-        // Exposure, RPO and the cost of each backup (requests; increments kept for the retention span).
+        // Exposure and RPO.
         var b = 0
-        var covered = 0
         for w in writes {
             while b < times.count && times[b] < Double(w) { b += 1 }
             let wait = b < times.count ? times[b] - Double(w) : end - Double(w)
             acc.exposureSeconds += wait
             if wait > Double(c.rpoMaxSeconds) { acc.rpoViolations += 1 }
         }
-        var previousWriteIndex = 0
-        for t in times {
-            // Writes this backup copies: those after the previous backup up to t.
-            var k = previousWriteIndex
-            while k < writes.count && Double(writes[writes.startIndex + k]) <= t { k += 1 }
-            covered = k - previousWriteIndex
-            previousWriteIndex = k
-            let inc = min(info.sizeBytes, Double(covered) * info.bytesPerWrite)
-            let (bt, _) = tiers(at: t)
-            let requests = 1 + inc / CostModel.partBytes
-            acc.fixedCost.operations += requests * (online * rates[bt].putDollarsPer1000 * priceFactor(tier: bt, at: t)
-                                                    + offline * rates[off].putDollarsPer1000 * priceFactor(tier: off, at: t)) / 1_000
-            // The increment is kept for the retention span, billed for at least the tier's minimum duration.
-            func keptMonths(_ tier: Int) -> Double { max(info.retentionSeconds, rates[tier].minStorageDays * 86_400) / month }
-            acc.fixedCost.storage += inc / gib
-                * (online * rates[bt].storageDollarsPerGiBMonth * priceFactor(tier: bt, at: t) * keptMonths(bt)
-                   + offline * rates[off].storageDollarsPerGiBMonth * priceFactor(tier: off, at: t) * keptMonths(off))
-        }
         acc.backups += times.count
-
-        // Full copies and live data, integrated over the window in daily steps (tiers and prices can change).
-        let reads = readTimes[readOffsets[d]..<readOffsets[d + 1]]
-        let allWrites = frontier.log.writes(d)
-        var t = start
-        var r = reads.startIndex, w = allWrites.startIndex
-        var lastAccess = -Double.infinity
-        while t < end {
-            let step = min(86_400, end - t)
-            while r < reads.endIndex && Double(reads[r]) <= t { lastAccess = max(lastAccess, Double(reads[r])); r += 1 }
-            while w < allWrites.endIndex && Double(allWrites[w]) <= t { lastAccess = max(lastAccess, Double(allWrites[w])); w += 1 }
-            var (bt, dt) = tiers(at: t)
-            if case .intelligentTiering = policy {
-                let idle = t - lastAccess
-                dt = idle >= 90 * 86_400 ? min(2, rates.count - 1) : idle >= 30 * 86_400 ? min(1, rates.count - 1) : hot
-                bt = hot
-            }
-            let months = step / month
-            acc.fixedCost.storage += info.sizeBytes / gib * months
-                * (rates[dt].storageDollarsPerGiBMonth * priceFactor(tier: dt, at: t)
-                   + online * rates[bt].storageDollarsPerGiBMonth * priceFactor(tier: bt, at: t)
-                   + offline * rates[off].storageDollarsPerGiBMonth * priceFactor(tier: off, at: t))
-            if dt != hot, policy != .intelligentTiering {
-                // Reads of live data on a colder tier pay retrieval (Intelligent-Tiering charges none).
-                var n = 0
-                var j = r
-                while j < reads.endIndex && Double(reads[j]) < t + step { n += 1; j += 1 }
-                acc.fixedCost.retrieval += Double(n) * info.bytesPerRead / gib * rates[dt].retrievalDollarsPerGiB * priceFactor(tier: dt, at: t)
-            }
-            t += step
-        }
+        // What the provider bills (Simulation+Billing.swift): backups, live data and full copies, tier moves.
+        billBackups(d, times: times, tiers: tiers, into: &acc.fixedCost)
+        billLiveData(d, policy, tiers: tiers, into: &acc.fixedCost)
 
         // Failures, run by run: the same draws for every policy.
         for r in 0..<runs {
@@ -328,13 +267,15 @@ public struct Simulation: Sendable {
                         lost = Self.count(writes, after: lastGood ?? -.infinity, upTo: at)
                     }
                     let (bt, _) = tiers(at: found)
-                    let restore = rates[bt].firstByteSeconds + info.sizeBytes / model.policy.restoreBytesPerSecond
+                    let bytes = size(d, at: found).bytes
+                    let restore = rates[bt].firstByteSeconds + bytes / model.policy.restoreBytesPerSecond
                     acc.lostPerRun[r] += Double(lost)
                     acc.lossDollars += Double(lost) * (c.lossDollarsPerMessage + info.bytesPerWrite / gib * c.lossDollarsPerGiB)
                     acc.restores += 1
                     acc.restoreSeconds += restore
                     acc.downtimeDollars += restore / 3_600 * c.downtimeDollarsPerHour
-                    acc.restoreRetrieval += info.sizeBytes / gib * rates[bt].retrievalDollarsPerGiB * priceFactor(tier: bt, at: found)
+                    acc.restoreRetrieval += (bytes / gib * rates[bt].retrievalDollarsPerGiB
+                                             + (1 + bytes / Billing.partBytes) * rates[bt].getDollarsPer1000 / 1_000) * priceFactor(tier: bt, at: found)
                     if restore > Double(c.rtoMaxSeconds) { acc.rtoViolations += 1 }
                 }
             }

@@ -41,16 +41,24 @@ public enum SimulationSetup {
             throw InputError(file: scenario.file, "no writes after the split \(scenario.split): choose a smaller split")
         }
         let profiles = try store.datasetProfiles()
+        // Sizes come from the write log's bytes as of each moment (Simulation.size(_:at:)); the fixed size kept
+        // per dataset is its size at the cut, never `datasets.size_bytes` (the size at the store's end).
+        let cut = frontier.cut
+        func sizeAtCut(_ d: Int) -> Double {
+            var bytes = 0.0
+            for k in log.offsets[d]..<log.offsets[d + 1] where Double(log.times[k]) < cut { bytes += Double(log.bytes[k]) }
+            return bytes
+        }
         // Retention as the plan would set it: from the policy's failure model, not the scenario's (a scenario
         // whose corruption is found later than retention reaches shows what that costs).
         var datasets: [SimulatedDataset] = []
-        for name in log.names {
+        for (d, name) in log.names.enumerated() {
             let m = profiles[name] ?? DatasetProfile(dataClass: "default", sizeBytes: 0, bytesPerWrite: 0, bytesPerRead: 0)
             guard let (_, c) = policy.policy(forClass: m.dataClass) else {
                 throw InputError(file: policy.file, "dataset '\(name)' has class '\(m.dataClass)' and the policy has no 'default' class")
             }
             let keep = DatasetPlan.Retention.rule(for: c, in: policy)
-            datasets.append(SimulatedDataset(name: name, classPolicy: c, sizeBytes: Double(m.sizeBytes), bytesPerWrite: m.bytesPerWrite,
+            datasets.append(SimulatedDataset(name: name, classPolicy: c, sizeBytes: sizeAtCut(d), bytesPerWrite: m.bytesPerWrite,
                                              bytesPerRead: m.bytesPerRead, retentionSeconds: Double(keep.spanSeconds)))
         }
         let costModel = CostModel(policy: policy, catalog: catalog)

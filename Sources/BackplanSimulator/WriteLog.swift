@@ -1,7 +1,8 @@
 import BackplanCore
 import BackplanStore
 
-/// Every dataset's write times, sorted, in one flat array: the input of the policy frontier.
+/// Every dataset's write times, sorted, in one flat array: the input of the policy frontier (with each
+/// write's bytes when read from a store, so the simulator can replay sizes as they were).
 ///
 /// Dataset `d`'s writes are `times[offsets[d]..<offsets[d + 1]]`. Read in one pass over the clustered
 /// `events` table (``StatsStore/eventTimes(of:)``).
@@ -11,12 +12,16 @@ public struct WriteLog: Sendable {
     public var offsets: [Int]
     /// Unix seconds.
     public var times: [Int64]
+    /// Bytes of each event, parallel to ``times``, or empty when unknown (logs built from times alone).
+    public var bytes: [Int64]
 
-    public init(names: [String], offsets: [Int], times: [Int64]) {
+    public init(names: [String], offsets: [Int], times: [Int64], bytes: [Int64] = []) {
         precondition(offsets.count == names.count + 1 && offsets.last == times.count)
+        precondition(bytes.isEmpty || bytes.count == times.count)
         self.names = names
         self.offsets = offsets
         self.times = times
+        self.bytes = bytes
     }
 
     /// Builds a log from per-dataset write times (sorted here).
@@ -40,6 +45,6 @@ public struct WriteLog: Sendable {
     /// - Complexity: one scan of `events`; memory O(events kept).
     public static func load(from store: StatsStore, op: AccessOp = .write) throws -> WriteLog {
         let e = try store.eventTimes(of: op)
-        return WriteLog(names: e.names, offsets: e.offsets, times: e.times)
+        return WriteLog(names: e.names, offsets: e.offsets, times: e.times, bytes: e.bytes)
     }
 }

@@ -79,8 +79,8 @@ extension StatsStore {
         }
     }
 
-    /// A dataset's class and size now, and its reads and writes (counts and bytes) in the whole hours of the
-    /// hourly roll-up before a cutoff.
+    /// A dataset's class, its size at a cutoff (the bytes written before it) and its reads and writes (counts
+    /// and bytes) in the whole hours of the hourly roll-up before the cutoff.
     public struct DatasetActivity: Sendable, Equatable {
         public var dataClass: String
         public var sizeBytes: Double
@@ -103,13 +103,19 @@ extension StatsStore {
     public func datasetActivity(before cutoff: Int64) throws -> [String: DatasetActivity] {
         try dbQueue.read { db in
             var out: [String: DatasetActivity] = [:]
+            // Size: the write bytes before the cutoff (whole hours from the roll-up, then the events of the
+            // cutoff's own hour through the clustered key), not `size_bytes`, the size at the store's end.
+            let hour = Units.hourStart(cutoff)
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT d.name, d.class, d.size_bytes,
+                SELECT d.name, d.class,
+                       coalesce(sum(b.bytes_written), 0)
+                         + (SELECT coalesce(sum(e.bytes), 0) FROM events e
+                            WHERE e.dataset_id = d.id AND e.at >= ? AND e.at < ? AND e.op = ?),
                        coalesce(sum(b.bytes_read), 0), coalesce(sum(b.reads), 0),
                        coalesce(sum(b.bytes_written), 0), coalesce(sum(b.writes), 0)
                 FROM datasets d LEFT JOIN buckets b ON b.dataset_id = d.id AND b.start + 3600 <= ?
                 GROUP BY d.id
-                """, arguments: [cutoff])
+                """, arguments: [hour, cutoff, AccessOp.write.rawValue, cutoff])
             while let r = try cursor.next() {
                 out[r[0]] = DatasetActivity(dataClass: r[1], sizeBytes: r[2], bytesRead: r[3], reads: r[4], bytesWritten: r[5], writes: r[6])
             }

@@ -15,6 +15,9 @@ public struct DatasetEventTimes: Sendable, Equatable {
     public var offsets: [Int]
     /// Unix seconds.
     public var times: [Int64]
+    /// Bytes of each event, parallel to ``times`` (for writes: what each adds to the dataset's size, so the
+    /// size at t is the sum over writes at or before t).
+    public var bytes: [Int64]
 }
 
 /// What the simulator needs to know of a dataset besides its events.
@@ -60,8 +63,8 @@ public struct StoredWrite: Sendable, Equatable {
 }
 
 extension StatsStore {
-    /// Every dataset's event times of kind `op`, in one pass over the clustered `events` table, which yields
-    /// each dataset's events in time order.
+    /// Every dataset's event times (and bytes) of kind `op`, in one pass over the clustered `events` table,
+    /// which yields each dataset's events in time order.
     ///
     /// - Complexity: one scan of `events`; memory O(events of the kind).
     public func eventTimes(of op: AccessOp) throws -> DatasetEventTimes {
@@ -70,9 +73,9 @@ extension StatsStore {
             let nameOf = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM datasets").map {
                 (row: Row) -> (Int64, String) in (row[0], row[1])
             })
-            var names: [String] = [], offsets = [0], times: [Int64] = []
+            var names: [String] = [], offsets = [0], times: [Int64] = [], bytes: [Int64] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT dataset_id, at FROM events WHERE op = ? ORDER BY dataset_id, at
+                SELECT dataset_id, at, bytes FROM events WHERE op = ? ORDER BY dataset_id, at
                 """, arguments: [op.rawValue])
             var current: Int64?
             while let row = try rows.next() {
@@ -83,9 +86,10 @@ extension StatsStore {
                     current = id
                 }
                 times.append(row[1])
+                bytes.append(row[2])
             }
             if current != nil { offsets.append(times.count) }
-            return DatasetEventTimes(names: names, offsets: offsets, times: times)
+            return DatasetEventTimes(names: names, offsets: offsets, times: times, bytes: bytes)
         }
     }
 

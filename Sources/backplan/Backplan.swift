@@ -20,7 +20,7 @@ struct Backplan: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Datasets.self, Ingest.self, SourcesCommand.self, Stats.self, Train.self, Evaluate.self, PlanCommand.self,
-                      ExplainCommand.self, ReportCommand.self, FrontierCommand.self, SimulateCommand.self, NotebookCommand.self,
+                      ExplainCommand.self, ReportCommand.self, FrontierCommand.self, TiersCommand.self, SimulateCommand.self, NotebookCommand.self,
                       ExecuteCommand.self, RestoreCommand.self, DrillCommand.self, StatusCommand.self, AuditCommand.self])
 
     static func main() {

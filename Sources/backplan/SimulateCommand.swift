@@ -58,6 +58,8 @@ struct SimulateCommand: ParsableCommand {
         var writes: Int
         var addedWrites: Int
         var policies: [PolicyResult]
+        /// What each cost component bills and leaves out (the keys of every policy's `cost`).
+        var costComponents: [PolicyResult.Cost.Component]
     }
 
     func run() throws {
@@ -87,7 +89,8 @@ struct SimulateCommand: ParsableCommand {
         Console.endProgress()
         let f = prepared.simulation.frontier
         let report = Report(scenario: scenario, runs: runs, seed: seed, windowStart: Int64(f.cut.rounded(.up)), windowEnd: f.t1,
-                            datasets: f.testDatasetCount, writes: f.testWriteCount, addedWrites: prepared.addedWrites, policies: results)
+                            datasets: f.testDatasetCount, writes: f.testWriteCount, addedWrites: prepared.addedWrites, policies: results,
+                            costComponents: PolicyResult.Cost.components)
         if json {
             try Console.json(report)
             return
@@ -106,5 +109,17 @@ struct SimulateCommand: ParsableCommand {
             ])
         }
         Console.out(Format.table(rows, rightAlignedFrom: 1))
+        Console.out("")
+        Console.out("Cost by component, $ over the window (the planner's billing rules):")
+        var components = [["component"] + results.map(\.name)]
+        for c in PolicyResult.Cost.components {
+            components.append([c.name] + results.map { String(format: "%.2f", $0.cost.value(of: c.name)) })
+        }
+        components.append(["total"] + results.map { String(format: "%.2f", $0.cost.total) })
+        Console.out(Format.table(components, rightAlignedFrom: 1))
+        Console.out("")
+        for c in PolicyResult.Cost.components {
+            Console.out("\(c.name): bills \(c.bills); leaves out \(c.leavesOut).")
+        }
     }
 }

@@ -36,6 +36,31 @@ struct SimulateEndToEndTests {
         #expect(table.status == 0 && table.stdout.contains("lost 5-95%"), "\(table.stderr)")
     }
 
+    @Test("The cost table lists per component what it bills and leaves out, in text and JSON, and the components add up")
+    func costComponentsAreListed() throws {
+        let dir = try ModelEndToEndTests.sampleStore()
+        let base = Self.args(dir, scenario: Self.root("datasets/scenarios/baseline.yaml")) + ["--runs", "4", "--policies", "cron-daily,intelligent-tiering"]
+        let json = try Backplan.run(base + ["--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try #require(try json.stdout.json() as? [String: Any])
+        let components = try #require(report["costComponents"] as? [[String: Any]])
+        let names = components.compactMap { $0["name"] as? String }
+        #expect(names.count == 11 && names.contains("liveRequests") && names.contains("monitoring") && names.contains("earlyDeletion"))
+        #expect(components.allSatisfy { ($0["bills"] as? String)?.isEmpty == false && ($0["leavesOut"] as? String)?.isEmpty == false })
+        for p in try #require(report["policies"] as? [[String: Any]]) {
+            let cost = try #require(p["cost"] as? [String: Any])
+            let sum = names.reduce(0.0) { $0 + (cost[$1] as? Double ?? .nan) }
+            let total = try #require(cost["total"] as? Double)
+            #expect(abs(sum - total) <= 1e-9 * max(1, total), "\(p["name"] ?? "")")
+            #expect((cost["liveRequests"] as? Double ?? 0) > 0, "live-data requests are billed")
+        }
+        let text = try Backplan.run(base)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("Cost by component"))
+        for name in names { #expect(text.stdout.contains("\(name): bills "), "\(name)") }
+        #expect(text.stdout.contains("leaves out"))
+    }
+
     @Test("Bad input exits with code 2") func badInputExitsTwo() throws {
         let dir = try ModelEndToEndTests.sampleStore()
         let bad = dir.write("bad.yaml", "failures:\n  disk: { mtbf: never }\n")

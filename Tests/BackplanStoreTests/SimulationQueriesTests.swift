@@ -110,6 +110,8 @@ struct SimulationQueriesTests {
             for (k, name) in times.names.enumerated() {
                 let expected = all.filter { $0.0 == name && $0.2 == op.rawValue }.map(\.1)
                 #expect(Array(times.times[times.offsets[k]..<times.offsets[k + 1]]) == expected, "\(op) \(name)")
+                let bytes = all.filter { $0.0 == name && $0.2 == op.rawValue }.map(\.3)
+                #expect(Array(times.bytes[times.offsets[k]..<times.offsets[k + 1]]) == bytes, "\(op) \(name) bytes")
             }
             #expect(Set(times.names) == Set(all.filter { $0.2 == op.rawValue }.map(\.0)))
             #expect(try store.datasetNames(withEventsOf: op) == times.names)
@@ -119,6 +121,21 @@ struct SimulationQueriesTests {
         let name = all[all.count / 2].0, from = all[all.count / 2].1
         let writes = try store.writes(of: name, from: from)
         #expect(writes == all.filter { $0.0 == name && $0.2 == 1 && $0.1 >= from }.map { StoredWrite(at: $0.1, bytes: $0.3) })
+    }
+
+    @Test("A dataset's size at a cutoff is the bytes it wrote before it, whatever comes later (no end-of-store size)", arguments: [2, 9] as [UInt64])
+    func sizeAtACutoff(seed: UInt64) throws {
+        let dir = TempDir()
+        let store = try Self.seededStore(dir, seed: seed)
+        let all = try allEvents(store)
+        let times = all.map(\.1).sorted()
+        for cutoff in [times[times.count / 3], times[times.count / 2] + 1_800, times[times.count - 1] + 1] {
+            let activity = try store.datasetActivity(before: cutoff)
+            for name in Set(all.map(\.0)) {
+                let written = all.filter { $0.0 == name && $0.2 == 1 && $0.1 < cutoff }.reduce(0.0) { $0 + Double($1.3) }
+                #expect(activity[name]?.sizeBytes == written, "\(name) before \(cutoff)")
+            }
+        }
     }
 
     @Test("Dataset profiles are class, size and mean bytes per read and write")
