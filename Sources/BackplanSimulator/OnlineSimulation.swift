@@ -160,7 +160,7 @@ struct OnlineSimulation {
                 while recentHead < recentTime.count, Double(recentTime[recentHead]) < from { recentHead += 1 }
                 let remaining = t1 - nextRefit
                 let cronRecent = cronCount()
-                let debt = Double(cronSoFar - ops - pendingDatasets) - reserve
+                let debt = Double(cronSoFar - ops - pendingDatasets) - parameters.reserveInDebt * reserve
                 let target = max(Double(cronRecent) + debt * min(1, window / max(remaining, 1)), 1)
                 lambda = solveLambda(target: target)
                 while sampleHead < sampleTime.count, Double(sampleTime[sampleHead]) < from {
