@@ -69,9 +69,6 @@ public struct Frontier: Sendable {
         return s[..<(s.firstIndex { Double($0) >= cut } ?? s.endIndex)]
     }
 
-    /// Whether any dataset has a send before t1 (the online policy then considers sends as decision points).
-    public var hasSends: Bool { sends.times.contains { $0 <= t1 } }
-
     public var testWriteCount: Int { (0..<log.datasetCount).reduce(0) { $0 + testWrites($1).count } }
     public var testDatasetCount: Int { (0..<log.datasetCount).filter { !testWrites($0).isEmpty }.count }
 

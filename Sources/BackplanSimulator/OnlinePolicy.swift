@@ -149,7 +149,7 @@ struct OnlineParameters: Sendable {
     var lambdaLow: Double = 60
     var lambdaHigh: Double = 1e8
     /// Whether the owner's own sends are decision points (the `sends` variant; the frontier chooses it or
-    /// not on an inner split of the training window, ``Frontier/chooseOnlineVariant(budgetShare:)``).
+    /// not on an inner split of the training window, ``Frontier/chooseOnlineVariant()``).
     var useSends = false
     /// Share of the reserve subtracted from the pacing debt (issue 14). With all of it the policy ended 1.2–1.8%
     /// below cron-daily's count on generated logs (the reserve is counted twice: in the debt and again by the
