@@ -4,7 +4,8 @@ import BackplanCore
 /// trained with: ``ForecastModel/load(directory:)`` refuses a model whose schema differs from the code's.
 public struct FeatureSchema: Codable, Sendable, Equatable {
     /// Bumped whenever a feature is added, removed, reordered or computed differently.
-    public static let currentVersion = "features-v1"
+    /// features-v2 (issue 14): the owner's own sends (``sendNames``).
+    public static let currentVersion = "features-v2"
 
     /// Window lengths of the count features, in seconds: 1 h, 6 h, 1 d, 7 d, 30 d, 90 d.
     public static let countWindows: [(label: String, seconds: Int64)] = [
@@ -41,8 +42,13 @@ public struct FeatureSchema: Codable, Sendable, Equatable {
             "log1p_mean_session_seconds", "log1p_mean_quiet_gap_seconds",
         ]
         for block in 0..<8 { names.append("share_utc_\(String(format2(block * 3)))h") }
-        return names
+        return names + sendNames
     }()
+
+    /// The owner's own sends (`sends` in the stats store), last among the base features: see `SendHistory`.
+    public static let sendNames: [String] = [
+        "log1p_sends_1d", "log1p_sends_7d", "log1p_sends_per_day_ewma_1d", "log1p_seconds_since_send", "never_sent",
+    ]
 
     /// Schema version (``currentVersion`` for models the code can use).
     public var version: String

@@ -86,6 +86,10 @@ public struct FeatureExtractor: Sendable {
         var flat: [Double] = []
         var targetReads: [Double] = [], targetWrites: [Double] = []
 
+        // The owner's own sends, by dataset name; only those before a cutoff enter its features.
+        let sends = try store.sendTimes()
+        var sendSlice: [String: Range<Int>] = [:]
+        for (k, name) in sends.names.enumerated() { sendSlice[name] = sends.offsets[k]..<sends.offsets[k + 1] }
         try store.withDatasetsAndEvents(before: lastCut + horizon) { datasets, events in
             var pending = try events.next()
             for (n, dataset) in datasets.enumerated() {
@@ -94,6 +98,7 @@ public struct FeatureExtractor: Sendable {
                 let dataClass = dataset.dataClass
                 let createdAt = dataset.createdAt
                 var history = DatasetHistory()
+                let sendHistory = SendHistory(times: sendSlice[name].map { sends.times[$0] } ?? [])
                 var target = [[Double]](repeating: [Double](repeating: 0, count: cuts.count), count: 2)
                 var snapshots: [(cut: Int, features: [Double], baseline: BaselineInputs)] = []
                 var next = 0
@@ -106,6 +111,7 @@ public struct FeatureExtractor: Sendable {
                             var f: [Double] = []
                             f.reserveCapacity(schema.count)
                             history.appendFeatures(at: t, createdAt: createdAt.flatMap { $0 < t ? $0 : nil }, to: &f)
+                            sendHistory.appendFeatures(at: t, to: &f)
                             var onehot = [Double](repeating: 0, count: schema.classes.count)
                             if let c = classColumn[dataClass] { onehot[c] = 1 }
                             f += onehot

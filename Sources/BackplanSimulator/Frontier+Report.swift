@@ -5,7 +5,7 @@ extension Frontier {
     /// The policy frontier `backplan frontier` prints: `fixed-24h`, `cron-daily`, `online` and `oracle` on one
     /// held-out window, the last two at cron-daily's backup count (its `budgetOps`).
     ///
-    /// JSON: `{split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}]}`.
+    /// JSON: `{split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}], onlineVariant}`.
     public struct Report: Encodable, Sendable, Equatable {
         public var split: Double
         /// Writes in the held-out window.
@@ -15,6 +15,8 @@ extension Frontier {
         /// cron-daily's backups in the window: the budget of `online` and `oracle`.
         public var budgetOps: Int
         public var policies: [Outcome]
+        /// The online policy's variant (``OnlineVariant``), chosen on an inner split of the training window.
+        public var onlineVariant: OnlineVariant
     }
 
     /// The frontier's policies in the order they are reported, the online one and the oracle at cron-daily's
@@ -27,10 +29,11 @@ extension Frontier {
     public func report() -> Report {
         let fixed = fixed(periodSeconds: Units.secondsPerDay)
         let cron = cronDaily()
-        let online = online(budget: cron.ops)
+        let variant = chooseOnlineVariant()
+        let online = online(budget: cron.ops, variant: variant)
         let oracle = oracle(budget: cron.ops)
         return Report(split: split, testWrites: testWriteCount, datasets: testDatasetCount, budgetOps: cron.ops,
-                      policies: [fixed, cron, online, oracle])
+                      policies: [fixed, cron, online, oracle], onlineVariant: variant)
     }
 
     /// Loads the write log of the store and measures its frontier at `split` (``report()``).
@@ -39,7 +42,7 @@ extension Frontier {
     public static func report(store: StatsStore, split: Double) throws -> Report {
         let frontier: Frontier
         do {
-            frontier = try Frontier(log: WriteLog.load(from: store), split: split)
+            frontier = try Frontier(log: WriteLog.load(from: store), sends: WriteLog.loadSends(from: store), split: split)
         } catch let error as InputError where error.file == nil && error.column == nil {
             throw InputError(file: store.path, error.message)
         }

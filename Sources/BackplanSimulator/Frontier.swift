@@ -10,6 +10,9 @@ import BackplanCore
 /// writes, `ops` the backups made in the test window.
 public struct Frontier: Sendable {
     public let log: WriteLog
+    /// The owner's own sends per dataset of ``log``, in the same order (``WriteLog/aligned(to:)``); every
+    /// dataset has none when the source records no senders. The online policy takes them as decision points.
+    public let sends: WriteLog
     public let split: Double
     public let t0: Int64
     public let t1: Int64
@@ -18,7 +21,9 @@ public struct Frontier: Sendable {
     /// Index of each dataset's first test write within its slice of `log.times`.
     private let firstTest: [Int]
 
-    public init(log: WriteLog, split: Double = 0.6) throws {
+    /// - Parameter sends: the datasets' own sends, matched to `log` by name (senders that are no dataset of
+    ///   `log` are dropped); nil for none.
+    public init(log: WriteLog, sends: WriteLog? = nil, split: Double = 0.6) throws {
         guard (0.0..<1.0).contains(split), split > 0 else {
             throw InputError(column: "--split", "split must be in (0, 1), got \(split)")
         }
@@ -26,6 +31,7 @@ public struct Frontier: Sendable {
             throw InputError("the store holds no writes over a time span: the frontier needs a write log")
         }
         self.log = log
+        self.sends = (sends ?? WriteLog([])).aligned(to: log.names)
         self.split = split
         self.t0 = t0
         self.t1 = t1
@@ -47,6 +53,20 @@ public struct Frontier: Sendable {
     public func trainingWrites(_ d: Int) -> ArraySlice<Int64> {
         let w = log.writes(d)
         return w[..<(w.startIndex + firstTest[d])]
+    }
+
+    /// Sends of dataset `d` at or after the cut and at or before t1, sorted.
+    public func testSends(_ d: Int) -> ArraySlice<Int64> {
+        let s = sends.writes(d)
+        let from = s.firstIndex { Double($0) >= cut } ?? s.endIndex
+        let to = s.firstIndex { $0 > t1 } ?? s.endIndex
+        return s[from..<max(from, to)]
+    }
+
+    /// Sends of dataset `d` before the cut, sorted.
+    public func trainingSends(_ d: Int) -> ArraySlice<Int64> {
+        let s = sends.writes(d)
+        return s[..<(s.firstIndex { Double($0) >= cut } ?? s.endIndex)]
     }
 
     public var testWriteCount: Int { (0..<log.datasetCount).reduce(0) { $0 + testWrites($1).count } }

@@ -7,7 +7,7 @@ extension OnlineSimulation {
     mutating func cronCount() -> Int {
         var count = 0
         touched.removeAll(keepingCapacity: true)
-        for r in recentHead..<recentTime.count {
+        for r in recentHead..<recentTime.count where !recentIsSend[r] {
             let d = recentDataset[r]
             let slot = cronSlot(recentTime[r])
             if scratchSlot[d].isNaN { touched.append(d) }
@@ -17,15 +17,27 @@ extension OnlineSimulation {
         return count
     }
 
-    /// Backups the policy would make on the recent writes at price `lambda`, each dataset on its own and
-    /// a dataset still pending at the end counted once.
+    /// Backups the policy would make on the recent writes (and sends) at price `lambda`, each dataset on its
+    /// own and a dataset still pending at the end counted once.
     mutating func replay(lambda: Double) -> Int {
         taus.reset(lambda: lambda)
+        if parameters.useSends { sendTaus.reset(lambda: lambda) }
         var ops = 0
         touched.removeAll(keepingCapacity: true)
         for r in recentHead..<recentTime.count {
             let d = recentDataset[r]
             let t = Double(recentTime[r])
+            if recentIsSend[r] {
+                // A send re-decides a pending dataset's deadline, as in the run itself.
+                guard scratchCount[d] > 0 else { continue }
+                if t >= scratchDeadline[d] {
+                    ops += 1
+                    scratchCount[d] = 0
+                } else {
+                    scratchDeadline[d] = t + sendTaus.tau(sendModel, cell: recentCell[r], pending: scratchCount[d])
+                }
+                continue
+            }
             if !scratchSeen[d] { scratchSeen[d] = true; touched.append(d) }
             if scratchCount[d] > 0, t > scratchDeadline[d] { ops += 1; scratchCount[d] = 0 }
             scratchCount[d] += 1

@@ -37,6 +37,28 @@ public struct WriteLog: Sendable {
 
     public var datasetCount: Int { names.count }
 
+    /// This log's times re-indexed to `names`: dataset `k` of the result is `names[k]`, with this log's times
+    /// of that name, or none. Used to line the owner's sends up with the write log.
+    ///
+    /// - Complexity: O(names + times).
+    public func aligned(to names: [String]) -> WriteLog {
+        if names == self.names { return self }
+        var index: [String: Int] = [:]
+        for (k, n) in self.names.enumerated() { index[n] = k }
+        var offsets = [0], times: [Int64] = []
+        for n in names {
+            if let k = index[n] { times.append(contentsOf: writes(k)) }
+            offsets.append(times.count)
+        }
+        return WriteLog(names: names, offsets: offsets, times: times)
+    }
+
+    /// The owner's own sends of every dataset in a stats store (``StatsStore/sendTimes()``), by name.
+    public static func loadSends(from store: StatsStore) throws -> WriteLog {
+        let s = try store.sendTimes()
+        return WriteLog(names: s.names, offsets: s.offsets, times: s.times)
+    }
+
     /// The writes of dataset `d`.
     public func writes(_ d: Int) -> ArraySlice<Int64> { times[offsets[d]..<offsets[d + 1]] }
 

@@ -79,6 +79,26 @@ extension StatsStore {
                 ALTER TABLE datasets ADD COLUMN created_by INTEGER;
                 """)
         }
+        // v3: the owner's own sends. A SNAP log line `SRC DST T` is a write to DST and a send by SRC; a message
+        // store keyed by sender records each message as a send of its sender too. Senders are keyed by name, not
+        // by dataset id, so a sender that never receives creates no dataset (plans and reports see the same
+        // datasets as before) and a send joins its dataset whichever of the two is imported first. `seq` is
+        // `source id << 36 | n` like `events.seq`, so removing a source removes its sends. Old stores gain two
+        // empty tables: everything they held reads as before.
+        migrator.registerMigration("v3-sends") { db in
+            try db.execute(sql: """
+                CREATE TABLE senders (
+                    id          INTEGER PRIMARY KEY,
+                    name        TEXT    NOT NULL UNIQUE
+                );
+                CREATE TABLE sends (
+                    sender_id   INTEGER NOT NULL REFERENCES senders(id),
+                    at          INTEGER NOT NULL,
+                    seq         INTEGER NOT NULL,
+                    PRIMARY KEY (sender_id, at, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

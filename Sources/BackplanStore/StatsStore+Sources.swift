@@ -108,6 +108,8 @@ extension StatsStore {
               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dataset_id = datasets.id)
             """, arguments: [list])
         let datasetsRemoved = db.changesCount
+        try db.execute(sql: "DELETE FROM sends WHERE (seq >> 36) IN (SELECT value FROM json_each(?))", arguments: [list])
+        try db.execute(sql: "DELETE FROM senders WHERE NOT EXISTS (SELECT 1 FROM sends s WHERE s.sender_id = senders.id)")
         try db.execute(sql: "DELETE FROM rejects WHERE source_id IN (SELECT value FROM json_each(?))", arguments: [list])
         try db.execute(sql: "DELETE FROM sources WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
         return SourceRemoval(sources: sorted, events: events, datasetsChanged: changed, datasetsRemoved: datasetsRemoved)

@@ -12,6 +12,8 @@ import GRDB
 ///   dataset's history is one contiguous range in time order; `op` is 0 = read, 1 = write.
 /// - `buckets(dataset_id, start, reads, writes, bytes_read, bytes_written)`, the hourly roll-up.
 /// - `rejects(source_id, line, column, message)`, the first rejected lines of each source.
+/// - `senders(id, name UNIQUE)` and `sends(sender_id, at, seq)` (WITHOUT ROWID): the owner's own sends, keyed by
+///   name so a sender that is no dataset adds none (``sendTimes()``).
 ///
 /// A store is marked with SQLite's `application_id` (``applicationID``) so Backplan refuses to write into a
 /// database that is not one of its stores (a message store given as `--db` by mistake, say).

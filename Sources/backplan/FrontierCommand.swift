@@ -21,7 +21,10 @@ struct FrontierCommand: ParsableCommand {
                            from the writes seen so far; backs up when waiting
                            costs more exposure than the backup it may save;
                            paced daily against cron-daily's count; at most
-                           budget × 1.01 in practice
+                           budget × 1.01 in practice. Where the log records
+                           the owner's own sends (SNAP SRC, a message store
+                           keyed by sender) they are decision points too, if
+                           an inner split of the training window says they help
               oracle       knows the test writes: least exposure within the
                            budget (the lower bound)
 
@@ -36,7 +39,7 @@ struct FrontierCommand: ParsableCommand {
     @Option(help: "Where the held-out window starts, as a fraction of the time span (0 < split < 1).")
     var split = 0.6
 
-    @Flag(help: "Print {split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}]} as JSON.")
+    @Flag(help: "Print {split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}], onlineVariant} as JSON.")
     var json = false
 
     func validate() throws {
@@ -54,5 +57,6 @@ struct FrontierCommand: ParsableCommand {
         Console.out(Format.table([["policy", "backups", "mean exposure"]] + report.policies.map {
             [$0.name, Format.count($0.ops), String(format: "%.2f h", $0.exposureHours)]
         }))
+        Console.out("online decides at: \(report.onlineVariant == .sends ? "writes and the owner's own sends" : "writes")")
     }
 }

@@ -74,6 +74,37 @@ struct FeatureTests {
         #expect(ra.targets[.writes] != rb.targets[.writes])
     }
 
+    @Test("The owner's sends (SRC = the dataset) give the send features, and sends after the cutoff change none")
+    func sendFeatures() throws {
+        let dir = TempDir()
+        let c = Self.c, day = Self.day
+        // Mailbox 2 sends at c − 3 d, c − 5 h and c − 10 min; mailbox 4 never sends.
+        let t0 = c - 3 * day, t1 = c - 5 * 3_600, t2 = c - 600, t3 = c - day
+        let sends: [String] = ["2 8 \(t0)", "2 8 \(t1)", "2 9 \(t2)", "7 4 \(t3)"]
+        let later: [String] = ["2 8 \(c)", "2 9 \(c + 60)", "4 2 \(c + 120)"]
+        let a = try store(Self.before + sends + Self.after, in: dir, name: "a.sqlite")
+        let b = try store(Self.before + sends + later, in: dir, name: "b.sqlite")
+        let schema = FeatureSchema(classes: ["mailbox"])
+        let extractor = FeatureExtractor(horizonSeconds: Self.week)
+        let rows = try extractor.extract(from: a, cutoffs: [c], schema: schema)
+        let row = try #require(rows.datasetNames.firstIndex(of: "2"))
+        #expect(value(rows, row: row, "log1p_sends_1d") == log1p(2))
+        #expect(value(rows, row: row, "log1p_sends_7d") == log1p(3))
+        let ages: [Double] = [3 * 86_400, 5 * 3_600, 600]
+        let rate = ages.map { pow(2, -$0 / 86_400) }.reduce(0, +) * M_LN2
+        #expect(abs(value(rows, row: row, "log1p_sends_per_day_ewma_1d") - log1p(rate)) < 1e-12)
+        #expect(value(rows, row: row, "log1p_seconds_since_send") == log1p(600))
+        #expect(value(rows, row: row, "never_sent") == 0)
+        let quiet = try #require(rows.datasetNames.firstIndex(of: "4"))
+        #expect(value(rows, row: quiet, "never_sent") == 1 && value(rows, row: quiet, "log1p_sends_7d") == 0)
+        #expect(value(rows, row: quiet, "log1p_seconds_since_send") == log1p(FeatureSchema.neverSeconds))
+        // Sends (and writes) at or after the cutoff change no feature.
+        let cutoffs = [c - 2 * day, c - 3_600, c]
+        let ra = try extractor.extract(from: a, cutoffs: cutoffs, schema: schema)
+        let rb = try extractor.extract(from: b, cutoffs: cutoffs, schema: schema)
+        #expect(ra.datasetNames == rb.datasetNames && ra.features == rb.features)
+    }
+
     @Test("Many cutoffs extracted in one pass give the rows of one pass per cutoff", arguments: [UInt64(21), 22])
     func manyCutoffsInOnePassEqualOnePassEach(seed: UInt64) throws {
         let dir = TempDir()

@@ -138,8 +138,10 @@ struct OnlinePolicyTests {
     }
 
     /// DESIGN §5 on CollegeMsg: the online policy beats cron-daily within its budget (+1%). The Python
-    /// prototype gives 7.67 h @ 3,668 (split 0.5), 7.45 h @ 2,716 (0.6) and 7.03 h @ 1,749 (0.7).
-    @Test("On CollegeMsg the online policy beats cron-daily within its budget, as before the heap changed",
+    /// prototype gave 7.67 h @ 3,668 (split 0.5), 7.45 h @ 2,716 (0.6) and 7.03 h @ 1,749 (0.7) with the whole
+    /// reserve in the pacing debt; with half of it (issue 14, ``OnlineParameters/reserveInDebt``) the policy
+    /// spends more of its budget: 7.57 h @ 3,674, 7.36 h @ 2,724 and 6.88 h @ 1,757.
+    @Test("On CollegeMsg the writes-only online policy beats cron-daily within its budget, at its reference figures",
           .realData("CollegeMsg.txt"))
     func collegeMsgBeatsCronDailyWithinTheCap() throws {
         let path = RealData.file("CollegeMsg.txt")
@@ -147,18 +149,14 @@ struct OnlinePolicyTests {
         let store = try StatsStore.open(path: dir.file("s.sqlite"), create: true)
         _ = try Ingestor(store: store, options: IngestOptions(format: .snapTemporal)).ingest(path: path)
         let log = try WriteLog.load(from: store)
-        // The figures of the hand-written heap this policy ran on until issue 9: swift-collections' Heap must
-        // take deadlines in the same order (pure Swift arithmetic, so equal up to libm's last bits). Split 0.6
-        // moved from 7.449937616794211 h when the policy's own numbers-first name order gave way to the one
-        // name order (UTF-8 bytes), which changes the order of deadlines at equal times and of training rows.
-        let before: [Double: (ops: Int, hours: Double)] = [0.5: (3_668, 7.667387868267952), 0.6: (2_716, 7.452815309024889),
-                                                           0.7: (1_749, 7.034179056515919)]
-        for (split, reference) in [(0.5, 7.67), (0.6, 7.45), (0.7, 7.03)] {
+        // Backup counts as measured after issue 14's pacing change (deterministic on one machine).
+        let before: [Double: Int] = [0.5: 3_674, 0.6: 2_724, 0.7: 1_757]
+        for (split, reference) in [(0.5, 7.57), (0.6, 7.36), (0.7, 6.88)] {
             let f = try Frontier(log: log, split: split)
             let cron = f.cronDaily()
             let clock = ContinuousClock()
             let began = clock.now
-            let online = f.online(budget: cron.ops)
+            let online = f.online(budget: cron.ops, variant: .writes)
             let elapsed = clock.now - began
             print(String(format: "CollegeMsg split %.1f: cron-daily %.2f h @ %d, online %.2f h @ %d (cap %d)",
                          split, cron.exposureHours, cron.ops, online.exposureHours, online.ops,
@@ -166,8 +164,7 @@ struct OnlinePolicyTests {
             #expect(online.ops <= Self.cap(cron.ops), "split \(split): \(online)")
             #expect(online.exposureHours < 0.9 * cron.exposureHours, "split \(split): \(online) vs \(cron)")
             #expect(abs(online.exposureHours / reference - 1) <= 0.02, "split \(split): \(online)")
-            let old = try #require(before[split])
-            #expect(online.ops == old.ops && abs(online.exposureHours / old.hours - 1) <= 1e-9, "split \(split): \(online)")
+            #expect(online.ops == before[split], "split \(split): \(online)")
         }
     }
 }

@@ -23,6 +23,7 @@ final class EventWriter {
     private let db: Database
     private let seqBase: Int64
     private var flushedEvents: Int64 = 0
+    private var flushedSends: Int64 = 0
 
     // Per dataset (batcher index).
     @exclusivity(unchecked) private var storeID: [Int64] = []
@@ -33,6 +34,11 @@ final class EventWriter {
     private let upsertBuckets: BatchStatement
     private let findDataset: Statement
     private let insertDataset: Statement
+    /// `senders.id` per sender index of the batcher.
+    private var senderID: [Int64] = []
+    private let insertSends: BatchStatement
+    private let findSender: Statement
+    private let insertSender: Statement
 
     /// Totals of what was written, for the import report.
     @exclusivity(unchecked) private(set) var reads: Int64 = 0
@@ -40,6 +46,8 @@ final class EventWriter {
     @exclusivity(unchecked) private(set) var firstEventAt: Int64 = .max
     @exclusivity(unchecked) private(set) var lastEventAt: Int64 = .min
     private(set) var newDatasets = 0
+    /// Sends written (the owner's own sending activity, table `sends`).
+    private(set) var sends: Int64 = 0
 
     var events: Int64 { reads + writes }
     var datasetCount: Int { storeID.count }
@@ -64,6 +72,10 @@ final class EventWriter {
             rows: Self.rowsPerStatement)
         findDataset = try db.makeStatement(sql: "SELECT id FROM datasets WHERE name = ?")
         insertDataset = try db.makeStatement(sql: "INSERT INTO datasets(name, class, attributes, created_by) VALUES (?, ?, ?, ?)")
+        insertSends = try BatchStatement(
+            db: db, prefix: "INSERT INTO sends(sender_id, at, seq) VALUES ", columns: 3, suffix: "", rows: Self.rowsPerStatement)
+        findSender = try db.makeStatement(sql: "SELECT id FROM senders WHERE name = ?")
+        insertSender = try db.makeStatement(sql: "INSERT INTO senders(name) VALUES (?)")
     }
 
     /// Registers the chunk's new datasets, then writes its events.
@@ -73,6 +85,48 @@ final class EventWriter {
             if let created = d.createdAt { firstAt[firstAt.count - 1] = created }
         }
         try flush(chunk)
+        for name in chunk.newSenders { try name.withUnsafeBytes { senderID.append(try registerSender(key: $0)) } }
+        try flushSends(chunk)
+    }
+
+    /// The `senders.id` of a sender name, inserted when new.
+    private func registerSender(key: UnsafeRawBufferPointer) throws -> Int64 {
+        let found = findSender.sqliteStatement
+        sqlite3_reset(found)
+        defer { sqlite3_reset(found) }
+        try check(bindText(found, 1, key))
+        switch sqlite3_step(found) {
+        case SQLITE_ROW:
+            return sqlite3_column_int64(found, 0)
+        case SQLITE_DONE:
+            let ins = insertSender.sqliteStatement
+            sqlite3_reset(ins)
+            try check(bindText(ins, 1, key))
+            try check(sqlite3_step(ins), expect: SQLITE_DONE)
+            return sqlite3_last_insert_rowid(db.sqliteConnection)
+        case let rc:
+            try check(rc, expect: SQLITE_ROW)
+            return 0
+        }
+    }
+
+    /// Writes a chunk's sends; `seq` continues this source's own count, as events' does.
+    private func flushSends(_ chunk: EventChunk) throws {
+        let n = chunk.sendAt.count
+        guard n > 0 else { return }
+        guard flushedSends + Int64(n) < 1 << 36 else {
+            throw InputError("a single source may hold at most 2^36 sends; split it into several files")
+        }
+        let seqStart = seqBase | flushedSends
+        for i in 0..<n {
+            insertSends.set(0, senderID[Int(chunk.sendSender[i])])
+            insertSends.set(1, chunk.sendAt[i])
+            insertSends.set(2, seqStart + Int64(i))
+            try insertSends.endRow()
+        }
+        try insertSends.flush()
+        flushedSends += Int64(n)
+        sends += Int64(n)
     }
 
     private func register(key: UnsafeRawBufferPointer, dataClass: String?, attributesJSON: String) throws {

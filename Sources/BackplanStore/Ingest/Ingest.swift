@@ -246,6 +246,7 @@ public struct Ingestor {
             tally.records += 1
             if let bad = parsed.keys.withUnsafeBytes({ keys in
                 parsed.events.lazy.compactMap { DatasetKey.problem(UnsafeRawBufferPointer(rebasing: keys[$0.keyRange])) }.first
+                    ?? parsed.sends.lazy.compactMap { DatasetKey.problem(UnsafeRawBufferPointer(rebasing: keys[$0.keyRange])) }.first
             }) {
                 try tally.reject(line: lineNumber, LineError("dataset", bad))
                 return
@@ -257,6 +258,9 @@ public struct Ingestor {
                     let index = cls.map { c in c.withUnsafeBytes { batcher.index(of: key, dataClass: $0) } }
                         ?? batcher.index(of: key)
                     try batcher.write(index: index, at: e.at, op: e.op, bytes: e.bytes)
+                }
+                for send in parsed.sends {
+                    try batcher.send(key: UnsafeRawBufferPointer(rebasing: keys[send.keyRange]), at: send.at)
                 }
             }
             if tally.records & 0x3FFFF == 0, let progress {

@@ -12,6 +12,8 @@ struct ParsedLine {
 
     var keys: [UInt8] = []
     var events: [Event] = []
+    /// Sends by the owner named by `keys[range]` at a time (``addSend(key:at:)``).
+    var sends: [(keyRange: Range<Int>, at: Int64)] = []
     /// Class named by the line itself (a mapped CSV/JSONL class column), if any.
     var dataClass: [UInt8]?
 
@@ -23,6 +25,7 @@ struct ParsedLine {
     mutating func reset() {
         keys.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
+        sends.removeAll(keepingCapacity: true)
         dataClass = nil
     }
 
@@ -33,6 +36,14 @@ struct ParsedLine {
         for p in parts { keys.append(contentsOf: p) }
         if !suffix.isEmpty { keys.append(contentsOf: suffix.utf8) }
         events.append(Event(keyRange: start..<keys.count, at: at, op: op, bytes: bytes))
+    }
+
+    /// Adds a send by the dataset named `key` (the owner's own sending activity, DESIGN §2.2).
+    @inline(__always)
+    mutating func addSend(key: UnsafeBufferPointer<UInt8>, at: Int64) {
+        let start = keys.count
+        keys.append(contentsOf: key)
+        sends.append((start..<keys.count, at))
     }
 
     /// Adds an event whose key is a string.
@@ -75,8 +86,8 @@ func addBlockEvent(_ out: inout ParsedLine, volume: UnsafeBufferPointer<UInt8>, 
 
 // MARK: - snap-temporal
 
-/// `SRC DST UNIXTS` (SNAP temporal networks such as CollegeMsg): one write of 0 bytes to mailbox DST, and
-/// with `sentFolder` one more to `SRC:sent`. Lines starting with `#` or `%` are comments; extra columns
+/// `SRC DST UNIXTS` (SNAP temporal networks such as CollegeMsg): one write of 0 bytes to mailbox DST, a send
+/// by SRC (the owner's own sending activity, kept in `sends`), and with `sentFolder` one more write to `SRC:sent`. Lines starting with `#` or `%` are comments; extra columns
 /// are ignored.
 struct SnapTemporalFormat: LineFormat {
     var sentFolder: Bool
@@ -93,6 +104,7 @@ struct SnapTemporalFormat: LineFormat {
         let src = fields[0, in: line], dst = fields[1, in: line], ts = fields[2, in: line]
         let at = try checkedTime(Parse.floorDecimal(ts), column: "UNIXTS", raw: ts)
         out.add(key: dst, at: at, op: .write, bytes: 0)
+        out.addSend(key: src, at: at)
         if sentFolder { out.add(key: src, suffix: ":sent", at: at, op: .write, bytes: 0) }
         return true
     }

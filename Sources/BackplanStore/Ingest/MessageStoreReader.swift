@@ -9,7 +9,8 @@ import GRDBSQLite
 /// The store's tables are DESIGN §2.1's (``MessageStoreSchema/builtIn``) or mapped by a schema file
 /// (``MessageStoreSchema``). Datasets are conversations (`--key-by conversation`, with the conversation's
 /// class, kind and creation time), users (`sender`: writes by sender, reads by reader) or the whole shard
-/// (`shard`). The file is opened read-only and every query must be read-only; the tables (or views) and
+/// (`shard`). Keyed by sender, each message is also a send of its sender (the owner's own sending activity,
+/// `sends`); keyed by conversation or shard a sender is no dataset and no send is kept. The file is opened read-only and every query must be read-only; the tables (or views) and
 /// columns are checked before anything is read, and a missing one is an ``InputError`` that says what is
 /// expected. Rows with a NULL, non-integer or negative time or size are rejected like bad lines, numbered by
 /// their id.
@@ -268,6 +269,11 @@ struct MessageStoreReader {
                 index = writer.index(of: UnsafeRawBufferPointer(start: text, count: count))
             }
             try writer.write(index: index, at: at, op: op, bytes: bytes)
+            if keyBy == .sender, op == .write {
+                // Keyed by sender, a message's sender is itself a dataset: the message is also its owner's send.
+                try writer.send(key: UnsafeRawBufferPointer(start: sqlite3_column_text(s, keyColumn),
+                                                            count: Int(sqlite3_column_bytes(s, keyColumn))), at: at)
+            }
             if tally.records & 0x3FFFF == 0, let progress {
                 progress(IngestProgress(path: path, records: tally.records, events: writer.events))
             }

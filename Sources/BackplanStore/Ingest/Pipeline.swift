@@ -17,6 +17,11 @@ final class EventChunk: @unchecked Sendable {
     var bytes: [Int64] = []
     var op: [UInt8] = []
     var newNames: [NewDataset] = []
+    /// The owner's own sends (``EventBatcher/send(key:at:)``): sender index and time, and the senders first
+    /// seen while this chunk was filled, in index order.
+    var sendSender: [Int32] = []
+    var sendAt: [Int64] = []
+    var newSenders: [[UInt8]] = []
 
     init(capacity: Int) {
         dataset.reserveCapacity(capacity)
@@ -33,6 +38,9 @@ final class EventChunk: @unchecked Sendable {
         bytes.removeAll(keepingCapacity: true)
         op.removeAll(keepingCapacity: true)
         newNames.removeAll(keepingCapacity: true)
+        sendSender.removeAll(keepingCapacity: true)
+        sendAt.removeAll(keepingCapacity: true)
+        newSenders.removeAll(keepingCapacity: true)
     }
 }
 
@@ -83,6 +91,7 @@ final class EventBatcher {
     static let chunkCapacity = 1 << 20
 
     private var names = ByteInterner()
+    private var senders = ByteInterner()
     @exclusivity(unchecked) private var chunk: EventChunk
     private let full: Channel<EventChunk>
     private let empty: Channel<EventChunk>
@@ -131,9 +140,21 @@ final class EventBatcher {
         if c.count == Self.chunkCapacity { try handOver() }
     }
 
+    /// Adds one send by the dataset named `key` (the owner's own sending activity, kept apart from the
+    /// dataset's events: a sender need not be a dataset); hands the chunk over when it is full.
+    @inline(__always)
+    func send(key: UnsafeRawBufferPointer, at: Int64) throws {
+        let (index, isNew) = senders.intern(key)
+        let c = chunk
+        if isNew { c.newSenders.append(Array(key)) }
+        c.sendSender.append(Int32(truncatingIfNeeded: index))
+        c.sendAt.append(at)
+        if c.sendAt.count == Self.chunkCapacity { try handOver() }
+    }
+
     /// Hands over the last, partly filled chunk (also when it holds only declared datasets).
     func finish() throws {
-        if chunk.count > 0 || !chunk.newNames.isEmpty { try handOver() }
+        if chunk.count > 0 || !chunk.newNames.isEmpty || !chunk.sendAt.isEmpty { try handOver() }
     }
 
     private func handOver() throws {
