@@ -134,7 +134,7 @@ struct YAMLNode {
     let path: String
 
     static func open(_ file: String) throws -> YAMLNode {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such targets file") }
+        let data = try InputFile.contents(of: file, what: "targets file", maximumBytes: 16 << 20)
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "is not UTF-8 text") }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch { throw InputError(file: file, "not valid YAML: \(error)") }

@@ -24,13 +24,13 @@ extension PriceCatalog {
         for (name, var k) in try t.entries() {
             tiers.append(Tier(
                 name: name,
-                storageDollarsPerGiBMonth: try k.number("storagePerGiBMonth", minimum: 0),
-                retrievalDollarsPerGiB: try k.number("retrievalPerGiB", minimum: 0),
-                putDollarsPer1000: try k.number("putPer1000", minimum: 0),
-                getDollarsPer1000: try k.number("getPer1000", minimum: 0),
-                minStorageDays: try k.optionalNumber("minStorageDays", minimum: 0) ?? 0,
-                minBillableBytes: Double(try k.optionalBytes("minBillableSize") ?? 0),
-                firstByteSeconds: Double(try k.optionalDuration("firstByteLatency") ?? 0),
+                storageDollarsPerGiBMonth: try price(&k, "storagePerGiBMonth"),
+                retrievalDollarsPerGiB: try price(&k, "retrievalPerGiB"),
+                putDollarsPer1000: try price(&k, "putPer1000"),
+                getDollarsPer1000: try price(&k, "getPer1000"),
+                minStorageDays: try k.optionalNumber("minStorageDays", minimum: 0, maximum: Limits.minStorageDays) ?? 0,
+                minBillableBytes: Double(try k.optionalBytes("minBillableSize", in: Limits.minBillableSize) ?? 0),
+                firstByteSeconds: Double(try k.optionalDuration("firstByteLatency", in: Limits.firstByteLatency) ?? 0),
                 offline: try k.optionalBool("offline") ?? false))
             try k.finish()
         }
@@ -39,5 +39,27 @@ extension PriceCatalog {
         guard tiers.contains(where: { !$0.offline }) else { throw r.error("tiers", "every tier is offline: live data needs one online tier") }
         try r.finish()
         return PriceCatalog(file: file, provider: provider, region: region, source: source, asOf: asOf, tiers: tiers)
+    }
+}
+
+extension PriceCatalog {
+    /// The accepted range of every numeric key of a price catalog, checked by ``load(_:)`` and listed in
+    /// docs/INPUTS.md. The dearest real tier is below 1 dollar per GiB-month or per 1,000 requests; 1,000 leaves
+    /// room for any currency-like scaling while no cost the planner sums can overflow (a price of 1e308 once
+    /// gave NaN in a plan).
+    public enum Limits {
+        /// Every `…PerGiBMonth`, `…PerGiB` and `…Per1000` price: 0 … 1,000 dollars.
+        public static let dollars: ClosedRange<Double> = 0...1_000
+        /// `minStorageDays`: 0 … 3,650 days.
+        public static let minStorageDays = 3_650.0
+        /// `minBillableSize`: 0 … 1 GiB.
+        public static let minBillableSize: ClosedRange<Int64> = 0...(1 << 30)
+        /// `firstByteLatency`: 0 … 7 d.
+        public static let firstByteLatency: ClosedRange<Int64> = 0...604_800
+    }
+
+    /// A price key of a tier, in ``Limits/dollars``: the one place a catalog's prices are range-checked.
+    static func price(_ reader: inout YAMLReader, _ key: String) throws -> Double {
+        try reader.number(key, minimum: Limits.dollars.lowerBound, maximum: Limits.dollars.upperBound)
     }
 }
