@@ -100,7 +100,7 @@ struct Ingest: ParsableCommand {
         if (format == .csv || format == .jsonl) && map == nil {
             throw ValidationError("--format \(format.rawValue) needs --map time=COLUMN,dataset=COLUMN[,op=COLUMN][,bytes=COLUMN]")
         }
-        if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError(e.message) } }
+        if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError("--map '\(map)': " + e.message) } }
         if format == .messageStore && map != nil {
             throw ValidationError("--map maps csv/jsonl columns; a message store with its own table and column names takes --schema FILE (see datasets/schemas/)")
         }

@@ -83,6 +83,9 @@ struct Train: ParsableCommand {
         }
         Console.endProgress()
         try model.save(directory: out)
+        if try store.datasetNames(withEventsOf: .read).isEmpty {
+            Console.note("warning: \(db) records no reads: the reads model is fitted to zeros and forecasts none")
+        }
         for fit in model.targets where !fit.converged {
             Console.note("warning: the \(fit.target) model did not converge in \(fit.iterations) iterations")
         }

@@ -121,6 +121,16 @@ extension HostileCases {
         return out
     }
 
+    /// The tally's class of a key value: the content classes, or "out of range" for values valid elsewhere.
+    static func kindName(_ variant: String) -> String {
+        switch variant {
+        case "huge", "billion": return "huge number"
+        case "negative": return "negative number"
+        case "NaN", "Inf", "zero": return variant
+        default: return "out of range"
+        }
+    }
+
     /// One numeric key of a YAML file replaced by each hostile value: exit 2 naming the file, line and key.
     ///
     /// - Parameters:
@@ -136,7 +146,7 @@ extension HostileCases {
             let file = folder + "/\(role).yaml"
             let replaced = text.replacingOccurrences(of: needle, with: "\(name): \(value)", options: [], range: text.range(of: needle))
             FileManager.default.createFile(atPath: file, contents: Data(replaced.utf8))
-            return HostileCase(name: "\(role)-key/\(key)=\(variant)", kind: "\(variant) number",
+            return HostileCase(name: "\(role)-key/\(key)=\(variant)", kind: kindName(variant),
                                arguments: yamlReader(f, role: role, file: file, folder: folder),
                                expectation: .rejected(mentioning: ["\(file):\(line)", key]), inputs: [file])
         }

@@ -47,4 +47,21 @@ struct ReportsTests {
             "Copies: standard-ia in region-1, deep-archive in region-2 (offline). Retention: --keep-daily 7 --keep-weekly 5 (reaches back 35d); erased after 1y. Encrypted.",
         ])
     }
+
+    @Test("A runner-up cheaper in total than the chosen option is explained: the budget limits spend, not risk")
+    func cheaperRunnerUpIsExplained() {
+        var entry = Self.entry()
+        var cost = CostBreakdown()
+        cost.storage = 0.75
+        cost.expectedLoss = 0.0
+        entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
+                                                monthlyDollars: .init(cost), exposedWrites: 0.1, restoreSeconds: 10)
+        let text = Explanation.text(entry)
+        #expect(text.contains("The runner-up costs $0.1250/month less in total but spends $0.2500/month more on storage, operations and retrieval"))
+        // A dearer runner-up needs no excuse.
+        cost.storage = 2
+        entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
+                                                monthlyDollars: .init(cost), exposedWrites: 0.1, restoreSeconds: 10)
+        #expect(!Explanation.text(entry).contains("The runner-up costs"))
+    }
 }
