@@ -52,12 +52,13 @@ struct ReportsTests {
     func cheaperRunnerUpIsExplained() {
         var entry = Self.entry()
         var cost = CostBreakdown()
-        cost.storage = 0.75
+        // The chosen option: storage 0.50 + expected loss 0.125 = 0.625; this one 0.55 in total, all of it spend.
+        cost.storage = 0.55
         cost.expectedLoss = 0.0
         entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
                                                 monthlyDollars: .init(cost), exposedWrites: 0.1, restoreSeconds: 10)
         let text = Explanation.text(entry)
-        #expect(text.contains("The runner-up costs $0.1250/month less in total but spends $0.2500/month more on storage, operations and retrieval"))
+        #expect(text.contains("The runner-up costs $0.0750/month less in total but spends $0.0500/month more on storage, operations and retrieval"))
         // A dearer runner-up needs no excuse.
         cost.storage = 2
         entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
