@@ -29,13 +29,14 @@ public enum Explanation {
         guard saving > 5e-5 else { return nil }
         func spend(_ m: Plan.Components) -> Double { m.storage + m.operations + m.retrieval }
         let extra = spend(r.monthlyDollars) - spend(c.monthlyDollars)
+        // Four decimals as the option lines print dollars; amounts below a hundredth of a cent get six.
+        func dollars(_ x: Double) -> String { String(format: abs(x) >= 1e-4 ? "$%.4f" : "$%.6f", x) }
         if extra > 0 {
-            return String(format: "The runner-up costs $%.4f/month less in total but spends $%.4f/month more on storage, operations and "
-                          + "retrieval; the budget limits that spend (expected loss and downtime are not spend), so the chosen option "
-                          + "keeps the plan within it.", saving, extra)
+            return "The runner-up costs \(dollars(saving))/month less in total but spends \(dollars(extra))/month more on storage, "
+                + "operations and retrieval; the budget limits that spend (expected loss and downtime are not spend), so the chosen "
+                + "option keeps the plan within it."
         }
-        return String(format: "The runner-up costs $%.4f/month less in total but moves more bytes per day; the backup window decided.",
-                      saving)
+        return "The runner-up costs \(dollars(saving))/month less in total but moves more bytes per day; the backup window decided."
     }
 
     /// The whole explanation of `d`; no trailing newline.
