@@ -10,7 +10,7 @@ enum DataWarnings {
     /// Warnings for a plan made from `forecasts` of `store` with `model`.
     ///
     /// - no dataset has a size: storage, transfer and restore times are planned as zero;
-    /// - no dataset is read: reads are forecast as zero and tiers chosen as if nothing is restored for reads;
+    /// - the store has no reads: the reads forecast rests on the model alone;
     /// - the model was trained on another store, or on events that do not overlap this store's time span.
     static func plan(forecasts: [DatasetForecast], store: StatsStore, storePath: String, model: ForecastModel, modelPath: String) throws -> [String] {
         var out: [String] = []
@@ -18,8 +18,10 @@ enum DataWarnings {
             out.append("warning: \(storePath) records no sizes (every dataset is 0 B): storage, bytes moved and restore times are planned as zero; "
                        + "ingest a source with sizes (a bytes column, or a message store) for real figures")
         }
-        if !forecasts.isEmpty && forecasts.allSatisfy({ $0.readsPerDay == 0 && $0.bytesPerRead == 0 }) {
-            out.append("warning: \(storePath) records no reads: every dataset is planned as never read")
+        // The store, not the forecasts: a model forecasts some reads from any history.
+        if !forecasts.isEmpty, try store.datasetNames(withEventsOf: .read).isEmpty {
+            out.append("warning: \(storePath) records no reads: the reads forecast is the model's guess from writes alone, "
+                       + "and no read costs or read sizes come from the data")
         }
         out += try self.model(model, modelPath: modelPath, store: store, storePath: storePath)
         return out

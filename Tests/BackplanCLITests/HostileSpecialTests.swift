@@ -195,4 +195,23 @@ struct HostileSpecialTests {
         #expect(r.stderr.contains("outside") && r.stderr.contains("own split"))
         #expect(r.stdout.contains("Cutoff 1970-"), "\(r.stdout)")
     }
+
+    @Test("Warnings, not silence: sources whose times do not overlap, a store without sizes or reads, a model from another time")
+    func warningsAboutTheData() throws {
+        let dir = TempDir()
+        let store = dir.file("s.sqlite")
+        let early = dir.write("early.txt", Self.lines(3_000))
+        let late = dir.write("late.txt", (0..<3_000).map { "\($0 % 50) \($0 % 70) \(1_500_000_000 + $0 * 600)" }.joined(separator: "\n") + "\n")
+        #expect(try Backplan.run(["ingest", early, "--format", "snap-temporal", "--db", store]).status == 0)
+        let second = try Backplan.run(["ingest", late, "--format", "snap-temporal", "--db", store])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("do not overlap the rest of"), "\(second.stderr)")
+        let root = Backplan.packageRoot.path
+        let plan = try Backplan.run(["plan", "--db", store, "--model", root + "/models/default", "--policy", root + "/datasets/policies/messaging.yaml",
+                                     "--prices", root + "/datasets/pricing/aws-s3.yaml", "--out", dir.file("plan.json"), "--allow-infeasible"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("records no sizes"), "\(plan.stderr)")
+        #expect(plan.stderr.contains("records no reads"), "\(plan.stderr)")
+        #expect(plan.stderr.contains("which does not overlap"), "\(plan.stderr)")
+    }
 }
