@@ -139,12 +139,20 @@ extension ForecastModel {
 
     /// Reads `directory/model.json` and checks that its feature schema is the one this code computes.
     ///
-    /// - Throws: ``ModelError/badModelFile(path:detail:)`` for a missing or malformed file,
-    ///   ``ModelError/schemaMismatch(expected:found:)`` for a model trained with other features.
+    /// - Throws: ``ModelError/badModelFile(path:detail:)`` for a missing or malformed file or a number outside
+    ///   ``Limits`` (``validate(path:)``), ``ModelError/schemaMismatch(expected:found:)`` for a model trained with other features.
     public static func load(directory: String) throws(ModelError) -> ForecastModel {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("model.json").path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw .badModelFile(path: path, detail: "no such model file (train one with 'backplan train --out \(directory)')")
+        }
+        let data: Data
+        do {
+            data = try InputFile.contents(of: path, what: "model file")
+        } catch let error as InputError {
+            throw .badModelFile(path: path, detail: error.message)
+        } catch {
+            throw .badModelFile(path: path, detail: "\(error)")
         }
         var model: ForecastModel
         do {
@@ -161,6 +169,7 @@ extension ForecastModel {
               model.targets.allSatisfy({ $0.coefficients.count == p + 1 }) else {
             throw .badModelFile(path: path, detail: "scalers or coefficients do not match its \(p) features")
         }
+        try model.validate(path: path)
         model.boosters = try loadBoosters(directory: directory)
         return model
     }

@@ -36,6 +36,7 @@ public enum Forecasts {
         let now = cutoff ?? span.last + 1
         let rows = try FeatureExtractor(horizonSeconds: model.horizonSeconds).extract(from: store, cutoffs: [now], schema: model.features)
         let predicted = try model.predict(rows)
+        try requirePlausible(predicted, names: rows.datasetNames, horizonSeconds: model.horizonSeconds)
         let activity = try store.datasetActivity(before: now)
         let unknown = StatsStore.DatasetActivity(dataClass: "default", sizeBytes: 0, bytesRead: 0, reads: 0, bytesWritten: 0, writes: 0)
         let names = model.features.names
@@ -66,6 +67,23 @@ public enum Forecasts {
                 busiestBlockEndSeconds: Int64((busiest + 1) % 8) * 10_800))
         }
         return (out, now)
+    }
+
+    /// Most events per day a forecast may predict for one dataset: 10⁹ (about 11,600 a second, every second).
+    public static let maximumEventsPerDay = 1e9
+
+    /// Refuses a forecast that is not a finite count within ``maximumEventsPerDay``, so no NaN or infinity
+    /// reaches a plan: a model that passed its file checks can still extrapolate wildly on another store.
+    ///
+    /// - Throws: ``InputError`` naming the dataset, the target and the value.
+    static func requirePlausible(_ predicted: [ForecastTarget: [Double]], names: [String], horizonSeconds: Int64) throws {
+        let days = Double(horizonSeconds) / 86_400
+        for (target, means) in predicted.sorted(by: { $0.key < $1.key }) {
+            for (i, mu) in means.enumerated() where !(mu.isFinite && mu >= 0 && mu / days <= maximumEventsPerDay) {
+                throw InputError(column: "model", "the model forecasts \(mu) \(target.rawValue) over its horizon for dataset "
+                                 + "'\(names[i])', not a count within 0 … \(Int(maximumEventsPerDay)) a day: the model does not fit this store")
+            }
+        }
     }
 
     /// The inputs a plan records: the store's content digest (``ForecastModel/digest(of:)``, with the store's

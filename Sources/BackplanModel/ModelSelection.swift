@@ -1,3 +1,4 @@
+import BackplanCore
 import BackplanLinAlg
 import Foundation
 
@@ -249,6 +250,8 @@ extension ForecastModel {
             let path = URL(fileURLWithPath: directory)
                 .appendingPathComponent(boosterFileName(target: target.rawValue)).path
             guard FileManager.default.fileExists(atPath: path) else { continue }
+            // XGBoost would block on a FIFO and read a device without end.
+            guard InputFile.isRegularFile(path) else { throw .badModelFile(path: path, detail: "is not a regular file") }
             do {
                 out[target.rawValue] = try XGBooster.load(path: path).jsonData()
             } catch {

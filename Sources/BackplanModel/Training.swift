@@ -64,6 +64,35 @@ public enum Trainer {
         return cutoffs.reversed()
     }
 
+    /// Most training cutoffs one training may use: 1,000 (about 19 years of weekly cutoffs).
+    public static let maximumCutoffs = 1_000
+    /// Most training rows (datasets × cutoffs) one training may build: 20 million (a few GB of features).
+    public static let maximumRows = 20_000_000
+
+    /// Refuses a cut past the store's end plus a horizon (every training target would be empty) and a
+    /// stride, warm-up and span that ask for more than ``maximumCutoffs`` cutoffs or ``maximumRows`` rows,
+    /// before anything is allocated (`--stride 1s` once asked for 2.8 GB and died).
+    static func requireBounded(span: (first: Int64, last: Int64), cut: Int64, horizon h: Int64, stride: Int64, warmup: Int64,
+                               store: StatsStore) throws {
+        guard cut - h <= span.last else {
+            throw ModelError.invalidArgument("the cut \(cut) is more than the horizon past the store's last event \(span.last): "
+                                             + "training targets would all be empty; cut within the store's time span")
+        }
+        let (low, overflowLow) = span.first.addingReportingOverflow(warmup)
+        let (high, overflowHigh) = cut.subtractingReportingOverflow(h)
+        guard !overflowLow, !overflowHigh, high >= low else { return }
+        let cutoffs = (high - low) / stride + 1
+        guard cutoffs <= maximumCutoffs else {
+            throw ModelError.invalidArgument("a stride of \(stride) s gives \(cutoffs) training cutoffs, more than the \(maximumCutoffs) "
+                                             + "allowed: use a longer --stride or a longer --warmup")
+        }
+        let datasets = Set(try store.datasetNames(withEventsOf: .write)).union(try store.datasetNames(withEventsOf: .read)).count
+        guard datasets * Int(cutoffs) <= maximumRows else {
+            throw ModelError.invalidArgument("\(datasets) datasets × \(cutoffs) cutoffs is more than the \(maximumRows) training rows "
+                                             + "allowed: use a longer --stride")
+        }
+    }
+
     /// Trains the reads and writes models on `store` and, when asked, evaluates them and the baselines at the cut.
     ///
     /// - Throws: ``ModelError`` for an empty store, a window too short for any cutoff, no datasets at the
@@ -82,6 +111,7 @@ public enum Trainer {
             throw ModelError.emptyTrainingSet(detail: "the stats store \(store.path) has no events")
         }
         let cut = options.split.cut(span: span)
+        try requireBounded(span: span, cut: cut, horizon: h, stride: stride, warmup: options.warmupSeconds, store: store)
         let cutoffs = trainingCutoffs(
             firstEventAt: span.first, cutAt: cut, horizonSeconds: h, strideSeconds: stride,
             warmupSeconds: options.warmupSeconds)

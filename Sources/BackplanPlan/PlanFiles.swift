@@ -18,7 +18,7 @@ extension Plan {
     /// - Throws: ``InputError`` naming the file when it is missing, not a Backplan plan, or of another schema
     ///   version.
     public static func load(_ file: String) throws -> Plan {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such plan file") }
+        let data = try InputFile.contents(of: file, what: "plan file")
         let plan: Plan
         do {
             plan = try JSONDecoder().decode(Plan.self, from: data)

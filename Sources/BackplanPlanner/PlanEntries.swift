@@ -109,8 +109,12 @@ extension Planner {
         let entryStarts = firstEntry
         let text = EntryText(
             tierNames: tierNames,
-            byBudget: "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option",
-            byWindow: "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option",
+            byBudget: mu >= Self.unholdableMultiplier
+                ? "the budget, which cannot hold at any price: every dataset takes its least-spend option (no shadow price)"
+                : "the budget: its shadow price \(Self.short(mu)) moved this dataset off its cheapest option",
+            byWindow: nu >= Self.unholdableMultiplier
+                ? "the backup window, which cannot hold at any price: every dataset takes its least-bytes option (no shadow price)"
+                : "the backup window: its shadow price \(Self.short(nu)) $/(byte/day) moved this dataset off its cheapest option",
             byPrice: "price: the lowest expected monthly cost (storage and operations against expected loss and downtime)",
             classes: classes.indices.map { k in
                 let info = classes[k], c = info.policy
@@ -227,6 +231,10 @@ extension Planner {
 }
 
 extension Planner {
+    /// The multiplier the limit search gives up at: a limit that still does not hold at this price cannot hold
+    /// at any, and its multiplier is then not a shadow price (plans record 0, entries say so).
+    static let unholdableMultiplier = 1e12
+
     /// `0.2193`, `1.5e+09`: four significant digits without Foundation's formatter (the shadow prices and
     /// amounts in the entries' reasons).
     static func short(_ x: Double) -> String {

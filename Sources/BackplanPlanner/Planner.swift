@@ -94,7 +94,7 @@ public struct Planner: Sendable {
         let chunks = blocks.count
         let datasetCount = prepared.count
         let passes = Multipliers(prepared: prepared, blocks: blocks, dataSpend: dataSpend)
-        let huge = 1e12
+        let huge = Self.unholdableMultiplier
         func bisect(_ fits: (Double) -> Bool) -> Double? {
             if fits(0) { return 0 }
             guard fits(huge) else { return nil }
@@ -130,11 +130,15 @@ public struct Planner: Sendable {
             feasible = false
         }
         var limits: [Plan.Limit] = []
+        // A multiplier at `huge` is not a price: the limit cannot hold at any price, so the plan records 0 and the
+        // summary and explain say it cannot hold (an earlier plan printed 999999999999.9999 as if it were real).
         if let budget {
-            limits.append(.init(name: "budget", limit: budget, used: used.spend, binding: mu > 0, shadowPrice: mu, unit: "dollars per month"))
+            limits.append(.init(name: "budget", limit: budget, used: used.spend, binding: mu > 0, shadowPrice: mu >= huge ? 0 : mu,
+                                unit: "dollars per month"))
         }
         if let window {
-            limits.append(.init(name: "backupWindow", limit: window, used: used.bytes, binding: nu > 0, shadowPrice: nu, unit: "bytes per day"))
+            limits.append(.init(name: "backupWindow", limit: window, used: used.bytes, binding: nu > 0, shadowPrice: nu >= huge ? 0 : nu,
+                                unit: "bytes per day"))
         }
         if !feasible {
             // Even the least-spend (or least-bytes) options do not fit: name the datasets that need the most.

@@ -25,24 +25,25 @@ extension PriceCatalog {
             guard c == "USD" else { throw r.error("currency", "only USD catalogs are supported, got '\(c)'") }
             return c
         }
-        let hoursPerMonth = try r.optionalNumber("hoursPerMonth", minimum: 1) ?? 730
+        let hoursPerMonth = try r.optionalNumber("hoursPerMonth", minimum: 672, maximum: 744) ?? 730
         var tiers: [Tier] = []
         var t = try r.child("tiers")
         for (name, var k) in try t.entries() {
             var tier = Tier(
                 name: name,
-                storageDollarsPerGiBMonth: try k.number("storagePerGiBMonth", minimum: 0),
-                retrievalDollarsPerGiB: try k.number("retrievalPerGiB", minimum: 0),
-                putDollarsPer1000: try k.number("putPer1000", minimum: 0),
-                getDollarsPer1000: try k.number("getPer1000", minimum: 0),
-                minStorageDays: try k.optionalNumber("minStorageDays", minimum: 0) ?? 0,
-                minBillableBytes: Double(try k.optionalBytes("minBillableSize") ?? 0),
-                firstByteSeconds: Double(try k.optionalDuration("firstByteLatency") ?? 0),
+                storageDollarsPerGiBMonth: try price(&k, "storagePerGiBMonth"),
+                retrievalDollarsPerGiB: try price(&k, "retrievalPerGiB"),
+                putDollarsPer1000: try price(&k, "putPer1000"),
+                getDollarsPer1000: try price(&k, "getPer1000"),
+                minStorageDays: try k.optionalNumber("minStorageDays", minimum: 0, maximum: Limits.minStorageDays) ?? 0,
+                minBillableBytes: Double(try k.optionalBytes("minBillableSize", in: Limits.minBillableSize) ?? 0),
+                firstByteSeconds: Double(try k.optionalDuration("firstByteLatency", in: Limits.firstByteLatency) ?? 0),
                 offline: try k.optionalBool("offline") ?? false)
-            tier.transitionDollarsPer1000 = try k.optionalNumber("transitionPer1000", minimum: 0) ?? tier.putDollarsPer1000
+            tier.transitionDollarsPer1000 = try k.optionalNumber("transitionPer1000", minimum: Limits.dollars.lowerBound,
+                                                                 maximum: Limits.dollars.upperBound) ?? tier.putDollarsPer1000
             if var o = try k.optionalChild("objectOverhead") {
-                tier.overheadStandardBytes = Double(try o.optionalBytes("standard") ?? 0)
-                tier.overheadTierBytes = Double(try o.optionalBytes("tier") ?? 0)
+                tier.overheadStandardBytes = Double(try o.optionalBytes("standard", in: Limits.minBillableSize) ?? 0)
+                tier.overheadTierBytes = Double(try o.optionalBytes("tier", in: Limits.minBillableSize) ?? 0)
                 try o.finish()
             }
             tiers.append(tier)
@@ -52,15 +53,15 @@ extension PriceCatalog {
         var autoTiering: AutoTiering?
         if var a = try r.optionalChild("autoTiering") {
             let name = try a.string("name")
-            let fee = try a.number("monitoringPer1000Objects", minimum: 0)
-            let minObject = Double(try a.optionalBytes("minObjectSize") ?? 0)
+            let fee = try price(&a, "monitoringPer1000Objects")
+            let minObject = Double(try a.optionalBytes("minObjectSize", in: Limits.minBillableSize) ?? 0)
             var steps: [(idleDays: Double, tier: Int)] = []
             var after = try a.child("after")
             for (tierName, var step) in try after.entries() {
                 guard let index = tiers.firstIndex(where: { $0.name == tierName }) else {
                     throw after.error(tierName, "no tier '\(tierName)' in this catalog (tiers: \(tiers.map(\.name).joined(separator: ", ")))")
                 }
-                steps.append((Double(try step.duration("idle")) / 86_400, index))
+                steps.append((Double(try step.duration("idle", in: 86_400...(3_650 * 86_400))) / 86_400, index))
                 try step.finish()
             }
             try after.finish()
@@ -72,5 +73,30 @@ extension PriceCatalog {
         try r.finish()
         return PriceCatalog(file: file, provider: provider, region: region, source: source, asOf: asOf, tiers: tiers,
                             hoursPerMonth: hoursPerMonth, autoTiering: autoTiering)
+    }
+}
+
+extension PriceCatalog {
+    /// The accepted range of every numeric key of a price catalog, checked by ``load(_:)`` and listed in
+    /// docs/INPUTS.md. The dearest real tier is below 1 dollar per GiB-month or per 1,000 requests; 1,000 leaves
+    /// room for any currency-like scaling while no cost the planner sums can overflow (a price of 1e308 once
+    /// gave NaN in a plan).
+    public enum Limits {
+        /// Every `…PerGiBMonth`, `…PerGiB` and `…Per1000` price: 0 … 1,000 dollars.
+        public static let dollars: ClosedRange<Double> = 0...1_000
+        /// `minStorageDays`: 0 … 3,650 days.
+        public static let minStorageDays = 3_650.0
+        /// `minBillableSize`: 0 … 1 GiB.
+        public static let minBillableSize: ClosedRange<Int64> = 0...(1 << 30)
+        /// `hoursPerMonth`: 672 … 744 hours (a 28- to 31-day month; the providers bill on 730).
+        /// `autoTiering.after.<tier>.idle`: 1 d … 3,650 d. `transitionPer1000`, `monitoringPer1000Objects`:
+        /// like every price. `objectOverhead` sizes and `minObjectSize`: like `minBillableSize`.
+        /// `firstByteLatency`: 0 … 7 d.
+        public static let firstByteLatency: ClosedRange<Int64> = 0...604_800
+    }
+
+    /// A price key of a tier, in ``Limits/dollars``: the one place a catalog's prices are range-checked.
+    static func price(_ reader: inout YAMLReader, _ key: String) throws -> Double {
+        try reader.number(key, minimum: Limits.dollars.lowerBound, maximum: Limits.dollars.upperBound)
     }
 }

@@ -21,6 +21,24 @@ public enum Explanation {
                       m.expectedLoss, m.downtime, o.exposedWrites, DurationText.approximate(Format.whole(o.restoreSeconds.rounded(.up))))
     }
 
+    /// Why a runner-up whose total is lower was not chosen, or `nil` when it is not lower. Only a global limit
+    /// can make the planner pass over a cheaper option of the same dataset: the budget counts spend (storage +
+    /// operations + retrieval, not expected loss or downtime), the backup window counts bytes.
+    static func cheaperRunnerUp(chosen c: DatasetPlan.Option, runnerUp r: DatasetPlan.Option) -> String? {
+        let saving = c.monthlyDollars.total - r.monthlyDollars.total
+        guard saving > 5e-5 else { return nil }
+        func spend(_ m: Plan.Components) -> Double { m.storage + m.operations + m.retrieval }
+        let extra = spend(r.monthlyDollars) - spend(c.monthlyDollars)
+        // Four decimals as the option lines print dollars; amounts below a hundredth of a cent get six.
+        func dollars(_ x: Double) -> String { String(format: abs(x) >= 1e-4 ? "$%.4f" : "$%.6f", x) }
+        if extra > 0 {
+            return "The runner-up costs \(dollars(saving))/month less in total but spends \(dollars(extra))/month more on storage, "
+                + "operations and retrieval; the budget limits that spend (expected loss and downtime are not spend), so the chosen "
+                + "option keeps the plan within it."
+        }
+        return "The runner-up costs \(dollars(saving))/month less in total but moves more bytes per day; the backup window decided."
+    }
+
     /// The whole explanation of `d`; no trailing newline.
     public static func text(_ d: DatasetPlan) -> String {
         let duration = { (s: Int64) in DurationText.format(s) }
@@ -30,7 +48,10 @@ public enum Explanation {
         if let q = f.meanQuietGapSeconds { s += ", quiet gaps of \(DurationText.approximate(Format.whole(q))) on average" }
         s += "\n"
         s += "Chosen:    " + option(d.why.chosen) + "\n"
-        if let r = d.why.runnerUp { s += "Runner-up: " + option(r) + "\n" }
+        if let r = d.why.runnerUp {
+            s += "Runner-up: " + option(r) + "\n"
+            if let why = cheaperRunnerUp(chosen: d.why.chosen, runnerUp: r) { s += why + "\n" }
+        }
         s += "Decided by \(d.why.decidedBy).\n"
         s += "Schedule: every \(duration(d.schedule.intervalSeconds)) (RPO \(duration(d.schedule.rpoSeconds)))"
         if let t = d.schedule.timeOfDaySeconds { s += String(format: " at %02d:%02d UTC", t / 3_600, t / 60 % 60) }

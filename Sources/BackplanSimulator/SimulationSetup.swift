@@ -31,7 +31,7 @@ public enum SimulationSetup {
             progress?("applying the access shift to a copy of the store")
             let copy = URL(fileURLWithPath: workDirectory).appendingPathComponent("shifted-\(seed).sqlite").path
             store = try store.copy(to: copy)
-            added = try applyShift(shift, split: scenario.split, to: store, seed: seed)
+            added = try applyShift(shift, split: scenario.split, to: store, seed: seed, file: scenario.file)
         }
         progress?("loading the write log")
         let log = try WriteLog.load(from: store)
@@ -67,6 +67,11 @@ public enum SimulationSetup {
         var schedule: ReplanSchedule?
         if let cadence = policies.compactMap({ p -> Int64? in if case .replanned(let c) = p { return c } else { return nil } }).first {
             guard let model else { throw InputError(column: "--model", "the replanned policy needs a model: pass --model DIR") }
+            let replans = (Double(frontier.t1) - frontier.cut) / Double(cadence)
+            guard replans <= Double(maximumReplans) else {
+                throw InputError(column: "--replan", "\(DurationText.format(cadence)) re-plans \(Int(replans.rounded(.up))) times over the "
+                                 + "replayed window, more than the \(maximumReplans) allowed: use a longer --replan")
+            }
             schedule = try replanSchedule(store: store, model: model, policy: policy, catalog: catalog, frontier: frontier,
                                             datasets: datasets, cadenceSeconds: cadence, progress: progress)
         }
@@ -121,10 +126,16 @@ public enum SimulationSetup {
         return schedule
     }
 
+    /// Most re-plannings of the `replanned` policy over one replayed window (each runs the planner on every dataset).
+    public static let maximumReplans = 1_000
+
+    /// Most writes an access shift may add (the shifted copy of the store holds them all).
+    public static let maximumAddedWrites = 20_000_000
+
     /// Adds `writesFactor − 1` extra writes (the fraction by a coin) after each write of the chosen datasets
     /// from the shift time on, each within 10 minutes after the write it echoes, as one appended source (so
     /// `seq` and the hourly roll-up stay right). Returns the writes added.
-    static func applyShift(_ shift: Scenario.AccessShift, split: Double, to store: StatsStore, seed: UInt64) throws -> Int {
+    static func applyShift(_ shift: Scenario.AccessShift, split: Double, to store: StatsStore, seed: UInt64, file: String) throws -> Int {
         guard let span = try store.eventSpan(of: .write) else { return 0 }
         let first = span.lowerBound, last = span.upperBound
         let cut = Double(first) + split * Double(last - first)
@@ -137,6 +148,10 @@ public enum SimulationSetup {
                 let extra = shift.writesFactor - 1
                 var k = Int(extra)
                 if rng.nextUnitDouble() < extra - Double(k) { k += 1 }
+                guard added.count + k <= maximumAddedWrites else {
+                    throw InputError(file: file, "key 'accessShift.writesFactor': the access shift (×\(shift.writesFactor) on \(shift.datasetShare) of the "
+                                     + "datasets) would add more than \(maximumAddedWrites) writes: use a smaller writesFactor or datasets share")
+                }
                 for _ in 0..<k {
                     let t = min(last, w.at + Int64(rng.nextIndex(below: 600)))
                     added.append(AppendedEvent(dataset: name, at: t, op: .write, bytes: w.bytes))

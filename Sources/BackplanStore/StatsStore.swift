@@ -48,6 +48,17 @@ public struct StatsStore: Sendable {
         if !exists && !create {
             throw InputError(file: path, "no such stats store (run 'backplan ingest … --db \(path)' first)")
         }
+        if exists {
+            // SQLite would block on a FIFO and treat a device as a database; and a command that only reads
+            // must not write a schema into a zero-byte file that merely has the right name.
+            guard InputFile.isRegularFile(path) else {
+                throw InputError(file: path, "is not a regular file (a FIFO, socket or device), expected a stats store file")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size == 0 && !create {
+                throw InputError(file: path, "is an empty file, not a stats store (run 'backplan ingest … --db \(path)' to make one)")
+            }
+        }
         var config = Configuration()
         config.label = "backplan.stats"
         // The importers guarantee referential integrity and bulk-insert millions of rows; per-row foreign key

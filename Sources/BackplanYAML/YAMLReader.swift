@@ -15,16 +15,14 @@ package struct YAMLReader {
     private let path: String
     private var used: Set<String> = []
 
+    /// The largest YAML file read: 16 MiB (policies and catalogs are a few KiB).
+    package static let maximumBytes: Int64 = 16 << 20
+
     /// Reads and composes `file`.
     ///
     /// - Throws: ``InputError`` when the file cannot be read, is not YAML, or is not a mapping at the top.
     package static func open(_ file: String) throws -> YAMLReader {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw InputError(file: file, "no such file")
-        }
-        guard !isDirectory.boolValue else { throw InputError(file: file, "is a directory, expected a YAML file") }
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "cannot be read") }
+        let data = try InputFile.contents(of: file, what: "YAML file", maximumBytes: maximumBytes)
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "is not UTF-8 text") }
         let root: Node?
         do {
@@ -99,52 +97,93 @@ package struct YAMLReader {
         }
     }
 
-    /// A number (finite). `minimum` rejects smaller values, naming the key.
-    package mutating func number(_ name: String, minimum: Double? = nil) throws -> Double {
-        try number(required(name), name, minimum: minimum)
+    /// A number (finite). `minimum` and `maximum` reject values outside the key's documented range (docs/INPUTS.md),
+    /// naming the key.
+    package mutating func number(_ name: String, minimum: Double? = nil, maximum: Double? = nil) throws -> Double {
+        try number(required(name), name, minimum: minimum, maximum: maximum)
     }
 
-    package mutating func optionalNumber(_ name: String, minimum: Double? = nil) throws -> Double? {
-        try value(name).map { try number($0, name, minimum: minimum) }
+    package mutating func optionalNumber(_ name: String, minimum: Double? = nil, maximum: Double? = nil) throws -> Double? {
+        try value(name).map { try number($0, name, minimum: minimum, maximum: maximum) }
     }
 
-    private func number(_ v: Node, _ name: String, minimum: Double?) throws -> Double {
+    private func number(_ v: Node, _ name: String, minimum: Double?, maximum: Double?) throws -> Double {
         let text = try scalar(v, name, expected: "a number")
         guard let x = Double(text.replacingOccurrences(of: "_", with: "")), x.isFinite else {
             throw error(name, "expected a number, got '\(text)'")
         }
-        if let minimum, x < minimum {
-            throw error(name, minimum == 0 ? "must not be negative, got \(text)" : "must be at least \(minimum), got \(text)")
+        if let minimum, let maximum, !(minimum...maximum).contains(x) {
+            throw error(name, "must be between \(Self.show(minimum)) and \(Self.show(maximum)), got \(text)")
         }
+        if let minimum, x < minimum {
+            throw error(name, minimum == 0 ? "must not be negative, got \(text)" : "must be at least \(Self.show(minimum)), got \(text)")
+        }
+        if let maximum, x > maximum { throw error(name, "must be at most \(Self.show(maximum)), got \(text)") }
         return x
     }
 
-    /// A whole number ≥ `minimum`.
-    package mutating func integer(_ name: String, minimum: Int) throws -> Int {
+    /// `1000000` rather than `1e+06`, `0.5` rather than `0.5000`: how a range reads in an error.
+    private static func show(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+        return "\(x)"
+    }
+
+    /// A whole number in `minimum … maximum` (the key's documented range).
+    package mutating func integer(_ name: String, minimum: Int, maximum: Int = Int.max) throws -> Int {
         let v = try required(name)
         let text = try scalar(v, name, expected: "a whole number")
         guard let n = Int(text) else { throw error(name, "expected a whole number, got '\(text)'") }
         guard n >= minimum else { throw error(name, "must be at least \(minimum), got \(n)") }
+        guard n <= maximum else { throw error(name, "must be at most \(maximum), got \(n)") }
         return n
     }
 
-    /// A duration like `15m`, `4h`, `7d`, `7y`, `1y6mo`, `P30D` (or bare seconds; ``TimeSpan``), in seconds.
-    package mutating func duration(_ name: String) throws -> Int64 {
-        try duration(required(name), name)
+    /// A duration like `15m`, `4h`, `7d`, `7y`, `1y6mo`, `P30D` (or bare seconds; ``TimeSpan``), in seconds,
+    /// within `range` (seconds; the key's documented range) when one is given.
+    package mutating func duration(_ name: String, in range: ClosedRange<Int64>? = nil) throws -> Int64 {
+        try duration(required(name), name, in: range)
     }
 
-    package mutating func optionalDuration(_ name: String) throws -> Int64? {
-        try value(name).map { try duration($0, name) }
+    package mutating func optionalDuration(_ name: String, in range: ClosedRange<Int64>? = nil) throws -> Int64? {
+        try value(name).map { try duration($0, name, in: range) }
     }
 
-    private func duration(_ v: Node, _ name: String) throws -> Int64 {
+    private func duration(_ v: Node, _ name: String, in range: ClosedRange<Int64>?) throws -> Int64 {
         let text = try scalar(v, name, expected: "a duration")
-        if text == "0" || text == "0s" { return 0 }
-        do {
-            return try TimeSpan(parsing: text).seconds
-        } catch let failure {
-            throw error(name, "expected a duration like 15m, 4h, 7d, 7y or P30D, got '\(text)' (\(failure.reason))")
+        let seconds: Int64
+        if text == "0" || text == "0s" {
+            seconds = 0
+        } else {
+            do {
+                seconds = try TimeSpan(parsing: text).seconds
+            } catch let failure {
+                throw error(name, "expected a duration like 15m, 4h, 7d, 7y or P30D, got '\(text)' (\(failure.reason))")
+            }
         }
+        if let range, !range.contains(seconds) {
+            throw error(name, "must be between \(Self.span(range.lowerBound)) and \(Self.span(range.upperBound)), got '\(text)'")
+        }
+        return seconds
+    }
+
+    private static func span(_ seconds: Int64) -> String { seconds == 0 ? "0s" : DurationText.format(seconds) }
+
+    /// `1048576` → `1MiB`: the largest binary unit that divides exactly, as a size key is written.
+    private static func size(_ bytes: Int64) -> String {
+        for (suffix, unit) in [("PiB", Int64(1) << 50), ("TiB", Int64(1) << 40), ("GiB", Int64(1) << 30), ("MiB", Int64(1) << 20), ("KiB", Int64(1) << 10)]
+        where bytes >= unit && bytes % unit == 0 {
+            return "\(bytes / unit)\(suffix)"
+        }
+        return "\(bytes) bytes"
+    }
+
+    /// A byte size like `512`, `128KiB`, `2TiB`, within `range` (bytes) when one is given.
+    package mutating func optionalBytes(_ name: String, in range: ClosedRange<Int64>) throws -> Int64? {
+        guard let b = try optionalBytes(name) else { return nil }
+        guard range.contains(b) else {
+            throw error(name, "must be between \(Self.size(range.lowerBound)) and \(Self.size(range.upperBound)), got \(Self.size(b))")
+        }
+        return b
     }
 
     /// A byte size like `512`, `128KiB`, `2TiB`.

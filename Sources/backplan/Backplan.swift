@@ -33,15 +33,23 @@ struct Backplan: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                // swift-argument-parser exits 64 (EX_USAGE) on usage errors; Backplan's contract is 2.
-                Console.write(fullMessage(for: error) + "\n", to: .standardError)
+                // swift-argument-parser exits 64 (EX_USAGE) on usage errors; Backplan's contract is 2, and its
+                // one error style is `backplan: error: …` (the parser's own "Error: " prefix is replaced).
+                Console.write(usageMessage(fullMessage(for: error)) + "\n", to: .standardError)
                 Foundation.exit(2)
             }
             if code == .success || error is ExitCode || error is CleanExit {
                 exit(withError: error)
             }
-            Console.error(fullMessage(for: error))
+            Console.error(message(for: error))
             Foundation.exit(1)
         }
+    }
+
+    /// The parser's usage error in Backplan's style: `Error: Missing …` → `backplan: error: Missing …`, the
+    /// help and usage lines after it kept.
+    static func usageMessage(_ full: String) -> String {
+        let text = full.hasPrefix("Error: ") ? String(full.dropFirst("Error: ".count)) : full
+        return "backplan: error: " + text
     }
 }

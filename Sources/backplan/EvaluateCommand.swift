@@ -54,7 +54,10 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("--every '\(every)': expected a positive duration like 7d, 12h, 30m or 90s")
         }
         if every != nil && !rolling { throw ValidationError("--every needs --rolling") }
-        if bootstrap < 1 { throw ValidationError("--bootstrap \(bootstrap): expected at least 1 replicate") }
+        if !(1...100_000).contains(bootstrap) { throw ValidationError("--bootstrap \(bootstrap): expected 1 … 100000 replicates") }
+        if let every, let seconds = DurationText.parse(every), seconds < 3_600 {
+            throw ValidationError("--every '\(every)': expected at least 1h")
+        }
     }
 
     func run() throws {
@@ -72,6 +75,14 @@ struct Evaluate: ParsableCommand {
             try Trainer.evaluate(model: loaded, store: store, split: cutoff)
         }
         let evaluation = result.evaluation
+        if result.otherStore {
+            Console.note("warning: \(model) was trained on another store (\(loaded.store.path), "
+                         + "\(Format.time(loaded.training.storeFirstEventAt)) to \(Format.time(loaded.training.storeLastEventAt))), not on \(db) as it is now")
+        }
+        if result.cutoffFromStoreSpan {
+            Console.note("warning: the model's cut (\(Format.time(loaded.training.cutAt))) is outside \(db)'s time span; "
+                         + "evaluating at the store's own split, \(Format.time(evaluation.cutoffAt))")
+        }
         if result.overlapsTraining {
             Console.note("warning: the cutoff is before the model's cut on the store it was trained on: these rows overlap its training data")
         }

@@ -44,7 +44,7 @@ struct Ingest: ParsableCommand {
                 --map time=ts,dataset=chat,op=kind,bytes=len --db stats.sqlite
             """)
 
-    @Argument(help: ArgumentHelp("Files to import.", valueName: "source"))
+    @Argument(help: ArgumentHelp("Files to import; '-' (or /dev/stdin) reads standard input once.", valueName: "source"))
     var sources: [String]
 
     @Option(help: "Source format: \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -100,7 +100,7 @@ struct Ingest: ParsableCommand {
         if (format == .csv || format == .jsonl) && map == nil {
             throw ValidationError("--format \(format.rawValue) needs --map time=COLUMN,dataset=COLUMN[,op=COLUMN][,bytes=COLUMN]")
         }
-        if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError(e.message) } }
+        if let map { do { _ = try ColumnMap(argument: map) } catch let e as InputError { throw ValidationError("--map '\(map)': " + e.message) } }
         if format == .messageStore && map != nil {
             throw ValidationError("--map maps csv/jsonl columns; a message store with its own table and column names takes --schema FILE (see datasets/schemas/)")
         }
@@ -144,6 +144,10 @@ struct Ingest: ParsableCommand {
             options.messageStoreSchemaFile = schema
         }
 
+        // `-` and /dev/stdin: the stream, read once into a temporary file.
+        let stdin = try StdinSource(sources: sources)
+        defer { stdin.remove() }
+        let sources = stdin.paths
         // Check every source before touching the store, so a typo in the last path costs nothing.
         for source in sources { try checkSource(source) }
         let existed = FileManager.default.fileExists(atPath: db)
@@ -154,14 +158,31 @@ struct Ingest: ParsableCommand {
             Console.progress("\(p.path): \(Format.count(p.records)) records, \(Format.count(p.events)) events")
         })
         var reports: [IngestReport] = []
+        var span = try store.eventSpan()
         for source in sources {
             do {
-                let report = try ingestor.ingest(path: source)
+                var report = try ingestor.ingest(path: source)
+                report.path = stdin.displayName(report.path)
                 Console.endProgress()
                 reports.append(report)
                 if !json { printReport(report) }
+                if let s = span, let first = report.firstEventAt, let last = report.lastEventAt, report.events > 0,
+                   last < s.first || first > s.last {
+                    Console.note("warning: \(report.path)'s events (\(Format.time(first)) to \(Format.time(last))) do not overlap the rest of "
+                                 + "\(db) (\(Format.time(s.first)) to \(Format.time(s.last))): forecasts and plans will span a gap no source "
+                                 + "covers; keep sources from different times in separate stores (--db)")
+                }
+                if let first = report.firstEventAt, let last = report.lastEventAt, report.events > 0 {
+                    span = span.map { (min($0.first, first), max($0.last, last)) } ?? (first, last)
+                }
                 for r in report.rejects.prefix(5) { Console.note("warning: skipped \(r.description)") }
                 if report.rejected > 5 { Console.note("warning: \(report.rejected - 5) more bad lines in \(source) skipped") }
+            } catch var error as InputError where stdin.spooled != nil && error.file == stdin.spooled {
+                // Errors about the spooled stream name it as the user did.
+                Console.endProgress()
+                if reports.isEmpty && (!existed || wasEmptyFile) { removeStore(keepingEmptyFile: wasEmptyFile) }
+                error.file = "-"
+                throw error
             } catch {
                 Console.endProgress()
                 if reports.isEmpty && (!existed || wasEmptyFile) { removeStore(keepingEmptyFile: wasEmptyFile) }

@@ -35,7 +35,7 @@ struct NotebookRunCommand: ParsableCommand {
     func run() throws {
         var failed = false
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "no such notebook") }
+            let data = try InputFile.contents(of: file, what: "notebook", maximumBytes: 16 << 20)
             let notebook = Notebook(text: String(decoding: data, as: UTF8.self))
             if notebook.blocks.isEmpty {
                 Console.note("\(file): no ```sh run blocks; left as it is")

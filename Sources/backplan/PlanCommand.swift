@@ -53,7 +53,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Model folder (model.json).", valueName: "dir")) var model: String
     @Option(help: ArgumentHelp("Policy YAML (datasets/policies/).", valueName: "file")) var policy: String
     @Option(help: ArgumentHelp("Price catalog YAML (datasets/pricing/).", valueName: "file")) var prices: String
-    @Option(help: ArgumentHelp("Where to write the plan JSON.", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("Where to write the plan JSON; '-' writes it to stdout (the summary then goes to stderr, and the lifecycle and restic files are not written).",
+                               valueName: "file"))
+    var out: String
     @Flag(help: "Print the plan's totals and limits as JSON on stdout instead of the summary.") var json = false
     @Flag(help: "Write the plan even when some datasets cannot be planned within the limits (exit 0, not 3).")
     var allowInfeasible = false
@@ -64,10 +66,11 @@ struct PlanCommand: ParsableCommand {
     static let infeasibleExitCode: Int32 = 3
 
     func run() throws {
+        if out == "-" && json { throw InputError(column: "--out", "'-' writes the plan to stdout, where --json would also go: give one") }
         // Outputs first: a bad --out costs nothing, and no output may replace an input.
         let inputFiles = [db, policy, prices, model, (model as NSString).appendingPathComponent("model.json")]
         let files = Plan.Files(plan: out)
-        for path in files.all {
+        for path in files.all where out != "-" {
             try OutputPath.check(path, option: "--out", notAnyOf: inputFiles)
         }
         let policyFile = try Policy.load(policy)
@@ -75,12 +78,23 @@ struct PlanCommand: ParsableCommand {
         let loaded = try ModelArguments.reportingInputErrors(file: model) { try ForecastModel.load(directory: model) }
         let store = try StatsStore.open(path: db, create: false)
         let (forecasts, now) = try ModelArguments.reportingInputErrors(file: db) { try Forecasts.make(store: store, model: loaded) }
+        for warning in try DataWarnings.plan(forecasts: forecasts, store: store, storePath: db, model: loaded, modelPath: model) {
+            Console.note(warning)
+        }
         let inputs = try Forecasts.inputs(store: store, modelDirectory: model, policy: policy, prices: prices)
         let plan = try Planner(policy: policyFile, catalog: catalog).plan(forecasts, generatedAt: now, inputs: inputs)
         if !plan.infeasible.isEmpty && !allowInfeasible {
             let names = plan.infeasible.prefix(5).map { "\($0.id) (\($0.reason))" }.joined(separator: "; ")
             Console.error("\(plan.infeasible.count) dataset(s) cannot be planned within the limits, so no plan was written: \(names)\(plan.infeasible.count > 5 ? "; …" : ""). Relax the limits in \(policy), or pass --allow-infeasible to write the plan with them listed under 'infeasible'")
             throw ExitCode(Self.infeasibleExitCode)
+        }
+        if out == "-" {
+            FileHandle.standardOutput.write(try plan.jsonData())
+            Console.write(PlanSummary.text(plan, catalog: catalog) + "\n", to: .standardError)
+            if !plan.infeasible.isEmpty {
+                Console.note("warning: \(plan.infeasible.count) dataset(s) could not be planned within the limits; see 'infeasible' in the plan")
+            }
+            return
         }
         let written = try plan.write(to: out, catalog: catalog, kubernetes: .init(image: k8sImage))
         if json {

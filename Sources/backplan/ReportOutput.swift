@@ -4,13 +4,13 @@ import Foundation
 /// Where a report goes: stdout, or a file written through a temporary file renamed into place (so a reader
 /// never sees half a report, and a failed run leaves the old file as it was).
 enum ReportOutput {
-    /// Writes `data` to `out`, or to stdout when `out` is `nil`.
+    /// Writes `data` to `out`, or to stdout when `out` is `nil` or `-`.
     ///
     /// - Parameter inputs: files the report was made from; `out` may be none of them (compared after resolving
     ///   symbolic links and `..`, and by device and inode when `out` exists).
     /// - Throws: ``InputError`` naming `out` when it is an input or cannot be written.
     static func write(_ data: Data, to out: String?, inputs: [String]) throws {
-        guard let out else {
+        guard let out, out != "-" else {
             FileHandle.standardOutput.write(data)
             return
         }

@@ -29,24 +29,45 @@ struct SimulateCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     var db: String { storeOptions.db }
     @Option(help: ArgumentHelp("Scenario YAML.", valueName: "file")) var scenario: String
-    @Option(help: ArgumentHelp("Policy YAML (classes, limits).", valueName: "file")) var policy = "datasets/policies/messaging.yaml"
-    @Option(help: ArgumentHelp("Price catalog YAML.", valueName: "file")) var prices = "datasets/pricing/aws-s3.yaml"
+    @Option(help: ArgumentHelp("Policy YAML (classes, limits); default: the repository's datasets/policies/messaging.yaml, found from the binary's folder.",
+                               valueName: "file"))
+    var policy: String?
+    @Option(help: ArgumentHelp("Price catalog YAML; default: the repository's datasets/pricing/aws-s3.yaml, found from the binary's folder.",
+                               valueName: "file"))
+    var prices: String?
     @Option(help: ArgumentHelp("Model folder, for the replanned policy.", valueName: "dir")) var model: String?
     @Option(help: ArgumentHelp("Comma-separated policies.", valueName: "list"))
     var policies = "fixed-1h,fixed-24h,cron-daily,intelligent-tiering,all-hot,oracle"
-    @Option(help: "Failure samples per policy.") var runs = 20
+    @Option(help: "Failure samples per policy (1 … 100000).") var runs = 20
     @Option(help: "Seed of the failure samples and the access shift.") var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("How often the replanned policy re-plans: 1d, 7d, P1W … (default: 7d)", valueName: "duration"),
+    @Option(help: ArgumentHelp("How often the replanned policy re-plans, 1h … 1y: 1d, 7d, P1W … (default: 7d)", valueName: "duration"),
             transform: TimeSpan.argument)
     var replan = TimeSpan.days(7)
     @Flag(help: "Print the results as JSON on stdout (progress stays on stderr).") var json = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 100_000 else { throw ValidationError("--runs must be between 1 and 100000, got \(runs)") }
-        for name in policies.split(separator: ",") where SimulatedPolicy.parse(String(name), cadenceSeconds: 1) == nil {
-            throw ValidationError("--policies: unknown policy '\(name)' (\(SimulatedPolicy.names))")
+        let names = policies.split(separator: ",", omittingEmptySubsequences: false)
+        if names.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--policies '\(policies)': an empty policy name; list one or more of \(SimulatedPolicy.names), comma-separated")
+        }
+        for name in names {
+            guard let parsed = SimulatedPolicy.parse(String(name), cadenceSeconds: 1) else {
+                throw ValidationError("--policies: unknown policy '\(name)' (\(SimulatedPolicy.names))")
+            }
+            if case .fixed(let seconds) = parsed, seconds < Self.shortestFixedSeconds {
+                throw ValidationError("--policies: '\(name)' backs up more often than the shortest fixed interval, 1m")
+            }
+        }
+        guard Self.replanRange.contains(replan.seconds) else {
+            throw ValidationError("--replan \(replan): expected 1h … 1y (each re-planning runs the planner on every dataset)")
         }
     }
+
+    /// `fixed-<d>` below a minute would schedule more backups than a replay can count.
+    static let shortestFixedSeconds: Int64 = 60
+    /// `--replan`: 1 h … 1 y.
+    static let replanRange: ClosedRange<Int64> = 3_600...31_536_000
 
     struct Report: Encodable {
         var scenario: String
@@ -70,8 +91,9 @@ struct SimulateCommand: ParsableCommand {
         }
         let list = policies.split(separator: ",").compactMap { SimulatedPolicy.parse(String($0), cadenceSeconds: replan.seconds) }
         let scenarioFile = try Scenario.load(scenario)
-        let policyFile = try Policy.load(policy)
-        let catalog = try PriceCatalog.load(prices)
+        let policyFile = try Policy.load(try RepositoryDefaults.path(policy, option: "--policy", default: "datasets/policies/messaging.yaml"))
+        let catalog = try PriceCatalog.load(try RepositoryDefaults.path(prices, option: "--prices", default: "datasets/pricing/aws-s3.yaml"))
+        try scenarioFile.requireTiers(in: catalog)
         let loaded = try model.map { m in try ModelArguments.reportingInputErrors(file: m) { try ForecastModel.load(directory: m) } }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-simulate-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

@@ -24,7 +24,7 @@ struct Stats: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
+        guard (0...100_000).contains(top) else { throw ValidationError("--top must be 0 … 100000, got \(top)") }
     }
 
     func run() throws {

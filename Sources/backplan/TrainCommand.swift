@@ -27,14 +27,14 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Cut at this time instead: Unix seconds or ISO-8601.", valueName: "T"))
     var until: String?
 
-    @Option(help: ArgumentHelp("Forecast horizon: 7d, 12h, 30m, P7D … (default: 7d)", valueName: "duration"),
+    @Option(help: ArgumentHelp("Forecast horizon, 1h … 1y: 7d, 12h, P7D … (default: 7d)", valueName: "duration"),
             transform: TimeSpan.argument)
     var horizon = TimeSpan.days(7)
 
     @Option(help: ArgumentHelp("L2 penalty on the standardised coefficients (not the intercept).", valueName: "L"))
     var lambda = 1.0
 
-    @Option(help: ArgumentHelp("Distance between training cutoffs (default: the horizon).", valueName: "duration"),
+    @Option(help: ArgumentHelp("Distance between training cutoffs (default: the horizon; at most \(Trainer.maximumCutoffs) cutoffs).", valueName: "duration"),
             transform: TimeSpan.argument)
     var stride: TimeSpan?
 
@@ -60,9 +60,12 @@ struct Train: ParsableCommand {
         if let until, ModelArguments.time(until) == nil {
             throw ValidationError("--until '\(until)': expected Unix seconds or an ISO-8601 time")
         }
-        guard trees >= 25 else { throw ValidationError("--trees \(trees): expected at least 25 rounds") }
-        guard threads >= 1 else { throw ValidationError("--threads \(threads): expected at least 1") }
-        guard lambda.isFinite && lambda >= 0 else { throw ValidationError("--lambda \(lambda): expected a finite number ≥ 0") }
+        guard (25...10_000).contains(trees) else { throw ValidationError("--trees \(trees): expected 25 … 10000 rounds") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads): expected 1 … 256") }
+        guard lambda.isFinite && lambda >= 0 && lambda <= 1e6 else { throw ValidationError("--lambda \(lambda): expected a number in 0 … 1000000") }
+        guard ForecastModel.Limits.horizon.contains(horizon.seconds) else {
+            throw ValidationError("--horizon \(horizon): expected 1h … 1y")
+        }
     }
 
     func run() throws {
@@ -80,6 +83,9 @@ struct Train: ParsableCommand {
         }
         Console.endProgress()
         try model.save(directory: out)
+        if try store.datasetNames(withEventsOf: .read).isEmpty {
+            Console.note("warning: \(db) records no reads: the reads model is fitted to zeros and forecasts none")
+        }
         for fit in model.targets where !fit.converged {
             Console.note("warning: the \(fit.target) model did not converge in \(fit.iterations) iterations")
         }

@@ -47,4 +47,22 @@ struct ReportsTests {
             "Copies: standard-ia in region-1, deep-archive in region-2 (offline). Retention: --keep-daily 7 --keep-weekly 5 (reaches back 35d); erased after 1y. Encrypted.",
         ])
     }
+
+    @Test("A runner-up cheaper in total than the chosen option is explained: the budget limits spend, not risk")
+    func cheaperRunnerUpIsExplained() {
+        var entry = Self.entry()
+        var cost = CostBreakdown()
+        // The chosen option: storage 0.50 + expected loss 0.125 = 0.625; this one 0.55 in total, all of it spend.
+        cost.storage = 0.55
+        cost.expectedLoss = 0.0
+        entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
+                                                monthlyDollars: .init(cost), exposedWrites: 0.1, restoreSeconds: 10)
+        let text = Explanation.text(entry)
+        #expect(text.contains("The runner-up costs $0.0750/month less in total but spends $0.0500/month more on storage, operations and retrieval"))
+        // A dearer runner-up needs no excuse.
+        cost.storage = 2
+        entry.why.runnerUp = DatasetPlan.Option(intervalSeconds: 3_600, backupTier: "standard", dataTier: "standard",
+                                                monthlyDollars: .init(cost), exposedWrites: 0.1, restoreSeconds: 10)
+        #expect(!Explanation.text(entry).contains("The runner-up costs"))
+    }
 }

@@ -177,7 +177,8 @@ struct ImporterTests {
         #expect(Set(try allEvents(bySender.0).map(\.0)) == ["alice", "bob", "carol"])
         let byShard = try ingest(path, options(.messageStore) { $0.keyBy = .shard }, into: dir, store: "h.sqlite")
         #expect(byShard.1.datasets == 1)
-        #expect(Set(try allEvents(byShard.0).map(\.0)) == ["shard-001"])
+        #expect(Set(try allEvents(byShard.0).map(\.0)) == [MessageStoreReader.shardID(path: path)])
+        #expect(MessageStoreReader.shardID(path: path).hasSuffix("/shard-001"))
     }
 
     @Test("The same bytes twice is a no-op") func sameBytesTwiceIsANoOp() throws {

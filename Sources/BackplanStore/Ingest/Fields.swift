@@ -24,16 +24,19 @@ struct Fields {
     }
 
     private(set) var ranges: [Range<Int>] = []
+    /// Indices of quoted fields holding a doubled quote (`""`), which ``unescaped(_:in:)`` turns into one.
+    private(set) var escaped: [Int] = []
 
     init() { ranges.reserveCapacity(16) }
 
     var count: Int { ranges.count }
 
     /// Splits `line`. CSV quoting (RFC 4180: `"a,b"`, `""` for a quote) is honoured for `.byte` separators:
-    /// the field's range then covers the text between the quotes, and `hasEscapedQuotes` is set when a
-    /// doubled quote needs unescaping.
+    /// the field's range then covers the text between the quotes, and the field is listed in ``escaped``
+    /// when a doubled quote needs unescaping (``unescaped(_:in:)``).
     mutating func split(_ line: UnsafeBufferPointer<UInt8>, by separator: Separator) throws(LineError) {
         ranges.removeAll(keepingCapacity: true)
+        escaped.removeAll(keepingCapacity: true)
         let n = line.count
         switch separator {
         case .blanks:
@@ -54,7 +57,11 @@ struct Fields {
                     var closed = false
                     while j < n {
                         if line[j] == UInt8(ascii: "\"") {
-                            if j + 1 < n, line[j + 1] == UInt8(ascii: "\"") { j += 2; continue }
+                            if j + 1 < n, line[j + 1] == UInt8(ascii: "\"") {
+                                if escaped.last != ranges.count { escaped.append(ranges.count) }
+                                j += 2
+                                continue
+                            }
                             closed = true
                             break
                         }
@@ -81,6 +88,23 @@ struct Fields {
     @inline(__always)
     subscript(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: line[ranges[index]])
+    }
+
+    /// Field `index` with each doubled quote made one (RFC 4180), or `nil` when it holds none and the
+    /// subscript's bytes are the field as they are (`"q""uote's"` → `q"uote's`; the id was kept with both).
+    func unescaped(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard escaped.contains(index) else { return nil }
+        var out: [UInt8] = []
+        var previousWasQuote = false
+        for b in self[index, in: line] {
+            if b == UInt8(ascii: "\""), previousWasQuote {
+                previousWasQuote = false
+                continue
+            }
+            previousWasQuote = b == UInt8(ascii: "\"")
+            out.append(b)
+        }
+        return out
     }
 }
 

@@ -75,12 +75,15 @@ func checkedTime(_ t: Int64?, column: String, raw: UnsafeBufferPointer<UInt8>) t
 @inline(__always)
 func addBlockEvent(_ out: inout ParsedLine, volume: UnsafeBufferPointer<UInt8>, prefix: String, keyBy: KeyBy,
                    offsetBytes: Int64, at: Int64, op: AccessOp, bytes: Int64) {
-    if case .region(let size) = keyBy {
-        out.add(key: prefix + String(decoding: volume, as: UTF8.self) + ":r\(offsetBytes / size)", at: at, op: op, bytes: bytes)
-    } else if prefix.isEmpty {
-        out.add(key: volume, at: at, op: op, bytes: bytes)
-    } else {
-        out.add(key: prefix + String(decoding: volume, as: UTF8.self), at: at, op: op, bytes: bytes)
+    // The volume's bytes as they are: decoding them to a String first repaired invalid UTF-8 to U+FFFD,
+    // so two different invalid ids merged instead of being rejected by the one id rule (DatasetKey).
+    let prefixBytes = Array(prefix.utf8)
+    prefixBytes.withUnsafeBufferPointer { p in
+        if case .region(let size) = keyBy {
+            out.add(key: p, volume, suffix: ":r\(offsetBytes / size)", at: at, op: op, bytes: bytes)
+        } else {
+            out.add(key: p, volume, at: at, op: op, bytes: bytes)
+        }
     }
 }
 

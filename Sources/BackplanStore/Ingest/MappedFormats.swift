@@ -90,9 +90,13 @@ struct MappedCSVFormat: LineFormat {
         let bytes = try c.bytes.map { i throws(LineError) in try Parse.byteCount(fields[i, in: line], column: map.bytes ?? "bytes") } ?? 0
         if let i = c.cls {
             let cls = fields[i, in: line]
-            if !cls.isEmpty { out.dataClass = Array(cls) }
+            if !cls.isEmpty { out.dataClass = fields.unescaped(i, in: line) ?? Array(cls) }
         }
-        out.add(key: key, at: at, op: op, bytes: bytes)
+        if let id = fields.unescaped(c.dataset, in: line) {
+            id.withUnsafeBufferPointer { out.add(key: $0, at: at, op: op, bytes: bytes) }
+        } else {
+            out.add(key: key, at: at, op: op, bytes: bytes)
+        }
         return true
     }
 

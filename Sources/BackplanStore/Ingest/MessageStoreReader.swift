@@ -125,7 +125,7 @@ struct MessageStoreReader {
                 if let earlier, let from {
                     try check(db, reached: reached, earlier: earlier, from: from)
                 }
-                let shardName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                let shardName = Self.shardID(path: path)
                 if keyBy == .conversation, let conversations {
                     try declareConversations(db, conversations, writer: writer, tally: tally, classOverride: classOverride)
                 } else if keyBy == .shard {
@@ -300,4 +300,14 @@ struct MessageStoreReader {
 func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && a < 0) ? q - 1 : q
+
+}
+
+extension MessageStoreReader {
+    /// The dataset id of a whole shard (`--key-by shard`): the file's absolute path with links resolved and
+    /// without its extension, `/srv/host-a/shard-001`. The base name alone merged two hosts' `shard-001.sqlite`
+    /// into one dataset; the path stays unique and still says which file it is.
+    static func shardID(path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.deletingPathExtension().path
+    }
 }
