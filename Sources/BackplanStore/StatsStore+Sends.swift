@@ -32,7 +32,8 @@ extension StatsStore {
                 times.append(row[1])
             }
             if current != nil { offsets.append(times.count) }
-            return DatasetEventTimes(names: names, offsets: offsets, times: times)
+            // A send adds nothing to the sender's own dataset, so its bytes are zero.
+            return DatasetEventTimes(names: names, offsets: offsets, times: times, bytes: Array(repeating: 0, count: times.count))
         }
     }
 
