@@ -135,8 +135,9 @@ public struct SimulationInput: Codable, Sendable, Equatable {
         self.policies = policies
     }
 
-    /// Months (of 30 days) in the window: dollars for the window divided by this are dollars per month.
-    public var windowMonths: Double { Double(windowEnd - windowStart) / (30 * 86_400) }
+    /// Billing months (730 hours, as the providers and ``Billing`` count them) in the window: dollars for the
+    /// window divided by this are dollars per month, on the same month as the plan's figures.
+    public var windowMonths: Double { Double(windowEnd - windowStart) / (730 * 3_600) }
 }
 
 /// Reading a report's JSON input with errors that name the file and the key.

@@ -30,7 +30,7 @@ extension SimulationReport {
     }
 
     static let unitsSentence = "Dollars are the mean over the failure samples for the whole window, by component (loss: messages lost "
-        + "priced by their class; downtime: restores); total $/month is the window's total per 30 days. Messages lost per run: "
+        + "priced by their class; downtime: restores); total $/month is the window's total per 730-hour month. Messages lost per run: "
         + "mean and 5th–95th percentile (the simulator writes no band for dollars)."
 
     /// One sentence naming the cheapest policy.
@@ -57,7 +57,7 @@ extension SimulationReport {
     }
 
     /// The CSV columns, in order (stable; new ones only appended). Money is US dollars with two decimals: the
-    /// `*_usd` columns for the whole window, `total_usd_per_month` per 30 days; `lost_*` are messages per run.
+    /// `*_usd` columns for the whole window, `total_usd_per_month` per 730-hour month; `lost_*` are messages per run.
     public static let csvColumns = [
         "policy", "backups", "exposure_hours", "rpo_violations", "lost_mean", "lost_p5", "lost_p95", "storage_usd", "operations_usd",
         "retrieval_usd", "loss_usd", "downtime_usd", "total_usd", "total_usd_per_month", "rto_violations_per_run",

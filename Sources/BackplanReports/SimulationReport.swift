@@ -6,8 +6,8 @@ import Foundation
 /// RPO misses.
 ///
 /// Money is the simulator's mean over runs for the simulated window, held in cents (``Cents``, rounded once per
-/// figure; the total from the simulator's own exact total), plus the same total per month of 30 days
-/// (window dollars × 30 d / window length). `simulate --json` writes no band for costs, only for messages
+/// figure; the total from the simulator's own exact total), plus the same total per 730-hour month
+/// (window dollars × 730 h / window length). `simulate --json` writes no band for costs, only for messages
 /// lost, so cost is a mean only.
 ///
 /// ```swift
@@ -57,7 +57,7 @@ public struct SimulationReport: Sendable, Equatable {
         public var rpoViolations: Int
         /// Mean dollars for the window.
         public var window: Money
-        /// The mean monthly equivalent: window dollars per 30 days.
+        /// The mean monthly equivalent: window dollars per 730-hour month.
         public var monthly: Money
         public var lost: Band
         /// Restores per run (mean) that took longer than the class RTO.

@@ -18,7 +18,7 @@ import Foundation
 /// print(TierReport.Text.render(report))
 /// ```
 ///
-/// Units: dollars per month (30 days) as the plan has them, sizes in GiB (2³⁰ bytes), exposure in messages.
+/// Units: dollars per month (730 hours, the billing month) as the plan has them, sizes in GiB (2³⁰ bytes), exposure in messages.
 public struct TierReport: Sendable, Equatable {
     /// What rows are grouped by, in the order given on the command line.
     public enum Dimension: String, Sendable, CaseIterable, Codable {

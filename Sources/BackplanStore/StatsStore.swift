@@ -67,15 +67,29 @@ public struct StatsStore: Sendable {
         // Another process writing (an ingest into the same store) holds the lock for its one transaction:
         // wait for it rather than fail at once (https://www.sqlite.org/c3ref/busy_timeout.html).
         config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-        } catch {
-            throw StatsStore.inputError(error, path: path)
+        // Two processes creating one new store at once race through the schema check and the migrations
+        // (one can see the other's half-made schema through a stale connection schema cache and fail with
+        // "no such table: grdb_migrations"). Each migration is one transaction, so a fresh connection that
+        // tries again finds the schema either complete or not begun.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let queue: DatabaseQueue
+            do {
+                queue = try DatabaseQueue(path: path, configuration: config)
+            } catch {
+                throw StatsStore.inputError(error, path: path)
+            }
+            let store = StatsStore(path: path, dbQueue: queue)
+            do {
+                try store.prepareSchema()
+                return store
+            } catch let error as DatabaseError where attempt < 5 && [.SQLITE_ERROR, .SQLITE_CONSTRAINT].contains(error.resultCode) {
+                Thread.sleep(forTimeInterval: 0.1 * Double(attempt))
+            } catch let error as DatabaseError {
+                throw StatsStore.inputError(error, path: path)
+            }
         }
-        let store = StatsStore(path: path, dbQueue: queue)
-        try store.prepareSchema()
-        return store
     }
 
     /// Checks that the file is a Backplan store (or empty) and brings its schema up to date.
@@ -84,8 +98,14 @@ public struct StatsStore: Sendable {
             try dbQueue.writeWithoutTransaction { db in
                 let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                // A store another process is creating right now (or whose creation was killed) has GRDB's
+                // migrations table before its first migration commits the application id; its migrations are
+                // transactions, so finishing them here is safe (a foreign GRDB database has migrations we do not
+                // know, refused just below).
+                db.clearSchemaCache()
+                let creating = try db.tableExists("grdb_migrations")
                 if appID != StatsStore.applicationID {
-                    guard appID == 0, tableCount == 0 else {
+                    guard appID == 0, tableCount == 0 || creating else {
                         throw InputError(
                             file: path,
                             "is a SQLite database but not a Backplan stats store (application_id \(appID), \(tableCount) schema objects); give a new or existing store path to --db")
@@ -100,6 +120,8 @@ public struct StatsStore: Sendable {
             }
         } catch let error as InputError {
             throw error
+        } catch let error as DatabaseError where [.SQLITE_ERROR, .SQLITE_CONSTRAINT].contains(error.resultCode) {
+            throw error  // retried by ``open(path:create:)`` on a fresh connection
         } catch {
             throw StatsStore.inputError(error, path: path)
         }

@@ -48,7 +48,7 @@ struct ReportSimulationCommand: ParsableCommand {
         commandName: "simulation",
         abstract: "Cost and loss per policy with 5–95% bands, from the JSON 'backplan simulate --json' writes.",
         discussion: """
-            Per policy: backups, mean exposure, RPO misses, messages lost per run (mean, 5th and 95th percentile), the mean dollars for the simulated window by component (storage, operations, retrieval, loss, downtime) and in total, and that total per month of 30 days. The simulator writes means only for dollars (no band) and no time series, so neither is reported. Money is rounded to the cent once per figure and reads the same in every format. CSV columns (stable): \(SimulationReport.csvColumns.joined(separator: ",")). JSON follows report-simulation.schema.json. HTML is one self-contained file with cost-against-exposure, cost-by-component and messages-lost charts.
+            Per policy: backups, mean exposure, RPO misses, messages lost per run (mean, 5th and 95th percentile), the mean dollars for the simulated window by component (storage, operations, retrieval, loss, downtime) and in total, and that total per 730-hour month (the plan's month). The simulator writes means only for dollars (no band) and no time series, so neither is reported. Money is rounded to the cent once per figure and reads the same in every format. CSV columns (stable): \(SimulationReport.csvColumns.joined(separator: ",")). JSON follows report-simulation.schema.json. HTML is one self-contained file with cost-against-exposure, cost-by-component and messages-lost charts.
 
             Examples:
               backplan simulate --db stats.sqlite --scenario datasets/scenarios/region-outage.yaml --json > out/sim.json

@@ -59,7 +59,7 @@ struct PolicyReportTests {
         let replanned = r.rows[0]
         #expect(replanned.window.storage.text == "0.21" && replanned.window.loss.text == "2.12")
         #expect(replanned.window.total.text == "2.62", "0.2125 + 0.2360 + 0.0251 + 2.1162 + 0.0253 = 2.6151")
-        #expect(replanned.monthly.total.text == "5.23", "a 15-day window: twice per 30 days")
+        #expect(replanned.monthly.total.text == "5.30", "a 15-day window (360 h) in 730-hour months: 2.6151 × 730 / 360 = 5.303")
         #expect(r.windowDays.text == "15.0")
         #expect(replanned.lost.mean.text == "64.0" && replanned.lost.p5.text == "16.0" && replanned.lost.p95.text == "139.0")
         #expect(r.cheapest?.name == "replanned")
@@ -83,7 +83,7 @@ struct PolicyReportTests {
             let text = try #require(r.text().split(separator: "\n").first { $0.hasPrefix(row.name + " ") })
             #expect(text.split(separator: " ").suffix(2) == [Substring(row.window.total.grouped), Substring(row.monthly.total.grouped)], "\(text)")
         }
-        #expect(r.text().contains("Lowest mean total: replanned, 2.62 dollars for the window (5.23 per month)"))
+        #expect(r.text().contains("Lowest mean total: replanned, 2.62 dollars for the window (5.30 per month)"))
     }
 
     @Test("A foreign or broken JSON names the file and the key")
@@ -146,14 +146,14 @@ struct PolicyReportTests {
         let simulated = csv.filter { $0[0] == "simulated" }
         let total = try #require(TierReport.csvColumns.firstIndex(of: "total_usd"))
         #expect(simulated.map { $0.last } == ["replanned", "cron-daily"])
-        #expect(simulated[0][total] == "5.23")
+        #expect(simulated[0][total] == "5.30")
         #expect(plain.split(separator: "\n")[0] == Substring(TierReport.csvColumns.joined(separator: ",")), "without --simulation the header is as before")
         #expect(report.text().contains("simulated replanned") && report.text().contains("no per-group"))
         #expect(report.markdown().contains("### Simulated") && report.markdown().contains("| simulated cron-daily |"))
         let json = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         let sim = try #require(json["simulation"] as? [String: Any])
         let first = try #require((sim["policies"] as? [[String: Any]])?.first)
-        #expect(((first["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber)?.doubleValue == 5.23)
+        #expect(((first["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber)?.doubleValue == 5.30)
         let html = TierReportHTML(report: report, byTier: report, byClass: TierReport(plan: PlanFixture.current, by: [.class])).render()
         #expect(html.contains("id=\"simulated\"") && html.contains("against the simulation"))
     }
