@@ -24,21 +24,10 @@ struct ReportFrontierCommand: ParsableCommand {
 
     func run() throws {
         let report = try FrontierReport(ReportInput.load(FrontierInput.self, file: input, what: "backplan frontier --json"), file: input)
-        try ReportOutput.checkDistinct(out: out, chart: chart)
-        let data: Data
-        switch format {
-        case .text: data = Data((report.text() + "\n").utf8)
-        case .md: data = Data(report.markdown().utf8)
-        case .csv: data = Data(report.csv().utf8)
-        case .json: data = try report.json()
-        case .html: data = Data(PolicyReportHTML.page(frontier: report).utf8)
-        }
-        try ReportOutput.write(data, to: out, inputs: [input])
-        if let out { Console.note("wrote \(out)") }
-        if let chart, let first = PolicyReportHTML.charts(frontier: report).first {
-            try ReportOutput.write(Data(first.standaloneSVG.utf8), to: chart, inputs: [input])
-            Console.note("wrote \(chart)")
-        }
+        try PolicyReportOutput.write(format: format, input: input, out: out, chart: chart,
+                                     text: report.text(), markdown: report.markdown(), csv: report.csv(), json: report.json(),
+                                     html: PolicyReportHTML.page(frontier: report),
+                                     chartSVG: { PolicyReportHTML.charts(frontier: report).first?.standaloneSVG })
     }
 }
 
@@ -63,19 +52,34 @@ struct ReportSimulationCommand: ParsableCommand {
 
     func run() throws {
         let report = try SimulationReport(ReportInput.load(SimulationInput.self, file: input, what: "backplan simulate --json"), file: input)
+        try PolicyReportOutput.write(format: format, input: input, out: out, chart: chart,
+                                     text: report.text(), markdown: report.markdown(), csv: report.csv(), json: report.json(),
+                                     html: PolicyReportHTML.page(simulation: report),
+                                     chartSVG: { PolicyReportHTML.charts(simulation: report).first?.standaloneSVG })
+    }
+}
+
+/// The shared tail of `report frontier` and `report simulation`: the report in the chosen format to `--out` (or
+/// stdout), and its first chart as a standalone SVG to `--chart`, both through a temporary file, never onto the
+/// input and never onto each other.
+enum PolicyReportOutput {
+    static func write(format: ReportFormat, input: String, out: String?, chart: String?,
+                      text: @autoclosure () -> String, markdown: @autoclosure () -> String, csv: @autoclosure () -> String,
+                      json: @autoclosure () throws -> Data, html: @autoclosure () -> String,
+                      chartSVG: () -> String?) throws {
         try ReportOutput.checkDistinct(out: out, chart: chart)
         let data: Data
         switch format {
-        case .text: data = Data((report.text() + "\n").utf8)
-        case .md: data = Data(report.markdown().utf8)
-        case .csv: data = Data(report.csv().utf8)
-        case .json: data = try report.json()
-        case .html: data = Data(PolicyReportHTML.page(simulation: report).utf8)
+        case .text: data = Data((text() + "\n").utf8)
+        case .md: data = Data(markdown().utf8)
+        case .csv: data = Data(csv().utf8)
+        case .json: data = try json()
+        case .html: data = Data(html().utf8)
         }
         try ReportOutput.write(data, to: out, inputs: [input])
         if let out { Console.note("wrote \(out)") }
-        if let chart, let first = PolicyReportHTML.charts(simulation: report).first {
-            try ReportOutput.write(Data(first.standaloneSVG.utf8), to: chart, inputs: [input])
+        if let chart, let svg = chartSVG() {
+            try ReportOutput.write(Data(svg.utf8), to: chart, inputs: [input])
             Console.note("wrote \(chart)")
         }
     }
