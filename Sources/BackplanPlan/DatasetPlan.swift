@@ -103,7 +103,10 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
         public var spanSeconds: Int64
         /// With an erasure duty: delete every backup older than this, seconds.
         public var deleteAfterSeconds: Int64?
-        /// The same rules for `restic forget`.
+        /// The thinning as restic's count flags (`--keep-daily 7 --keep-weekly 5`), kept for plan-file compatibility.
+        /// Do not hand these to `restic forget`: counts fall short of the span when backups skip days, and flags
+        /// without a selector apply to every dataset. Use ``resticKeepOptions(intervalSeconds:)`` per dataset (as
+        /// `plan.restic.txt` does) or let the executor apply ``selection(of:now:lastVerified:)``.
         public var restic: String
 
         public init(daily: Int, weekly: Int, monthly: Int, yearly: Int, spanSeconds: Int64, deleteAfterSeconds: Int64?,

@@ -39,6 +39,17 @@ public enum Explanation {
         return "The runner-up costs \(dollars(saving))/month less in total but moves more bytes per day; the backup window decided."
     }
 
+    /// The retention's thinning in words, as ``DatasetPlan/Retention/selection(of:now:lastVerified:)`` applies
+    /// it: "newest per day for 7 d, per week for 4 weeks, per month for 12 months, per year for 2 years".
+    /// (Not restic's `--keep-daily` counts, which fall short of the span when backups skip days.)
+    static func thinning(_ r: DatasetPlan.Retention) -> String {
+        var parts = ["newest per day for \(max(r.daily, 1)) d"]
+        if r.weekly > 0 { parts.append("per week for \(r.weekly) week\(r.weekly == 1 ? "" : "s")") }
+        if r.monthly > 0 { parts.append("per month for \(r.monthly) month\(r.monthly == 1 ? "" : "s")") }
+        if r.yearly > 0 { parts.append("per year for \(r.yearly) year\(r.yearly == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ")
+    }
+
     /// The whole explanation of `d`; no trailing newline.
     public static func text(_ d: DatasetPlan) -> String {
         let duration = { (s: Int64) in DurationText.format(s) }
@@ -57,8 +68,11 @@ public enum Explanation {
         if let t = d.schedule.timeOfDaySeconds { s += String(format: " at %02d:%02d UTC", t / 3_600, t / 60 % 60) }
         if let q = d.schedule.quietSeconds { s += ", or after \(duration(q)) of quiet following a write" }
         s += ".\nCopies: " + d.copies.map { "\($0.tier) in \($0.region)\($0.offline ? " (offline)" : "")" }.joined(separator: ", ")
-        s += ". Retention: \(d.retention.restic) (reaches back \(duration(d.retention.spanSeconds)))"
+        s += ". Retention: " + thinning(d.retention) + " (reaches back \(duration(d.retention.spanSeconds)))"
         if let e = d.retention.deleteAfterSeconds { s += "; erased after \(duration(e))" }
+        s += ". The executor applies it to this dataset's own snapshots; restic users: restic forget --tag "
+            + ShellWord.quoted(DatasetName.tag(d.id)) + " --group-by tags "
+            + d.retention.resticKeepOptions(intervalSeconds: d.schedule.intervalSeconds).joined(separator: " ")
         s += d.encrypt ? ". Encrypted." : ". Not encrypted."
         return s
     }

@@ -44,7 +44,9 @@ struct ReportsTests {
             "Chosen:    every 1.0 d to standard-ia (data on standard): $0.6250/month = storage 0.5000 + operations 0.0000 + retrieval 0.0000 + expected loss 0.1250 + downtime 0.0000; 1.25 writes exposed; restore 1.0 min",
             "Decided by price: the lowest expected monthly cost.",
             "Schedule: every 1d (RPO 2d) at 21:00 UTC, or after 30m of quiet following a write.",
-            "Copies: standard-ia in region-1, deep-archive in region-2 (offline). Retention: --keep-daily 7 --keep-weekly 5 (reaches back 35d); erased after 1y. Encrypted.",
+            "Copies: standard-ia in region-1, deep-archive in region-2 (offline). Retention: newest per day for 7 d, per week for 5 weeks (reaches back 35d); erased after 1y. "
+                + "The executor applies it to this dataset's own snapshots; restic users: restic forget --tag 'dataset=conv-1' "
+                + "--group-by tags --keep-within-daily 7d --keep-within-weekly 45d. Encrypted.",
         ])
     }
 
