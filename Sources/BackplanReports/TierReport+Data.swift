@@ -7,9 +7,11 @@ extension TierReport {
     /// `row` is `group` for a group and `total` for the last row (all datasets); `tier`, `class`, `region` are
     /// the group's values (empty when not grouped by that dimension, and on the total row); money columns are
     /// US dollars per month with two decimals; `baseline_total_usd` and `change_usd` are empty without
-    /// `--baseline`. With `--simulation`, one more column, `policy`, and one `simulated` line per simulated
-    /// policy after the total: its money columns are the simulation's mean dollars per month (`expected_loss_usd`
-    /// is the simulator's loss), the other columns empty (see ``simulationCSVLines()``).
+    /// `--baseline`. With `--simulation`, four more columns (``simulationCSVColumns``: `policy` and the band
+    /// `total_usd_p5`, `total_usd_p50`, `total_usd_p95`) and, per simulated policy after the total, one
+    /// `simulated-group` line per group and one `simulated` line for all datasets: money columns are the
+    /// simulation's mean dollars per month (`expected_loss_usd` is the simulator's loss), the sizes, exposure
+    /// and baseline columns empty (see ``simulationCSVLines()``).
     public static let csvColumns = [
         "row", "tier", "class", "region", "datasets", "live_gib", "backup_gib", "storage_usd", "operations_usd",
         "retrieval_usd", "expected_loss_usd", "downtime_usd", "total_usd", "exposed_writes", "baseline_total_usd",
@@ -33,8 +35,9 @@ extension TierReport {
             cells += [String(format: "%.3f", r.exposedWrites), r.baselineTotal?.text ?? "", r.delta?.text ?? ""]
             return cells.map(Self.csvCell).joined(separator: ",")
         }
-        let extra = simulation == nil ? "" : ","
-        var s = Self.csvColumns.joined(separator: ",") + (simulation == nil ? "" : ",policy") + "\n"
+        let extra = simulation == nil ? "" : String(repeating: ",", count: Self.simulationCSVColumns.count)
+        var s = Self.csvColumns.joined(separator: ",")
+            + (simulation == nil ? "" : "," + Self.simulationCSVColumns.joined(separator: ",")) + "\n"
         for r in rows { s += line("group", r) + extra + "\n" }
         s += line("total", totals) + extra + "\n"
         return s + simulationCSVLines()

@@ -72,6 +72,7 @@ extension TierReport {
         }
         if let sentence = simulationSentence {
             s += "\n\n" + sentence + "\n" + Format.table(simulationCells(grouped: true))
+            s += "\n\nPer group, planned against simulated (dollars per month):\n" + Format.table(simulationGroupCells(grouped: true), rightAlignedFrom: by.count + 1)
         }
         return s
     }
@@ -90,6 +91,8 @@ extension TierReport {
         }
         if let sentence = simulationSentence {
             s += "\n### Simulated\n\n" + sentence + "\n\n" + Self.markdownTable(simulationCells(grouped: false), leftColumns: 1)
+            s += "\nPer group, planned against simulated (dollars per month):\n\n"
+                + Self.markdownTable(simulationGroupCells(grouped: false), leftColumns: by.count + 1)
         }
         return s
     }

@@ -107,7 +107,9 @@ public struct TierReportHTML: Sendable {
     func simulationSection() -> Node<HTML.BodyContext> {
         guard let sentence = report.simulationSentence else { return .empty }
         return .section(.id("simulated"), .h2(.text("Simulated")), .p(.text(sentence)),
-                        Self.table(report.simulationCells(grouped: true), leftColumns: 1, caption: "Dollars per month: the plan's prices and the simulation"))
+                        Self.table(report.simulationCells(grouped: true), leftColumns: 1, caption: "Dollars per month: the plan's prices and the simulation"),
+                        Self.table(report.simulationGroupCells(grouped: true), leftColumns: report.by.count + 1,
+                                   caption: "Per group: planned against simulated dollars per month, with the simulated 5–95 % band"))
     }
 
     static func chartSection(_ chart: BarChart) -> Node<HTML.BodyContext> {

@@ -120,17 +120,21 @@ struct SimulateCommand: ParsableCommand {
         Console.out("Simulated \(Format.time(report.windowStart)) to \(Format.time(report.windowEnd)): \(Format.count(report.writes)) writes in "
                     + "\(Format.count(report.datasets)) datasets, \(runs) runs, seed \(seed)"
                     + (report.addedWrites > 0 ? " (access shift added \(Format.count(report.addedWrites)) writes)" : ""))
-        var rows = [["policy", "backups", "exposure", "lost (mean)", "lost 5-95%", "RPO miss", "RTO miss/run", "cost $", "loss $", "storage $", "ops $"]]
+        var rows = [["policy", "backups", "exposure", "lost (mean)", "lost 5-95%", "RPO miss", "RTO miss/run", "cost $", "cost $ 5-95%",
+                     "loss $", "loss $ 5-95%", "storage $", "ops $"]]
         for r in results {
             rows.append([
                 r.name, Format.count(r.backups), String(format: "%.2f h", r.exposureHours),
                 String(format: "%.1f", r.messagesLost.mean), String(format: "%.0f-%.0f", r.messagesLost.p5, r.messagesLost.p95),
                 Format.count(r.rpoViolations), String(format: "%.2f", r.rtoViolations),
-                String(format: "%.2f", r.cost.total), String(format: "%.2f", r.cost.loss),
+                String(format: "%.2f", r.cost.total), String(format: "%.2f-%.2f", r.costBand.p5, r.costBand.p95),
+                String(format: "%.2f", r.cost.loss), String(format: "%.2f-%.2f", r.lossBand.p5, r.lossBand.p95),
                 String(format: "%.2f", r.cost.storage), String(format: "%.2f", r.cost.operations),
             ])
         }
         Console.out(Format.table(rows, rightAlignedFrom: 1))
+        Console.out("Bands: 5th-95th percentile over the runs (linear interpolation between closest ranks); `--json` has every run's "
+                    + "dollars, the cumulative dollars per day and each dataset's share.")
         Console.out("")
         Console.out("Cost by component, $ over the window (the planner's billing rules):")
         var components = [["component"] + results.map(\.name)]
