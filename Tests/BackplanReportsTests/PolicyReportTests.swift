@@ -170,8 +170,8 @@ struct PolicyReportTests {
                 .init(name: "a", storage: 1, operations: 0.5, loss: 1.625, downtime: 0.375, failureRuns: [0, 2], failureDollars: [2, 6],
                       failureLoss: [1.5, 5]),
                 .init(name: "b", storage: 0.25, operations: 0.25),
-                .init(name: "c", storage: 3),
-                .init(name: "z", storage: 0.1),
+                .init(name: "c", storage: 3, operations: 0),
+                .init(name: "z", storage: 0.1, operations: 0),
               ]),
     ])
 
@@ -181,7 +181,7 @@ struct PolicyReportTests {
         let sim = TierReport.Simulated(try SimulationReport(Self.grouped, file: "g.json"), input: Self.grouped, plan: PlanFixture.current, by: [.tier])
         report.simulation = sim
         let p = try #require(sim.policies.first)
-        #expect(p.groups.map(\.tier) == ["glacier-ir", "standard-ia"])
+        #expect(p.groups.map { $0.tier } == ["glacier-ir", "standard-ia"])
         let ia = p.groups[1], glacier = p.groups[0]
         // standard-ia = a + b: billed 2.00 a run; runs 4, 2, 8, 2 → sorted 2, 2, 4, 8.
         #expect(ia.datasets == 2 && ia.monthlyDollars.total.text == "4.00" && ia.monthlyDollars.expectedLoss.text == "1.63")
