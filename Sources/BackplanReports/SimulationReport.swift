@@ -152,6 +152,7 @@ public struct SimulationReport: Sendable, Equatable {
             guard n > 0, zip(sr.times, sr.times.dropFirst()).allSatisfy({ $0 < $1 }) else {
                 throw InputError(file: file, column: "policies[\(i)].series.times", "empty or not increasing")
             }
+            try Self.check(p.datasets, runs: input.runs, policy: i, file: file)
         }
         self.file = file
         scenario = input.scenario
@@ -175,6 +176,29 @@ public struct SimulationReport: Sendable, Equatable {
             let s = p.series
             return SeriesLine(name: p.name, times: s.times, storage: s.storage, operations: s.operations, retrieval: s.retrieval,
                               loss: s.loss, downtime: s.downtime, total: s.total)
+        }
+    }
+
+    /// Checks each dataset's share: finite non-negative dollars, failure runs ascending within `0..<runs`, one
+    /// figure per failure run.
+    ///
+    /// - Throws: ``InputError`` naming `file` and the key (`policies[0].datasets[3].failureRuns`).
+    static func check(_ datasets: [SimulationInput.DatasetCost], runs: Int, policy i: Int, file: String) throws {
+        for (k, d) in datasets.enumerated() {
+            let at = "policies[\(i)].datasets[\(k)]"
+            for (key, v) in [("storage", d.storage), ("operations", d.operations), ("liveRetrieval", d.liveRetrieval),
+                             ("restoreRetrieval", d.restoreRetrieval), ("loss", d.loss), ("downtime", d.downtime)] where !(v.isFinite && v >= 0) {
+                throw InputError(file: file, column: "\(at).\(key)", "not a finite non-negative number: \(v)")
+            }
+            guard d.failureDollars.count == d.failureRuns.count, d.failureLoss.count == d.failureRuns.count else {
+                throw InputError(file: file, column: "\(at).failureDollars", "one figure per failure run expected (\(d.failureRuns.count) runs)")
+            }
+            guard d.failureRuns.allSatisfy({ $0 >= 0 && $0 < runs }), zip(d.failureRuns, d.failureRuns.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw InputError(file: file, column: "\(at).failureRuns", "runs must be ascending, each in 0 … \(runs - 1)")
+            }
+            if let v = (d.failureDollars + d.failureLoss).first(where: { !($0.isFinite && $0 >= 0) }) {
+                throw InputError(file: file, column: "\(at).failureDollars", "not a finite non-negative number: \(v)")
+            }
         }
     }
 

@@ -179,6 +179,39 @@ struct ReportPolicyEndToEndTests {
         let broken = dir.write("broken.json", "{\"split\": 0.6, \"testWrites\": \"many\"}")
         let r = try Backplan.run(["report", "frontier", "--input", broken])
         #expect(r.status == 2 && r.stderr.contains("broken.json") && r.stderr.contains("'testWrites'"), "\(r.stderr)")
+        // Damaged bands, series and per-dataset shares: exit 2 naming the file and the key, in both commands that read them.
+        let simData = try #require(dir.bytes("sim.json"))
+        let sim = try #require(try JSONSerialization.jsonObject(with: simData) as? [String: Any])
+        func damaged(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+            var policies = try #require(sim["policies"] as? [[String: Any]])
+            change(&policies[1])
+            var doc = sim
+            doc["policies"] = policies
+            return dir.write(name, String(decoding: try JSONSerialization.data(withJSONObject: doc), as: UTF8.self))
+        }
+        let cases: [(String, String, (inout [String: Any]) -> Void)] = [
+            ("band.json", "policies[1].costBand", { $0["costBand"] = ["mean": 1, "p5": 3, "p50": 2, "p95": 4] }),
+            ("band-missing.json", "policies[1].lossBand", { $0["lossBand"] = nil }),
+            ("series.json", "policies[1].series.total", { p in
+                var s = p["series"] as? [String: Any] ?? [:]
+                s["total"] = [1.0]
+                p["series"] = s
+            }),
+            ("runs.json", "policies[1].datasets[0].failureRuns", { p in
+                var ds = p["datasets"] as? [[String: Any]] ?? []
+                ds[0]["failureRuns"] = [99]
+                ds[0]["failureDollars"] = [1.0]
+                ds[0]["failureLoss"] = [1.0]
+                p["datasets"] = ds
+            }),
+        ]
+        for (name, key, change) in cases {
+            let file = try damaged(name, change)
+            for command in [["report", "simulation", "--input", file], ["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", file]] {
+                let r = try Backplan.run(command)
+                #expect(r.status == 2 && r.stderr.contains(name) && r.stderr.contains("'\(key)'"), "\(command): \(r.stderr)")
+            }
+        }
         let missing = try Backplan.run(["report", "frontier", "--input", dir.file("none.json")])
         #expect(missing.status == 2 && missing.stderr.contains("none.json"))
 
