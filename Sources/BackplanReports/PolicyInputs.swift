@@ -176,11 +176,13 @@ public struct SimulationInput: Codable, Sendable, Equatable {
         public var lossBand: Band
         public var series: Series
         public var datasets: [DatasetCost]
+        /// The runs the datasets' failure lists cover (the first ones; 0 without datasets).
+        public var datasetRuns: Int
 
         /// Without `costBand`/`lossBand`: every run costs the mean; without `series`: one step, the total.
         public init(name: String, backups: Int, exposureHours: Double, rpoViolations: Int, cost: Cost, messagesLost: Spread,
                     restores: Double = 0, meanRestoreHours: Double = 0, rtoViolations: Double = 0, costBand: Band? = nil,
-                    lossBand: Band? = nil, series: Series? = nil, datasets: [DatasetCost] = []) {
+                    lossBand: Band? = nil, series: Series? = nil, datasets: [DatasetCost] = [], datasetRuns: Int = 0) {
             self.name = name
             self.backups = backups
             self.exposureHours = exposureHours
@@ -194,6 +196,7 @@ public struct SimulationInput: Codable, Sendable, Equatable {
             self.lossBand = lossBand ?? Band(constant: cost.loss)
             self.series = series ?? Series(stepSeconds: 86_400, times: [0], total: [cost.total])
             self.datasets = datasets
+            self.datasetRuns = datasetRuns
         }
     }
 

@@ -152,7 +152,10 @@ public struct SimulationReport: Sendable, Equatable {
             guard n > 0, zip(sr.times, sr.times.dropFirst()).allSatisfy({ $0 < $1 }) else {
                 throw InputError(file: file, column: "policies[\(i)].series.times", "empty or not increasing")
             }
-            try Self.check(p.datasets, runs: input.runs, policy: i, file: file)
+            guard p.datasets.isEmpty || (1...max(1, input.runs)).contains(p.datasetRuns) else {
+                throw InputError(file: file, column: "policies[\(i)].datasetRuns", "must be 1 … runs (\(input.runs)), got \(p.datasetRuns)")
+            }
+            try Self.check(p.datasets, runs: p.datasetRuns, policy: i, file: file)
         }
         self.file = file
         scenario = input.scenario
@@ -179,8 +182,8 @@ public struct SimulationReport: Sendable, Equatable {
         }
     }
 
-    /// Checks each dataset's share: finite non-negative dollars, failure runs ascending within `0..<runs`, one
-    /// figure per failure run.
+    /// Checks each dataset's share: finite non-negative dollars, failure runs ascending within `0..<runs` (the
+    /// runs the lists cover), one figure per failure run.
     ///
     /// - Throws: ``InputError`` naming `file` and the key (`policies[0].datasets[3].failureRuns`).
     static func check(_ datasets: [SimulationInput.DatasetCost], runs: Int, policy i: Int, file: String) throws {

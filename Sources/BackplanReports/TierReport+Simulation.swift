@@ -11,8 +11,9 @@ extension TierReport {
     /// dollars / months in the window) and rounded to the cent once per figure, in the plan's components: the
     /// simulator's `loss` is the plan's expected loss, its `downtime` the plan's downtime. Bands are the 5th,
     /// 50th and 95th percentiles over the failure samples of a run's monthly total (linear interpolation between
-    /// closest ranks, as the simulator computes them); a group's run total is its datasets' billed dollars plus
-    /// their failures' dollars in that run.
+    /// closest ranks, as the simulator computes them): the totals' are the simulator's own; a group's run total
+    /// is its datasets' billed dollars plus their failures' dollars in that run, over the runs the simulation's
+    /// per-dataset lists cover (`datasetRuns`: all of them up to 1,000).
     ///
     /// ```swift
     /// var report = TierReport(plan: plan, planFile: "plan.json")
@@ -30,7 +31,7 @@ extension TierReport {
             public var datasets: Int
             /// Mean dollars per month, by the plan's components.
             public var monthlyDollars: Dollars
-            /// The monthly total over the failure samples.
+            /// The monthly total over the failure samples (the first ``Simulated/Policy/groupRuns``).
             public var band: SimulationReport.MoneyBand
 
             public var key: Key { Key(tier: tier, class: `class`, region: region) }
@@ -40,8 +41,10 @@ extension TierReport {
             public var name: String
             /// Mean dollars per month, by the plan's components.
             public var monthlyDollars: Dollars
-            /// The monthly total over the failure samples, from every dataset's share.
+            /// The monthly total over the failure samples (the simulator's band per month).
             public var band: SimulationReport.MoneyBand
+            /// The runs the groups' bands are over (the simulation's `datasetRuns`).
+            public var groupRuns: Int
             public var messagesLost: SimulationReport.Band
             /// Per group of the report, in the report's row order (groups with no simulated dataset left out).
             public var groups: [Group]
@@ -64,15 +67,13 @@ extension TierReport {
             var keys: [String: Key] = [:]
             for d in plan.datasets { keys[d.location] = TierReport.key(d, by: by) }
             let months = input.windowMonths
-            let runs = max(1, input.runs)
             policies = zip(s.rows, input.policies).map { r, p in
+                let runs = max(1, p.datasetRuns)
                 var sums: [Key: (count: Int, exact: Sum, perRun: [Double])] = [:]
-                var all = [Double](repeating: 0, count: runs)
                 var missing = 0.0
                 for d in p.datasets {
                     var perRun = [Double](repeating: d.spend, count: runs)
                     for (run, dollars) in zip(d.failureRuns, d.failureDollars) where run >= 0 && run < runs { perRun[run] += dollars }
-                    for k in 0..<runs { all[k] += perRun[k] }
                     guard let key = keys[d.name] else {
                         missing += d.spend + d.restoreRetrieval + d.loss + d.downtime
                         continue
@@ -101,10 +102,9 @@ extension TierReport {
                 d.expectedLoss = m.loss
                 d.downtime = m.downtime
                 d.total = m.total
-                let band = p.datasets.isEmpty ? SimulationReport.MoneyBand(SimulationInput.Band(
+                let band = SimulationReport.MoneyBand(SimulationInput.Band(
                     mean: p.costBand.mean / months, p5: p.costBand.p5 / months, p50: p.costBand.p50 / months, p95: p.costBand.p95 / months))
-                    : Self.band(all, per: months)
-                return Policy(name: r.name, monthlyDollars: d, band: band, messagesLost: r.lost, groups: groups,
+                return Policy(name: r.name, monthlyDollars: d, band: band, groupRuns: p.datasetRuns, messagesLost: r.lost, groups: groups,
                               notInPlan: Cents(dollars: missing / months))
             }
         }

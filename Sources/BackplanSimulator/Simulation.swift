@@ -53,6 +53,9 @@ public struct PolicyResult: Codable, Sendable, Equatable {
     public var series: Series
     /// Each dataset's share, in the write log's order (datasets with no writes in the window included).
     public var datasets: [DatasetCost]
+    /// The runs the datasets' failure lists cover: the first min(runs, ``Simulation/datasetRunsLimit``), so the
+    /// JSON stays small at 100,000 runs (their size grows with runs × failures).
+    public var datasetRuns: Int
 
     /// Mean and the 5th and 95th percentiles over runs (``Percentile``: linear interpolation).
     public struct Spread: Codable, Sendable, Equatable {
@@ -174,8 +177,13 @@ public struct Simulation: Sendable {
             restores: total.restores / Double(runs), meanRestoreHours: total.restores > 0 ? total.restoreSeconds / total.restores / 3_600 : 0,
             rtoViolations: total.rtoViolations / Double(runs), costPerRun: costPerRun, lossPerRun: total.lossPerRunDollars,
             costBand: PolicyResult.Band(costPerRun), lossBand: PolicyResult.Band(total.lossPerRunDollars),
-            series: PolicyResult.Series(days: days, start: start, end: end), datasets: total.datasets)
+            series: PolicyResult.Series(days: days, start: start, end: end), datasets: total.datasets,
+            datasetRuns: min(runs, Self.datasetRunsLimit))
     }
+
+    /// Runs whose failures each dataset's share lists (``PolicyResult/DatasetCost/failureRuns``): the lists grow
+    /// with runs × failures (200 runs of the sample under region outages: 1.1 MB of compact JSON per policy).
+    public static let datasetRunsLimit = 1_000
 
     /// Days in the window (the last one may be short): the series' buckets.
     var dayCount: Int { max(1, Int(((end - start) / 86_400).rounded(.up))) }
@@ -344,7 +352,7 @@ public struct Simulation: Sendable {
                     failureMeans.loss += lossDollars
                     failureMeans.downtime += downtime
                     failureMeans.restoreRetrieval += retrieval
-                    tally.add(run: r, dollars: lossDollars + downtime + retrieval, loss: lossDollars)
+                    if r < Self.datasetRunsLimit { tally.add(run: r, dollars: lossDollars + downtime + retrieval, loss: lossDollars) }
                     if restore > Double(c.rtoMaxSeconds) { acc.rtoViolations += 1 }
                 }
             }

@@ -128,8 +128,8 @@ extension PolicyResult {
         public var restoreRetrieval: Double
         public var loss: Double
         public var downtime: Double
-        /// Runs (0-based) in which a failure struck it, ascending, and what those failures cost in each:
-        /// all three components, and the loss alone.
+        /// Runs (0-based, below ``PolicyResult/datasetRuns``) in which a failure struck it, ascending, and what
+        /// those failures cost in each: all three components, and the loss alone.
         public var failureRuns: [Int]
         public var failureDollars: [Double]
         public var failureLoss: [Double]

@@ -172,7 +172,7 @@ struct PolicyReportTests {
                 .init(name: "b", storage: 0.25, operations: 0.25),
                 .init(name: "c", storage: 3, operations: 0),
                 .init(name: "z", storage: 0.1, operations: 0),
-              ]),
+              ], datasetRuns: 4),
     ])
 
     @Test("Simulated per group: each group's mean and band from its datasets' shares (hand-computed), the totals from all")

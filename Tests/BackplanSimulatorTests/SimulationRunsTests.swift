@@ -64,11 +64,21 @@ struct SimulationRunsTests {
         #expect(s.storage[0] == 7 && s.storage.last == 200 && s.times.last == 200 * 86_400 - 3_600 && s.times[0] == 7 * 86_400)
     }
 
+    @Test("Past 1,000 runs the per-dataset failure lists cover the first 1,000; every run's dollars are still written")
+    func datasetRunsAreBounded() throws {
+        let sim = try SimulationTests.simulation(SimulationTests.randomWrites(seed: 6), failures: [SimulationTests.disk], runs: 1_010)
+        let r = sim.run(.fixed(seconds: 86_400))
+        #expect(r.costPerRun.count == 1_010 && r.datasetRuns == Simulation.datasetRunsLimit && Simulation.datasetRunsLimit == 1_000)
+        #expect(r.datasets.allSatisfy { $0.failureRuns.allSatisfy { $0 < 1_000 } })
+        #expect(r.datasets.contains { $0.failureRuns.last == 999 }, "the lists do reach the limit")
+        #expect(Self.close(r.datasets.reduce(0) { $0 + $1.loss }, r.cost.loss), "the means are over every run")
+    }
+
     @Test("Each dataset's share: billed dollars and failures per run add up to the policy's figures")
     func datasetShares() throws {
         let sim = try SimulationTests.simulation(SimulationTests.randomWrites(seed: 5), failures: [SimulationTests.disk], runs: 12)
         let r = sim.run(.fixed(seconds: 3_600))
-        #expect(r.datasets.map(\.name) == sim.frontier.log.names)
+        #expect(r.datasets.map(\.name) == sim.frontier.log.names && r.datasetRuns == 12)
         let spend = r.datasets.reduce(0) { $0 + $1.spend }
         #expect(Self.close(spend, r.cost.storage + r.cost.operations + r.cost.liveRetrieval))
         #expect(Self.close(r.datasets.reduce(0) { $0 + $1.loss }, r.cost.loss))
