@@ -180,7 +180,7 @@ extension TierReport {
         func line(_ kind: String, _ key: Key, datasets: String, _ d: Dollars, _ p: String, _ b: SimulationReport.MoneyBand) {
             var cells = [kind, key.tier ?? "", key.class ?? "", key.region ?? "", datasets, "", ""]
             cells += [d.storage, d.operations, d.retrieval, d.expectedLoss, d.downtime, d.total].map(\.text)
-            cells += ["", "", "", p, b.p5.text, b.p50.text, b.p95.text]
+            cells += ["", "", "", "", "", "", p, b.p5.text, b.p50.text, b.p95.text]
             s += cells.map(Self.csvCell).joined(separator: ",") + "\n"
         }
         for p in sim.policies {

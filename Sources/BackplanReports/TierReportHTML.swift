@@ -95,7 +95,9 @@ public struct TierReportHTML: Sendable {
 
     func groupsSection() -> Node<HTML.BodyContext> {
         let caption = "Groups by " + report.by.map(\.rawValue).joined(separator: ", ")
-        return .section(.h2(.text("Groups")), Self.table(report.cells(grouped: true), leftColumns: report.by.count, caption: caption))
+        return .section(.h2(.text("Groups")), Self.table(report.cells(grouped: true), leftColumns: report.by.count, caption: caption),
+                        .p(.text(report.componentSentence)),
+                        Self.table(report.componentCells(grouped: true), leftColumns: report.by.count, caption: "Billing components per group"))
     }
 
     func moversSection() -> Node<HTML.BodyContext> {
