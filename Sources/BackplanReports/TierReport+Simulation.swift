@@ -164,11 +164,13 @@ extension TierReport {
     public var simulationSentence: String? {
         guard let s = simulation else { return nil }
         let missing = s.policies.contains { $0.notInPlan != Cents(0) }
+        let noShares = s.policies.allSatisfy { $0.groups.isEmpty }
         return "Simulated in \(s.file) (scenario \(s.scenario), \(s.windowDays.text)-day window, \(Format.count(s.runs)) failure samples): "
             + "mean dollars per 730-hour month (window dollars / months in the window), in total and per group of the plan's datasets, "
             + "with the 5–95 % band of a run's monthly total over the failure samples (linear interpolation between closest ranks), and "
             + "messages lost per run."
             + (missing ? " Some simulated datasets are not in the plan: their dollars count in the totals, in no group." : "")
+            + (noShares ? " The simulation has no per-dataset shares (run `simulate --json --dataset-costs`), so there are no per-group figures." : "")
     }
 
     /// The CSV lines of the simulated policies, or nothing: per policy one line per group (kind

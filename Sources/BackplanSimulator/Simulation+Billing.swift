@@ -80,13 +80,9 @@ extension Simulation {
         let online = Double(c.copies - c.offlineCopies), offline = Double(c.offlineCopies)
         let days = liveData(d)
         let factor = { (tier: Int, t: Double) in self.priceFactor(tier: tier, at: t) }
-        var liveDays = [Billing.Bill](repeating: Billing.Bill(), count: days.count)
-        let live = policy == .intelligentTiering
-            ? days.autoTieredBill(billing, factor: factor, perDay: { liveDays[$0] += $1 })
-            : days.bill(billing, bytesPerRead: info.bytesPerRead, tier: { tiers(days.start[$0]).data }, factor: factor,
-                        perDay: { liveDays[$0] += $1 })
-        for (k, b) in liveDays.enumerated() {
-            let i = day(days.start[k])
+        // Day k of the live data is day k of the window (both start at the window's start, a day apart).
+        func add(_ k: Int, _ b: Billing.Bill) {
+            let i = min(k, daily.count - 1)
             daily[i].liveStorage += b.storage
             daily[i].liveRequests += b.requests
             daily[i].liveRetrieval += b.retrieval
@@ -94,6 +90,9 @@ extension Simulation {
             daily[i].transitions += b.transitions
             daily[i].earlyDeletion += b.earlyDeletion
         }
+        let live = policy == .intelligentTiering
+            ? days.autoTieredBill(billing, factor: factor, perDay: add)
+            : days.bill(billing, bytesPerRead: info.bytesPerRead, tier: { tiers(days.start[$0]).data }, factor: factor, perDay: add)
         cost.liveStorage += live.storage
         cost.liveRequests += live.requests
         cost.liveRetrieval += live.retrieval

@@ -51,10 +51,11 @@ public struct PolicyResult: Codable, Sendable, Equatable {
     public var lossBand: Band
     /// Cumulative dollars by component over the window.
     public var series: Series
-    /// Each dataset's share, in the write log's order (datasets with no writes in the window included).
+    /// Each dataset's share, in the write log's order (datasets with no writes in the window included); empty
+    /// unless asked for (``Simulation/run(_:schedule:oracleLambda:datasetCosts:progress:)``).
     public var datasets: [DatasetCost]
     /// The runs the datasets' failure lists cover: the first min(runs, ``Simulation/datasetRunsLimit``), so the
-    /// JSON stays small at 100,000 runs (their size grows with runs × failures).
+    /// JSON stays small at 100,000 runs (their size grows with runs × failures); 0 without dataset shares.
     public var datasetRuns: Int
 
     /// Mean and the 5th and 95th percentiles over runs (``Percentile``: linear interpolation).
@@ -133,8 +134,9 @@ public struct Simulation: Sendable {
         return p.factor
     }
 
-    /// Runs `policy`; `replanned` needs its schedule, `oracle` its price λ.
-    public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0,
+    /// Runs `policy`; `replanned` needs its schedule, `oracle` its price λ. With `datasetCosts`, the result
+    /// has each dataset's share (``PolicyResult/datasets``; large for many datasets), else none.
+    public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0, datasetCosts: Bool = true,
                     progress: (@Sendable (Int) -> Void)? = nil) -> PolicyResult {
         let n = datasets.count
         // Parallel's chunking depends on n only (not the core count), so the merged sums are the same on every machine.
@@ -146,7 +148,7 @@ public struct Simulation: Sendable {
             var scratch = OracleScratch()
             for d in Parallel.chunk(chunk, of: chunks, n) {
                 simulate(d, policy, schedule: schedule, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
-                         scratch: &scratch, into: &acc)
+                         shares: datasetCosts, scratch: &scratch, into: &acc)
             }
             progress?(chunk)
             return acc
@@ -178,7 +180,7 @@ public struct Simulation: Sendable {
             rtoViolations: total.rtoViolations / Double(runs), costPerRun: costPerRun, lossPerRun: total.lossPerRunDollars,
             costBand: PolicyResult.Band(costPerRun), lossBand: PolicyResult.Band(total.lossPerRunDollars),
             series: PolicyResult.Series(days: days, start: start, end: end), datasets: total.datasets,
-            datasetRuns: min(runs, Self.datasetRunsLimit))
+            datasetRuns: datasetCosts ? min(runs, Self.datasetRunsLimit) : 0)
     }
 
     /// Runs whose failures each dataset's share lists (``PolicyResult/DatasetCost/failureRuns``): the lists grow
@@ -271,7 +273,7 @@ public struct Simulation: Sendable {
     }
 
     private func simulate(_ d: Int, _ policy: SimulatedPolicy, schedule: ReplanSchedule?, lambda: Double, phase: Double,
-                          regionFailures: [[[[Double]]]], scratch: inout OracleScratch, into acc: inout Accumulator) {
+                          regionFailures: [[[[Double]]]], shares: Bool, scratch: inout OracleScratch, into acc: inout Accumulator) {
         let info = datasets[d]
         let c = info.classPolicy
         let writes = frontier.testWrites(d)
@@ -352,11 +354,12 @@ public struct Simulation: Sendable {
                     failureMeans.loss += lossDollars
                     failureMeans.downtime += downtime
                     failureMeans.restoreRetrieval += retrieval
-                    if r < Self.datasetRunsLimit { tally.add(run: r, dollars: lossDollars + downtime + retrieval, loss: lossDollars) }
+                    if shares && r < Self.datasetRunsLimit { tally.add(run: r, dollars: lossDollars + downtime + retrieval, loss: lossDollars) }
                     if restore > Double(c.rtoMaxSeconds) { acc.rtoViolations += 1 }
                 }
             }
         }
+        guard shares else { return }
         let n = Double(runs)
         acc.datasets.append(PolicyResult.DatasetCost(
             name: info.name, storage: billed.storage, operations: billed.operations, liveRetrieval: billed.liveRetrieval,

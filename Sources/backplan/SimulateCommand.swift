@@ -44,9 +44,13 @@ struct SimulateCommand: ParsableCommand {
             transform: TimeSpan.argument)
     var replan = TimeSpan.days(7)
     @Flag(help: "Print the results as JSON on stdout (progress stays on stderr).") var json = false
+    @Flag(help: ArgumentHelp("With --json: each dataset's share of every policy's dollars, for 'report tiers --simulation' per group (about 0.5 KB per dataset and policy).",
+                             valueName: "dataset-costs"))
+    var datasetCosts = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 100_000 else { throw ValidationError("--runs must be between 1 and 100000, got \(runs)") }
+        guard json || !datasetCosts else { throw ValidationError("--dataset-costs goes with --json (the shares are only written as JSON)") }
         let names = policies.split(separator: ",", omittingEmptySubsequences: false)
         if names.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--policies '\(policies)': an empty policy name; list one or more of \(SimulatedPolicy.names), comma-separated")
@@ -106,7 +110,8 @@ struct SimulateCommand: ParsableCommand {
         var results: [PolicyResult] = []
         for (i, p) in list.enumerated() {
             Console.progress("simulate: \(p.name) (\(i + 1)/\(list.count)), \(runs) runs")
-            results.append(prepared.simulation.run(p, schedule: prepared.replanSchedule, oracleLambda: prepared.oracleLambda))
+            results.append(prepared.simulation.run(p, schedule: prepared.replanSchedule, oracleLambda: prepared.oracleLambda,
+                                                   datasetCosts: json && datasetCosts))
         }
         Console.endProgress()
         let f = prepared.simulation.frontier

@@ -11,7 +11,7 @@ struct ReportPolicyEndToEndTests {
         guard let dir = try? ModelEndToEndTests.sampleStore() else { return nil }
         let frontier = try? Backplan.run(["frontier", "--db", dir.file("s.sqlite"), "--json"])
         let sim = try? Backplan.run(SimulateEndToEndTests.args(dir, scenario: SimulateEndToEndTests.root("datasets/scenarios/region-outage.yaml"))
-                                    + ["--policies", "fixed-1h,cron-daily,all-hot,oracle", "--runs", "4", "--seed", "3", "--json"])
+                                    + ["--policies", "fixed-1h,cron-daily,all-hot,oracle", "--runs", "4", "--seed", "3", "--json", "--dataset-costs"])
         guard let frontier, let sim, frontier.status == 0, sim.status == 0 else { return nil }
         _ = dir.write("frontier.json", frontier.stdout)
         _ = dir.write("sim.json", sim.stdout)

@@ -150,6 +150,8 @@ struct PolicyReportTests {
         #expect(simulated[0][total] == "5.30")
         #expect(plain.split(separator: "\n")[0] == Substring(TierReport.csvColumns.joined(separator: ",")), "without --simulation the header is as before")
         #expect(report.text().contains("simulated replanned") && report.text().contains("Per group, planned against simulated"))
+        #expect(report.text().contains("no per-dataset shares (run `simulate --json --dataset-costs`)"), "this input has none")
+        #expect(report.simulation?.policies.allSatisfy { $0.groups.isEmpty } == true)
         #expect(report.markdown().contains("### Simulated") && report.markdown().contains("| simulated cron-daily |"))
         let json = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         let sim = try #require(json["simulation"] as? [String: Any])
