@@ -44,7 +44,7 @@ struct SimulateCommand: ParsableCommand {
             transform: TimeSpan.argument)
     var replan = TimeSpan.days(7)
     @Flag(help: "Print the results as JSON on stdout (progress stays on stderr).") var json = false
-    @Flag(help: ArgumentHelp("With --json: each dataset's share of every policy's dollars, for 'report tiers --simulation' per group (about 0.5 KB per dataset and policy).",
+    @Flag(help: ArgumentHelp("With --json: each dataset's share of every policy's dollars, for 'report tiers --simulation' per group (0.5–1 KB per dataset and policy on the sample).",
                              valueName: "dataset-costs"))
     var datasetCosts = false
 
