@@ -57,6 +57,12 @@ public struct CostBreakdown: Sendable, Equatable, Codable {
     public var retrieval = 0.0
     public var expectedLoss = 0.0
     public var downtime = 0.0
+    /// Parts of the figures above, by ``Billing``'s components: tier-change requests (in `operations`), the
+    /// minimum-duration remainder of data moved early (in `storage`), automatic tiering's monitoring fee (in
+    /// `operations`). Not added again to any total.
+    public var transitions = 0.0
+    public var earlyDeletion = 0.0
+    public var monitoring = 0.0
     /// Bytes the backups move per day (all copies), for the backup-window limit.
     public var backupBytesPerDay = 0.0
     /// Expected unprotected writes at a random failure time (rT/2 for Poisson writes), messages.
@@ -80,6 +86,9 @@ public struct CostBreakdown: Sendable, Equatable, Codable {
         c.retrieval += b.retrieval
         c.expectedLoss += b.expectedLoss
         c.downtime += b.downtime
+        c.transitions += b.transitions
+        c.earlyDeletion += b.earlyDeletion
+        c.monitoring += b.monitoring
         c.backupBytesPerDay += b.backupBytesPerDay
         c.exposedWrites += b.exposedWrites
         return c

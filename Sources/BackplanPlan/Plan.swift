@@ -110,6 +110,12 @@ public struct Plan: Codable, Sendable, Equatable {
         public var expectedLoss: Double
         public var downtime: Double
         public var total: Double
+        /// Parts of `operations` (tier-change requests, automatic tiering's monitoring fee) and of `storage`
+        /// (the minimum-duration remainder of data moved early), by ``Billing``'s components; `nil` in plans
+        /// written before they were recorded.
+        public var transitions: Double?
+        public var monitoring: Double?
+        public var earlyDeletion: Double?
 
         /// The money parts of a cost breakdown (its byte and write figures are not dollars and stay out).
         public init(_ c: CostBreakdown) {
@@ -119,6 +125,9 @@ public struct Plan: Codable, Sendable, Equatable {
             expectedLoss = c.expectedLoss
             downtime = c.downtime
             total = c.total
+            transitions = c.transitions
+            monitoring = c.monitoring
+            earlyDeletion = c.earlyDeletion
         }
     }
 

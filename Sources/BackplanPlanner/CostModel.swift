@@ -88,6 +88,9 @@ public struct CostModel: Sendable {
         cost.storage = bill.storage + move.earlyDeletion
         cost.operations = bill.requests + move.transitions
         cost.retrieval = bill.retrieval + move.retrieval
+        cost.transitions = move.transitions
+        cost.earlyDeletion = move.earlyDeletion
+        cost.monitoring = bill.monitoring
         return cost
     }
 

@@ -63,6 +63,9 @@ extension Planner {
             cost.retrieval += m.retrieval
             cost.expectedLoss += m.expectedLoss
             cost.downtime += m.downtime
+            cost.transitions += m.transitions ?? 0
+            cost.earlyDeletion += m.earlyDeletion ?? 0
+            cost.monitoring += m.monitoring ?? 0
             cost.exposedWrites += chosen.exposedWrites
             cost.backupBytesPerDay += backupBytesPerDay
             self.backupsPerDay += backupsPerDay

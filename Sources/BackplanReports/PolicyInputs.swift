@@ -51,8 +51,8 @@ public struct FrontierInput: Codable, Sendable, Equatable {
 /// ```
 ///
 /// Units: money is US dollars for the simulated window `windowStart…windowEnd` (Unix seconds), the mean over
-/// `runs` failure samples; the only 5–95 % band the command writes is that of `messagesLost` (the costs are
-/// means only). There is no per-dataset, per-tier or per-time breakdown in it.
+/// `runs` failure samples; `costBand` and `lossBand` are the dollars of one run over the samples, `series` the
+/// cumulative dollars over the window, `datasets` each dataset's share (for grouping by a plan's tiers).
 public struct SimulationInput: Codable, Sendable, Equatable {
     /// Mean dollars over the runs for the window, by component (the simulator's `PolicyResult.Cost`).
     public struct Cost: Codable, Sendable, Equatable {
@@ -86,6 +86,80 @@ public struct SimulationInput: Codable, Sendable, Equatable {
         }
     }
 
+    /// Dollars of one run over the failure samples: mean and 5th, 50th, 95th percentiles (linear interpolation
+    /// between closest ranks, the simulator's `Percentile`).
+    public struct Band: Codable, Sendable, Equatable {
+        public var mean: Double
+        public var p5: Double
+        public var p50: Double
+        public var p95: Double
+
+        public init(mean: Double, p5: Double, p50: Double, p95: Double) {
+            self.mean = mean
+            self.p5 = p5
+            self.p50 = p50
+            self.p95 = p95
+        }
+
+        /// A band of one value (every run the same).
+        public init(constant v: Double) { self.init(mean: v, p5: v, p50: v, p95: v) }
+    }
+
+    /// Cumulative dollars by component at the end of each step of the window (the simulator's `PolicyResult.Series`).
+    public struct Series: Codable, Sendable, Equatable {
+        public var stepSeconds: Int64
+        public var times: [Int64]
+        public var storage: [Double]
+        public var operations: [Double]
+        public var retrieval: [Double]
+        public var loss: [Double]
+        public var downtime: [Double]
+        public var total: [Double]
+
+        public init(stepSeconds: Int64, times: [Int64], total: [Double]) {
+            self.stepSeconds = stepSeconds
+            self.times = times
+            self.total = total
+            storage = total
+            operations = Array(repeating: 0, count: total.count)
+            retrieval = operations
+            loss = operations
+            downtime = operations
+        }
+    }
+
+    /// One dataset's share of a policy's dollars (the simulator's `PolicyResult.DatasetCost`): billed dollars
+    /// (the same every run), the failures' means, and the failures' dollars in each run that had any.
+    public struct DatasetCost: Codable, Sendable, Equatable {
+        public var name: String
+        public var storage: Double
+        public var operations: Double
+        public var liveRetrieval: Double
+        public var restoreRetrieval: Double
+        public var loss: Double
+        public var downtime: Double
+        public var failureRuns: [Int]
+        public var failureDollars: [Double]
+        public var failureLoss: [Double]
+
+        public init(name: String, storage: Double, operations: Double, liveRetrieval: Double = 0, restoreRetrieval: Double = 0,
+                    loss: Double = 0, downtime: Double = 0, failureRuns: [Int] = [], failureDollars: [Double] = [], failureLoss: [Double] = []) {
+            self.name = name
+            self.storage = storage
+            self.operations = operations
+            self.liveRetrieval = liveRetrieval
+            self.restoreRetrieval = restoreRetrieval
+            self.loss = loss
+            self.downtime = downtime
+            self.failureRuns = failureRuns
+            self.failureDollars = failureDollars
+            self.failureLoss = failureLoss
+        }
+
+        /// Billed dollars, the same in every run.
+        public var spend: Double { storage + operations + liveRetrieval }
+    }
+
     public struct Policy: Codable, Sendable, Equatable {
         public var name: String
         public var backups: Int
@@ -97,9 +171,18 @@ public struct SimulationInput: Codable, Sendable, Equatable {
         public var restores: Double
         public var meanRestoreHours: Double
         public var rtoViolations: Double
+        /// Total and loss dollars of one run over the samples.
+        public var costBand: Band
+        public var lossBand: Band
+        public var series: Series
+        public var datasets: [DatasetCost]
+        /// The runs the datasets' failure lists cover (the first ones; 0 without datasets).
+        public var datasetRuns: Int
 
+        /// Without `costBand`/`lossBand`: every run costs the mean; without `series`: one step, the total.
         public init(name: String, backups: Int, exposureHours: Double, rpoViolations: Int, cost: Cost, messagesLost: Spread,
-                    restores: Double = 0, meanRestoreHours: Double = 0, rtoViolations: Double = 0) {
+                    restores: Double = 0, meanRestoreHours: Double = 0, rtoViolations: Double = 0, costBand: Band? = nil,
+                    lossBand: Band? = nil, series: Series? = nil, datasets: [DatasetCost] = [], datasetRuns: Int = 0) {
             self.name = name
             self.backups = backups
             self.exposureHours = exposureHours
@@ -109,6 +192,11 @@ public struct SimulationInput: Codable, Sendable, Equatable {
             self.restores = restores
             self.meanRestoreHours = meanRestoreHours
             self.rtoViolations = rtoViolations
+            self.costBand = costBand ?? Band(constant: cost.total)
+            self.lossBand = lossBand ?? Band(constant: cost.loss)
+            self.series = series ?? Series(stepSeconds: 86_400, times: [0], total: [cost.total])
+            self.datasets = datasets
+            self.datasetRuns = datasetRuns
         }
     }
 
@@ -133,6 +221,22 @@ public struct SimulationInput: Codable, Sendable, Equatable {
         self.writes = writes
         self.addedWrites = addedWrites
         self.policies = policies
+    }
+
+    /// The q-th fraction (0 … 1) of sorted `x` by linear interpolation between closest ranks (Hyndman & Fan's
+    /// type 7; the simulator's `Percentile`, so bands made here from `datasets` match its own): h = (n − 1)·q,
+    /// x⌊h⌋ + (h − ⌊h⌋)·(x⌊h⌋₊₁ − x⌊h⌋). 0 for no values.
+    ///
+    /// ```swift
+    /// SimulationInput.percentile([1, 2, 3, 4, 10], 0.95)   // 8.8
+    /// ```
+    public static func percentile(_ x: [Double], _ q: Double) -> Double {
+        guard let first = x.first else { return 0 }
+        guard x.count > 1 else { return first }
+        let h = Double(x.count - 1) * min(max(q, 0), 1)
+        let lo = Int(h.rounded(.down))
+        guard lo + 1 < x.count else { return x[x.count - 1] }
+        return x[lo] + (h - Double(lo)) * (x[lo + 1] - x[lo])
     }
 
     /// Billing months (730 hours, as the providers and ``Billing`` count them) in the window: dollars for the

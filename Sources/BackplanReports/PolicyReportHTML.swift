@@ -14,11 +14,14 @@ public enum PolicyReportHTML {
     public enum Chart: Sendable {
         case bars(BarChart)
         case scatter(ScatterChart)
+        /// A line chart with the table shown as its fallback (header first).
+        case line(LineChart, table: [[String]])
 
         public var title: String {
             switch self {
             case .bars(let c): c.title
             case .scatter(let c): c.title
+            case .line(let c, _): c.title
             }
         }
 
@@ -27,6 +30,7 @@ public enum PolicyReportHTML {
             switch self {
             case .bars(let c): c.standaloneSVG()
             case .scatter(let c): c.svg(standalone: true)
+            case .line(let c, _): c.svg(standalone: true)
             }
         }
     }
@@ -63,14 +67,16 @@ public enum PolicyReportHTML {
 
     // MARK: - Simulation
 
-    /// The simulation's charts: mean cost against exposure (scatter), cost by component (stacked bars), and
-    /// messages lost against exposure with the 5–95 % band (scatter).
+    /// The simulation's charts: mean cost against exposure with the 5–95 % band of one run's dollars (scatter),
+    /// cost by component (stacked bars), messages lost against exposure with the 5–95 % band (scatter), and
+    /// the cumulative cost over the window (lines, the compact series table as fallback).
     public static func charts(simulation r: SimulationReport) -> [Chart] {
         let money: @Sendable (Double) -> String = { "$" + Cents(dollars: $0).grouped }
         return [
-            .scatter(ScatterChart(title: "Cost against exposure, per policy", xLabel: "mean exposure of a write (hours)",
+            .scatter(ScatterChart(title: "Cost against exposure, per policy, 5–95 % band", xLabel: "mean exposure of a write (hours)",
                                   yLabel: "US dollars for the window (mean)",
-                                  points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.window.total.dollars) })),
+                                  points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.window.total.dollars,
+                                                             low: $0.costBand.p5.dollars, high: $0.costBand.p95.dollars) })),
             .bars(BarChart(title: "Cost per policy, by component", axisLabel: "US dollars for the \(r.windowDays.text)-day window (mean)",
                            categories: r.rows.map(\.name), series: ["storage", "operations", "retrieval", "loss", "downtime"],
                            values: r.rows.map { $0.window.components.map { $0.value.dollars } }, valueText: money,
@@ -79,6 +85,7 @@ public enum PolicyReportHTML {
                                   yLabel: "messages lost per run",
                                   points: r.rows.map { .init(label: $0.name, x: $0.exposureHours.value, y: $0.lost.mean.value,
                                                              low: $0.lost.p5.value, high: $0.lost.p95.value) })),
+            .line(r.seriesChart, table: r.seriesCells(grouped: true)),
         ]
     }
 
@@ -125,6 +132,9 @@ public enum PolicyReportHTML {
             return TierReportHTML.chartSection(c)
         case .scatter(let c):
             let fallback: Node<HTML.DetailsContext> = .raw(TierReportHTML.table(cells(c), leftColumns: 1, caption: c.title).render(indentedBy: nil))
+            return .section(.class("chart-box"), .raw(c.svg()), .details(.summary(.text("Table: \(c.title)")), fallback))
+        case .line(let c, let table):
+            let fallback: Node<HTML.DetailsContext> = .raw(TierReportHTML.table(table, leftColumns: 2, caption: c.title).render(indentedBy: nil))
             return .section(.class("chart-box"), .raw(c.svg()), .details(.summary(.text("Table: \(c.title)")), fallback))
         }
     }

@@ -7,13 +7,17 @@ extension TierReport {
     /// `row` is `group` for a group and `total` for the last row (all datasets); `tier`, `class`, `region` are
     /// the group's values (empty when not grouped by that dimension, and on the total row); money columns are
     /// US dollars per month with two decimals; `baseline_total_usd` and `change_usd` are empty without
-    /// `--baseline`. With `--simulation`, one more column, `policy`, and one `simulated` line per simulated
-    /// policy after the total: its money columns are the simulation's mean dollars per month (`expected_loss_usd`
-    /// is the simulator's loss), the other columns empty (see ``simulationCSVLines()``).
+    /// `--baseline`; `transitions_usd`, `monitoring_usd` (parts of `operations_usd`) and `early_deletion_usd` (part
+    /// of `storage_usd`) are ``Billing``'s components as the plan records them, empty for plans that predate them.
+    /// With `--simulation`, four more columns (``simulationCSVColumns``: `policy` and the band
+    /// `total_usd_p5`, `total_usd_p50`, `total_usd_p95`) and, per simulated policy after the total, one
+    /// `simulated-group` line per group and one `simulated` line for all datasets: money columns are the
+    /// simulation's mean dollars per month (`expected_loss_usd` is the simulator's loss), the sizes, exposure
+    /// and baseline columns empty (see ``simulationCSVLines()``).
     public static let csvColumns = [
         "row", "tier", "class", "region", "datasets", "live_gib", "backup_gib", "storage_usd", "operations_usd",
         "retrieval_usd", "expected_loss_usd", "downtime_usd", "total_usd", "exposed_writes", "baseline_total_usd",
-        "change_usd",
+        "change_usd", "transitions_usd", "monitoring_usd", "early_deletion_usd",
     ]
 
     /// The report as CSV (RFC 4180: comma-separated, CRLF-free `\n` lines, cells quoted when they hold a comma,
@@ -31,10 +35,12 @@ extension TierReport {
                          String(format: "%.4f", r.liveGiB), String(format: "%.4f", r.backupGiB)]
             cells += [d.storage, d.operations, d.retrieval, d.expectedLoss, d.downtime, d.total].map(\.text)
             cells += [String(format: "%.3f", r.exposedWrites), r.baselineTotal?.text ?? "", r.delta?.text ?? ""]
+            cells += [d.transitions, d.monitoring, d.earlyDeletion].map { $0?.text ?? "" }
             return cells.map(Self.csvCell).joined(separator: ",")
         }
-        let extra = simulation == nil ? "" : ","
-        var s = Self.csvColumns.joined(separator: ",") + (simulation == nil ? "" : ",policy") + "\n"
+        let extra = simulation == nil ? "" : String(repeating: ",", count: Self.simulationCSVColumns.count)
+        var s = Self.csvColumns.joined(separator: ",")
+            + (simulation == nil ? "" : "," + Self.simulationCSVColumns.joined(separator: ",")) + "\n"
         for r in rows { s += line("group", r) + extra + "\n" }
         s += line("total", totals) + extra + "\n"
         return s + simulationCSVLines()

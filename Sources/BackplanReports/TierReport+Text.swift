@@ -37,6 +37,36 @@ extension TierReport {
         return out
     }
 
+    /// ``Billing``'s components per group and in total (header first): storage and the early deletion in it,
+    /// operations and the transitions and monitoring in it, retrieval. Parts are empty for plans that predate them.
+    public func componentCells(grouped: Bool) -> [[String]] {
+        let money = { (c: Cents?) in c.map { grouped ? $0.grouped : $0.text } ?? "" }
+        var out = [by.map(\.rawValue) + ["storage $", "early deletion $", "operations $", "transitions $", "monitoring $", "retrieval $"]]
+        func line(_ d: Dollars, keys: [String]) -> [String] {
+            keys + [d.storage, d.earlyDeletion, d.operations, d.transitions, d.monitoring, d.retrieval].map(money)
+        }
+        for r in rows { out.append(line(r.dollars, keys: Self.keyCells(r.key, by: by))) }
+        out.append(line(totals.dollars, keys: ["total"] + Array(repeating: "", count: by.count - 1)))
+        return out
+    }
+
+    /// The sentence above the components table.
+    public var componentSentence: String {
+        "Billing components (dollars per month): early deletion is part of storage, transitions and monitoring part of operations"
+            + (totals.dollars.transitions == nil ? "; this plan predates them, so only storage, operations and retrieval are known." : ".")
+    }
+
+    /// A key's cells in `by` order.
+    static func keyCells(_ k: Key, by: [Dimension]) -> [String] {
+        by.map { dim in
+            switch dim {
+            case .tier: k.tier ?? ""
+            case .class: k.class ?? ""
+            case .region: k.region ?? ""
+            }
+        }
+    }
+
     /// The movers against the baseline as cells (header first); empty without a baseline.
     public func moverCells(grouped: Bool) -> [[String]] {
         guard let change else { return [] }
@@ -65,6 +95,7 @@ extension TierReport {
         s += "Monthly dollars (730-hour months) as the plan prices them; spend is storage + operations + retrieval, risk is expected loss + downtime.\n\n"
         s += Format.table(cells(grouped: true), rightAlignedFrom: by.count) + "\n\n"
         s += "Total: \(totals.dollars.total.grouped) dollars per month; \(String(format: "%.1f", totals.exposedWrites)) writes exposed at a random failure."
+        s += "\n\n" + componentSentence + "\n" + Format.table(componentCells(grouped: true), rightAlignedFrom: by.count)
         if let sentence = changeSentence {
             s += "\n\n" + sentence
             let movers = moverCells(grouped: true)
@@ -72,6 +103,7 @@ extension TierReport {
         }
         if let sentence = simulationSentence {
             s += "\n\n" + sentence + "\n" + Format.table(simulationCells(grouped: true))
+            s += "\n\nPer group, planned against simulated (dollars per month):\n" + Format.table(simulationGroupCells(grouped: true), rightAlignedFrom: by.count + 1)
         }
         return s
     }
@@ -83,6 +115,7 @@ extension TierReport {
         s += "\(Format.count(totals.datasets)) datasets by \(by.map(\.rawValue).joined(separator: ", ")); monthly dollars (730-hour months) as the plan prices them.\n\n"
         s += Self.markdownTable(cells(grouped: false), leftColumns: by.count)
         s += "\n**Total: \(totals.dollars.total.text) dollars per month**\n"
+        s += "\n### Billing components\n\n" + componentSentence + "\n\n" + Self.markdownTable(componentCells(grouped: false), leftColumns: by.count)
         if let sentence = changeSentence {
             s += "\n" + sentence + "\n"
             let movers = moverCells(grouped: false)
@@ -90,6 +123,8 @@ extension TierReport {
         }
         if let sentence = simulationSentence {
             s += "\n### Simulated\n\n" + sentence + "\n\n" + Self.markdownTable(simulationCells(grouped: false), leftColumns: 1)
+            s += "\nPer group, planned against simulated (dollars per month):\n\n"
+                + Self.markdownTable(simulationGroupCells(grouped: false), leftColumns: by.count + 1)
         }
         return s
     }

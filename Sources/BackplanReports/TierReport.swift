@@ -58,6 +58,12 @@ public struct TierReport: Sendable, Equatable {
         public var expectedLoss: Cents
         public var downtime: Cents
         public var total: Cents
+        /// Parts of `operations` (transitions, monitoring) and of `storage` (early deletion) by ``Billing``'s
+        /// components, as the plan records them (``Plan/Components``); `nil` when no dataset's entry has them
+        /// (plans written before they were recorded, and simulated figures).
+        public var transitions: Cents?
+        public var monitoring: Cents?
+        public var earlyDeletion: Cents?
 
         /// Each component of the exact sum rounded to the cent (the total too, from its own exact sum).
         public init(_ sum: Sum) {
@@ -67,6 +73,11 @@ public struct TierReport: Sendable, Equatable {
             expectedLoss = Cents(dollars: sum.expectedLoss)
             downtime = Cents(dollars: sum.downtime)
             total = Cents(dollars: sum.total)
+            if sum.partsKnown > 0 {
+                transitions = Cents(dollars: sum.transitions)
+                monitoring = Cents(dollars: sum.monitoring)
+                earlyDeletion = Cents(dollars: sum.earlyDeletion)
+            }
         }
 
         /// The components in report order with their display names (the total last).
@@ -83,6 +94,9 @@ public struct TierReport: Sendable, Equatable {
         public var backupBytes = 0.0
         public var storage = 0.0, operations = 0.0, retrieval = 0.0, expectedLoss = 0.0, downtime = 0.0, total = 0.0
         public var exposedWrites = 0.0
+        /// Parts of operations and storage (``Dollars/transitions``), and the datasets whose entries record them.
+        public var transitions = 0.0, monitoring = 0.0, earlyDeletion = 0.0
+        public var partsKnown = 0
 
         public init() {}
 
@@ -100,6 +114,10 @@ public struct TierReport: Sendable, Equatable {
             downtime += m.downtime
             total += m.total
             exposedWrites += d.why.chosen.exposedWrites
+            if m.transitions != nil || m.monitoring != nil || m.earlyDeletion != nil { partsKnown += 1 }
+            transitions += m.transitions ?? 0
+            monitoring += m.monitoring ?? 0
+            earlyDeletion += m.earlyDeletion ?? 0
         }
     }
 

@@ -95,7 +95,9 @@ public struct TierReportHTML: Sendable {
 
     func groupsSection() -> Node<HTML.BodyContext> {
         let caption = "Groups by " + report.by.map(\.rawValue).joined(separator: ", ")
-        return .section(.h2(.text("Groups")), Self.table(report.cells(grouped: true), leftColumns: report.by.count, caption: caption))
+        return .section(.h2(.text("Groups")), Self.table(report.cells(grouped: true), leftColumns: report.by.count, caption: caption),
+                        .p(.text(report.componentSentence)),
+                        Self.table(report.componentCells(grouped: true), leftColumns: report.by.count, caption: "Billing components per group"))
     }
 
     func moversSection() -> Node<HTML.BodyContext> {
@@ -107,7 +109,9 @@ public struct TierReportHTML: Sendable {
     func simulationSection() -> Node<HTML.BodyContext> {
         guard let sentence = report.simulationSentence else { return .empty }
         return .section(.id("simulated"), .h2(.text("Simulated")), .p(.text(sentence)),
-                        Self.table(report.simulationCells(grouped: true), leftColumns: 1, caption: "Dollars per month: the plan's prices and the simulation"))
+                        Self.table(report.simulationCells(grouped: true), leftColumns: 1, caption: "Dollars per month: the plan's prices and the simulation"),
+                        Self.table(report.simulationGroupCells(grouped: true), leftColumns: report.by.count + 1,
+                                   caption: "Per group: planned against simulated dollars per month, with the simulated 5–95 % band"))
     }
 
     static func chartSection(_ chart: BarChart) -> Node<HTML.BodyContext> {

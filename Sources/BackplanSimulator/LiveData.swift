@@ -63,27 +63,34 @@ public struct LiveData: Sendable {
     /// (``Billing/move(sizeBytes:objectBytes:from:to:heldSeconds:)``): the bytes there when the tier was
     /// entered have been held since then, those written since are counted held half that. The data starts
     /// on `initialTier`, long enough ago that leaving it costs no early deletion. `factor(tier, t)` scales
-    /// a day's bill on a tier (price changes; a move by the tier left's).
+    /// a day's bill on a tier (price changes; a move by the tier left's). `perDay(k, bill)` is told each day's
+    /// parts of the total (its move and its day on the tier).
     public func bill(_ billing: Billing, bytesPerRead: Double, initialTier: Int = 0, tier: (Int) -> Int,
-                     factor: (Int, Double) -> Double = { _, _ in 1 }) -> Billing.Bill {
+                     factor: (Int, Double) -> Double = { _, _ in 1 }, perDay: (Int, Billing.Bill) -> Void = { _, _ in }) -> Billing.Bill {
         var total = Billing.Bill()
         var state = (tier: initialTier, since: -Double.infinity, bytes: 0.0)
         for k in 0..<count {
             let to = tier(k)
             let each = objectBytes(k, fallback: 0)
             if to != state.tier {
-                total += LiveData.move(billing, from: state, to: to, at: start[k], bytes: bytes[k], objectBytes: each)
+                let move = LiveData.move(billing, from: state, to: to, at: start[k], bytes: bytes[k], objectBytes: each)
                     .scaled(factor(state.tier, start[k]))
+                total += move
+                perDay(k, move)
                 state = (to, start[k], bytes[k])
             }
-            total += billing.liveData(sizeBytes: bytes[k], objectBytes: each, reads: reads[k], writes: writes[k],
-                                      bytesPerRead: bytesPerRead, tier: to, seconds: seconds[k]).scaled(factor(to, start[k]))
+            let day = billing.liveData(sizeBytes: bytes[k], objectBytes: each, reads: reads[k], writes: writes[k],
+                                       bytesPerRead: bytesPerRead, tier: to, seconds: seconds[k]).scaled(factor(to, start[k]))
+            total += day
+            perDay(k, day)
         }
         return total
     }
 
     /// The bill under the catalog's automatic tiering (``Billing/autoTieredLiveData(sizeBytes:objectBytes:reads:writes:idleSeconds:seconds:)``).
-    public func autoTieredBill(_ billing: Billing, factor: (Int, Double) -> Double = { _, _ in 1 }) -> Billing.Bill {
+    /// `perDay(k, bill)` is told each day's bill.
+    public func autoTieredBill(_ billing: Billing, factor: (Int, Double) -> Double = { _, _ in 1 },
+                               perDay: (Int, Billing.Bill) -> Void = { _, _ in }) -> Billing.Bill {
         var total = Billing.Bill()
         for k in 0..<count {
             let each = objectBytes(k, fallback: 0)
@@ -93,6 +100,7 @@ public struct LiveData: Sendable {
             day.storage *= factor(tier, start[k])
             day.requests *= factor(0, start[k])
             total += day
+            perDay(k, day)
         }
         return total
     }

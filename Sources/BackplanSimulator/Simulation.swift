@@ -26,30 +26,6 @@ public struct ReplanSchedule: Sendable {
     public var dataTiers: [[Int]]
 }
 
-/// Metrics of one policy over all runs.
-public struct PolicyResult: Codable, Sendable, Equatable {
-    public var name: String
-    public var backups: Int
-    /// Mean time a write in the window waits for its backup, hours.
-    public var exposureHours: Double
-    /// Writes that waited longer than their class RPO.
-    public var rpoViolations: Int
-    /// Mean over runs, dollars for the window.
-    public var cost: Cost
-    public var messagesLost: Spread
-    public var restores: Double
-    public var meanRestoreHours: Double
-    /// Restores per run (mean) that took longer than the class RTO.
-    public var rtoViolations: Double
-
-    /// Mean and the 5th and 95th percentiles over runs.
-    public struct Spread: Codable, Sendable, Equatable {
-        public var mean: Double
-        public var p5: Double
-        public var p95: Double
-    }
-}
-
 /// Replays a write log under backup policies and sampled failures (DESIGN §5).
 ///
 /// For every policy the backup times of each dataset follow from its writes (skip-if-unchanged; a final
@@ -118,8 +94,9 @@ public struct Simulation: Sendable {
         return p.factor
     }
 
-    /// Runs `policy`; `replanned` needs its schedule, `oracle` its price λ.
-    public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0,
+    /// Runs `policy`; `replanned` needs its schedule, `oracle` its price λ. With `datasetCosts`, the result
+    /// has each dataset's share (``PolicyResult/datasets``; large for many datasets), else none.
+    public func run(_ policy: SimulatedPolicy, schedule: ReplanSchedule? = nil, oracleLambda: Double = 0, datasetCosts: Bool = true,
                     progress: (@Sendable (Int) -> Void)? = nil) -> PolicyResult {
         let n = datasets.count
         // Parallel's chunking depends on n only (not the core count), so the merged sums are the same on every machine.
@@ -127,31 +104,54 @@ public struct Simulation: Sendable {
         let phase = dailyPhase
         let regionFailures = regionFailureTimes()
         let parts = Parallel.map(chunks: chunks) { chunk -> Accumulator in
-            var acc = Accumulator(runs: runs)
+            var acc = Accumulator(runs: runs, days: dayCount)
             var scratch = OracleScratch()
             for d in Parallel.chunk(chunk, of: chunks, n) {
                 simulate(d, policy, schedule: schedule, lambda: oracleLambda, phase: phase, regionFailures: regionFailures,
-                         scratch: &scratch, into: &acc)
+                         shares: datasetCosts, scratch: &scratch, into: &acc)
             }
             progress?(chunk)
             return acc
         }
-        var total = Accumulator(runs: runs)
+        var total = Accumulator(runs: runs, days: dayCount)
         for p in parts { total.add(p) }
         let writes = max(1, frontier.testWriteCount)
         let sorted = total.lostPerRun.sorted()
-        func percentile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] }
         var cost = total.fixedCost
         cost.loss = total.lossDollars / Double(runs)
         cost.downtime = total.downtimeDollars / Double(runs)
         cost.restoreRetrieval += total.restoreRetrieval / Double(runs)
+        let billed = total.fixedCost.total
+        let costPerRun = total.failurePerRun.map { billed + $0 }
+        // Each day: the billed dollars plus the failures' mean over runs.
+        let days = zip(total.days, total.failureDays).map { fixed, failures -> Cost in
+            var day = fixed
+            day.loss = failures.loss / Double(runs)
+            day.downtime = failures.downtime / Double(runs)
+            day.restoreRetrieval += failures.restoreRetrieval / Double(runs)
+            return day
+        }
         return PolicyResult(
             name: policy.name, backups: total.backups, exposureHours: total.exposureSeconds / Double(writes) / 3_600,
             rpoViolations: total.rpoViolations, cost: cost,
-            messagesLost: .init(mean: total.lostPerRun.reduce(0, +) / Double(runs), p5: percentile(0.05), p95: percentile(0.95)),
+            messagesLost: .init(mean: total.lostPerRun.reduce(0, +) / Double(runs), p5: Percentile.sorted(sorted, 0.05),
+                                p95: Percentile.sorted(sorted, 0.95)),
             restores: total.restores / Double(runs), meanRestoreHours: total.restores > 0 ? total.restoreSeconds / total.restores / 3_600 : 0,
-            rtoViolations: total.rtoViolations / Double(runs))
+            rtoViolations: total.rtoViolations / Double(runs), costPerRun: costPerRun, lossPerRun: total.lossPerRunDollars,
+            costBand: PolicyResult.Band(costPerRun), lossBand: PolicyResult.Band(total.lossPerRunDollars),
+            series: PolicyResult.Series(days: days, start: start, end: end), datasets: total.datasets,
+            datasetRuns: datasetCosts ? min(runs, Self.datasetRunsLimit) : 0)
     }
+
+    /// Runs whose failures each dataset's share lists (``PolicyResult/DatasetCost/failureRuns``): the lists grow
+    /// with runs × failures (200 runs of the sample under region outages: 1.1 MB of compact JSON per policy).
+    public static let datasetRunsLimit = 1_000
+
+    /// Days in the window (the last one may be short): the series' buckets.
+    var dayCount: Int { max(1, Int(((end - start) / 86_400).rounded(.up))) }
+
+    /// The day of the window time t falls in (clamped to the window).
+    func day(_ t: Double) -> Int { min(dayCount - 1, max(0, Int(((t - start) / 86_400).rounded(.down)))) }
 
     /// Per-chunk sums, merged in chunk order so results do not depend on thread timing.
     struct Accumulator {
@@ -162,8 +162,19 @@ public struct Simulation: Sendable {
         var lostPerRun: [Double]
         var lossDollars = 0.0, downtimeDollars = 0.0, restoreRetrieval = 0.0
         var restores = 0.0, restoreSeconds = 0.0, rtoViolations = 0.0
+        /// Per run: loss dollars, and the dollars of all its failures (loss, downtime, restore retrieval).
+        var lossPerRunDollars: [Double], failurePerRun: [Double]
+        /// Per day of the window: billed dollars, and the failures' dollars summed over runs.
+        var days: [Cost], failureDays: [Cost]
+        var datasets: [PolicyResult.DatasetCost] = []
 
-        init(runs: Int) { lostPerRun = Array(repeating: 0, count: runs) }
+        init(runs: Int, days: Int) {
+            lostPerRun = Array(repeating: 0, count: runs)
+            lossPerRunDollars = lostPerRun
+            failurePerRun = lostPerRun
+            self.days = Array(repeating: Cost(), count: days)
+            failureDays = self.days
+        }
 
         mutating func add(_ o: Accumulator) {
             backups += o.backups
@@ -177,8 +188,19 @@ public struct Simulation: Sendable {
             restores += o.restores
             restoreSeconds += o.restoreSeconds
             rtoViolations += o.rtoViolations
+            for r in lossPerRunDollars.indices {
+                lossPerRunDollars[r] += o.lossPerRunDollars[r]
+                failurePerRun[r] += o.failurePerRun[r]
+            }
+            for k in days.indices {
+                days[k] += o.days[k]
+                failureDays[k] += o.failureDays[k]
+            }
+            datasets += o.datasets
         }
     }
+
+    typealias Cost = PolicyResult.Cost
 
     /// The backup times of dataset `d` in the window and the tiers in force, per policy.
     func backups(_ d: Int, _ writes: ArraySlice<Int64>, _ policy: SimulatedPolicy, schedule: ReplanSchedule?, lambda: Double,
@@ -211,7 +233,7 @@ public struct Simulation: Sendable {
     }
 
     private func simulate(_ d: Int, _ policy: SimulatedPolicy, schedule: ReplanSchedule?, lambda: Double, phase: Double,
-                          regionFailures: [[[[Double]]]], scratch: inout OracleScratch, into acc: inout Accumulator) {
+                          regionFailures: [[[[Double]]]], shares: Bool, scratch: inout OracleScratch, into acc: inout Accumulator) {
         let info = datasets[d]
         let c = info.classPolicy
         let writes = frontier.testWrites(d)
@@ -235,8 +257,12 @@ public struct Simulation: Sendable {
         }
         acc.backups += times.count
         // What the provider bills (Simulation+Billing.swift): backups, live data and full copies, tier moves.
-        billBackups(d, times: times, tiers: tiers, into: &acc.fixedCost)
-        billLiveData(d, policy, tiers: tiers, into: &acc.fixedCost)
+        var billed = Cost()
+        billBackups(d, times: times, tiers: tiers, into: &billed, daily: &acc.days)
+        billLiveData(d, policy, tiers: tiers, into: &billed, daily: &acc.days)
+        acc.fixedCost += billed
+        var tally = FailureTally()
+        var failureMeans = Cost()
 
         // Failures, run by run: the same draws for every policy.
         for r in 0..<runs {
@@ -269,17 +295,36 @@ public struct Simulation: Sendable {
                     let (bt, _) = tiers(at: found)
                     let bytes = size(d, at: found).bytes
                     let restore = rates[bt].firstByteSeconds + bytes / model.policy.restoreBytesPerSecond
+                    let lossDollars = Double(lost) * (c.lossDollarsPerMessage + info.bytesPerWrite / gib * c.lossDollarsPerGiB)
+                    let downtime = restore / 3_600 * c.downtimeDollarsPerHour
+                    let retrieval = (bytes / gib * rates[bt].retrievalDollarsPerGiB
+                                     + (1 + bytes / Billing.partBytes) * rates[bt].getDollarsPer1000 / 1_000) * priceFactor(tier: bt, at: found)
                     acc.lostPerRun[r] += Double(lost)
-                    acc.lossDollars += Double(lost) * (c.lossDollarsPerMessage + info.bytesPerWrite / gib * c.lossDollarsPerGiB)
+                    acc.lossDollars += lossDollars
                     acc.restores += 1
                     acc.restoreSeconds += restore
-                    acc.downtimeDollars += restore / 3_600 * c.downtimeDollarsPerHour
-                    acc.restoreRetrieval += (bytes / gib * rates[bt].retrievalDollarsPerGiB
-                                             + (1 + bytes / Billing.partBytes) * rates[bt].getDollarsPer1000 / 1_000) * priceFactor(tier: bt, at: found)
+                    acc.downtimeDollars += downtime
+                    acc.restoreRetrieval += retrieval
+                    acc.lossPerRunDollars[r] += lossDollars
+                    acc.failurePerRun[r] += lossDollars + downtime + retrieval
+                    let k = day(found)
+                    acc.failureDays[k].loss += lossDollars
+                    acc.failureDays[k].downtime += downtime
+                    acc.failureDays[k].restoreRetrieval += retrieval
+                    failureMeans.loss += lossDollars
+                    failureMeans.downtime += downtime
+                    failureMeans.restoreRetrieval += retrieval
+                    if shares && r < Self.datasetRunsLimit { tally.add(run: r, dollars: lossDollars + downtime + retrieval, loss: lossDollars) }
                     if restore > Double(c.rtoMaxSeconds) { acc.rtoViolations += 1 }
                 }
             }
         }
+        guard shares else { return }
+        let n = Double(runs)
+        acc.datasets.append(PolicyResult.DatasetCost(
+            name: info.name, storage: billed.storage, operations: billed.operations, liveRetrieval: billed.liveRetrieval,
+            restoreRetrieval: failureMeans.restoreRetrieval / n, loss: failureMeans.loss / n, downtime: failureMeans.downtime / n,
+            failureRuns: tally.runs, failureDollars: tally.dollars, failureLoss: tally.loss))
     }
 
     /// Times of every region failure, per failure kind (index in the scenario), run and region: region-scope

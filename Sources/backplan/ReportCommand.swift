@@ -25,7 +25,7 @@ struct ReportTiersCommand: ParsableCommand {
         discussion: """
             Money is dollars per month as the plan prices them, rounded to the cent once per figure; the total is the same in every format. CSV columns (stable, documented in the README): \(TierReport.csvColumns.joined(separator: ",")). JSON follows report-tiers.schema.json. HTML is one self-contained file (inline CSS and SVG, no scripts).
 
-            --simulation adds what 'backplan simulate --json' measured beside the totals: each policy's mean dollars per month (window dollars × 30 days / window) by component and messages lost with the 5–95% band. The simulation has totals only, no per-tier figures. In CSV this appends a 'policy' column and one 'simulated' line per policy.
+            --simulation adds what 'backplan simulate --json' measured: per policy, its mean dollars per 730-hour month by component with the 5–95% band of a run's total, in total and per group (the simulation's datasets grouped as the plan's datasets at the same location), beside the plan's figures, and messages lost with their band. In CSV this appends the columns policy,total_usd_p5,total_usd_p50,total_usd_p95 and, per policy, one 'simulated-group' line per group and one 'simulated' line for all datasets.
 
             Examples:
               backplan report tiers --plan out/plan.json
@@ -49,7 +49,7 @@ struct ReportTiersCommand: ParsableCommand {
         var report = TierReport(plan: current, planFile: plan, by: dimensions, baseline: base, baselineFile: baseline ?? "")
         if let simulation {
             let input = try ReportInput.load(SimulationInput.self, file: simulation, what: "backplan simulate --json")
-            report.simulation = try TierReport.Simulated(SimulationReport(input, file: simulation))
+            report.simulation = try TierReport.Simulated(SimulationReport(input, file: simulation), input: input, plan: current, by: dimensions)
         }
         let inputs = [plan] + (baseline.map { [$0] } ?? []) + (simulation.map { [$0] } ?? [])
         try ReportOutput.checkDistinct(out: out, chart: chart)

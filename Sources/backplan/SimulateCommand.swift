@@ -44,9 +44,13 @@ struct SimulateCommand: ParsableCommand {
             transform: TimeSpan.argument)
     var replan = TimeSpan.days(7)
     @Flag(help: "Print the results as JSON on stdout (progress stays on stderr).") var json = false
+    @Flag(help: ArgumentHelp("With --json: each dataset's share of every policy's dollars, for 'report tiers --simulation' per group (0.5–1 KB per dataset and policy on the sample).",
+                             valueName: "dataset-costs"))
+    var datasetCosts = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 100_000 else { throw ValidationError("--runs must be between 1 and 100000, got \(runs)") }
+        guard json || !datasetCosts else { throw ValidationError("--dataset-costs goes with --json (the shares are only written as JSON)") }
         let names = policies.split(separator: ",", omittingEmptySubsequences: false)
         if names.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--policies '\(policies)': an empty policy name; list one or more of \(SimulatedPolicy.names), comma-separated")
@@ -106,7 +110,8 @@ struct SimulateCommand: ParsableCommand {
         var results: [PolicyResult] = []
         for (i, p) in list.enumerated() {
             Console.progress("simulate: \(p.name) (\(i + 1)/\(list.count)), \(runs) runs")
-            results.append(prepared.simulation.run(p, schedule: prepared.replanSchedule, oracleLambda: prepared.oracleLambda))
+            results.append(prepared.simulation.run(p, schedule: prepared.replanSchedule, oracleLambda: prepared.oracleLambda,
+                                                   datasetCosts: json && datasetCosts))
         }
         Console.endProgress()
         let f = prepared.simulation.frontier
@@ -120,17 +125,21 @@ struct SimulateCommand: ParsableCommand {
         Console.out("Simulated \(Format.time(report.windowStart)) to \(Format.time(report.windowEnd)): \(Format.count(report.writes)) writes in "
                     + "\(Format.count(report.datasets)) datasets, \(runs) runs, seed \(seed)"
                     + (report.addedWrites > 0 ? " (access shift added \(Format.count(report.addedWrites)) writes)" : ""))
-        var rows = [["policy", "backups", "exposure", "lost (mean)", "lost 5-95%", "RPO miss", "RTO miss/run", "cost $", "loss $", "storage $", "ops $"]]
+        var rows = [["policy", "backups", "exposure", "lost (mean)", "lost 5-95%", "RPO miss", "RTO miss/run", "cost $", "cost $ 5-95%",
+                     "loss $", "loss $ 5-95%", "storage $", "ops $"]]
         for r in results {
             rows.append([
                 r.name, Format.count(r.backups), String(format: "%.2f h", r.exposureHours),
                 String(format: "%.1f", r.messagesLost.mean), String(format: "%.0f-%.0f", r.messagesLost.p5, r.messagesLost.p95),
                 Format.count(r.rpoViolations), String(format: "%.2f", r.rtoViolations),
-                String(format: "%.2f", r.cost.total), String(format: "%.2f", r.cost.loss),
+                String(format: "%.2f", r.cost.total), String(format: "%.2f-%.2f", r.costBand.p5, r.costBand.p95),
+                String(format: "%.2f", r.cost.loss), String(format: "%.2f-%.2f", r.lossBand.p5, r.lossBand.p95),
                 String(format: "%.2f", r.cost.storage), String(format: "%.2f", r.cost.operations),
             ])
         }
         Console.out(Format.table(rows, rightAlignedFrom: 1))
+        Console.out("Bands: 5th-95th percentile over the runs (linear interpolation between closest ranks); `--json` has every run's "
+                    + "dollars, the cumulative dollars per day and each dataset's share.")
         Console.out("")
         Console.out("Cost by component, $ over the window (the planner's billing rules):")
         var components = [["component"] + results.map(\.name)]

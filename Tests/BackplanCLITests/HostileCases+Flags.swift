@@ -42,6 +42,7 @@ extension HostileCases {
             ("evaluate --every 0s", ["evaluate", "--db", f.store, "--model", f.model, "--rolling", "--every", "0s"], "--every"),
             ("simulate --runs 0", simulate + ["--runs", "0", "--policies", "fixed-1h"], "--runs"),
             ("simulate --runs -1", simulate + ["--runs=-1", "--policies", "fixed-1h"], "--runs"),
+            ("simulate --dataset-costs without --json", simulate + ["--dataset-costs", "--policies", "fixed-1h"], "--dataset-costs"),
             ("simulate --runs huge", simulate + ["--runs", "99999999999999999999", "--policies", "fixed-1h"], "--runs"),
             ("simulate --replan 1s", simulate + ["--policies", "replanned", "--replan", "1s"], "--replan"),
             ("simulate --replan 0s", simulate + ["--policies", "replanned", "--replan", "0s"], "--replan"),

@@ -153,7 +153,10 @@ struct ReportBrowserTests {
             }
             switch kind {
             case "frontier": return (name, [String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)])
-            case "simulation": return (name, [try money("window"), try money("monthly")])
+            case "simulation":
+                let band = try #require(p["costBand"] as? [String: Any])
+                let ends = try ["p5", "p95"].map { ReportEndToEndTests.grouped(String(format: "%.2f", try #require(band[$0] as? NSNumber).doubleValue)) }
+                return (name, [ends.joined(separator: "–"), try money("window"), try money("monthly")])
             default: return ("simulated " + name, [try money("monthlyDollars")])
             }
         }
@@ -179,8 +182,22 @@ struct ReportBrowserTests {
                 let row = try #require(rows.first { $0.first == e.name && $0.count > 3 }, "\(width) px: no row for \(e.name) in the page's text")
                 // frontier: policy, backups, % of budget, exposure h, …; simulation: …, total $, total $/month last;
                 // tiers: source, storage, operations, retrieval, expected loss, downtime, total $, ….
-                let shown = kind == "frontier" ? [row[3]] : kind == "simulation" ? Array(row.suffix(2)) : [row[6]]
+                let shown = kind == "frontier" ? [row[3]] : kind == "simulation" ? [row[row.count - 3]] + Array(row.suffix(2)) : [row[6]]
                 #expect(shown == e.cells, "\(width) px: \(e.name)'s row \(row) does not show \(e.cells)")
+            }
+            if kind == "simulation" {
+                #expect(layout.text.contains("Table: Cost over the simulated window, per policy"), "\(width) px: no cost-over-time chart")
+            }
+            if kind == "tiers" {
+                // Per group and policy, planned against simulated; each policy's total row shows the JSON's simulated total.
+                for p in policies {
+                    let name = try #require(p["name"] as? String)
+                    let total = try #require((p["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber).doubleValue
+                    let row = try #require(rows.first { $0.first == "total" && $0.count > 3 && $0[1] == name }, "\(width) px: no group total for \(name)")
+                    #expect(row[3] == ReportEndToEndTests.grouped(String(format: "%.2f", total)), "\(row)")
+                    let groups = try #require(p["groups"] as? [[String: Any]])
+                    #expect(!groups.isEmpty && rows.filter { $0.count > 3 && $0[1] == name }.count == groups.count + 1)
+                }
             }
         }
     }

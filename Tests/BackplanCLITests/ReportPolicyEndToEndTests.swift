@@ -11,7 +11,7 @@ struct ReportPolicyEndToEndTests {
         guard let dir = try? ModelEndToEndTests.sampleStore() else { return nil }
         let frontier = try? Backplan.run(["frontier", "--db", dir.file("s.sqlite"), "--json"])
         let sim = try? Backplan.run(SimulateEndToEndTests.args(dir, scenario: SimulateEndToEndTests.root("datasets/scenarios/region-outage.yaml"))
-                                    + ["--policies", "fixed-1h,cron-daily,all-hot,oracle", "--runs", "4", "--seed", "3", "--json"])
+                                    + ["--policies", "fixed-1h,cron-daily,all-hot,oracle", "--runs", "4", "--seed", "3", "--json", "--dataset-costs"])
         guard let frontier, let sim, frontier.status == 0, sim.status == 0 else { return nil }
         _ = dir.write("frontier.json", frontier.stdout)
         _ = dir.write("sim.json", sim.stdout)
@@ -89,6 +89,27 @@ struct ReportPolicyEndToEndTests {
             #expect(html.stdout.contains(">\(ReportEndToEndTests.grouped(window))</td><td class=\"n\">\(ReportEndToEndTests.grouped(perMonth))</td>"))
         }
         #expect(html.stdout.contains("Cost against exposure") && html.stdout.contains("5–95 % band"))
+        // The dollar bands: the simulator's per-run dollars → its band → the report's cents, the same in CSV and JSON.
+        let cost95 = try #require(csv.first?.firstIndex(of: "cost_p95_usd")), loss5 = try #require(csv.first?.firstIndex(of: "loss_p5_usd"))
+        for (i, p) in policies.enumerated() {
+            let runs = try #require(sourcePolicies[i]["costPerRun"] as? [Double])
+            #expect(runs.count == 4)
+            let sorted = runs.sorted(), h = 3 * 0.95, lo = Int(h)
+            let expected = sorted[lo] + (h - Double(lo)) * (sorted[lo + 1] - sorted[lo])
+            let source = try #require((sourcePolicies[i]["costBand"] as? [String: Any])?["p95"] as? Double)
+            #expect(abs(source - expected) < 1e-9, "type-7 percentile of the runs' dollars")
+            let band = try #require(p["costBand"] as? [String: Any]), lossBand = try #require(p["lossBand"] as? [String: Any])
+            #expect(csv[i + 1][cost95] == String(format: "%.2f", try #require(band["p95"] as? NSNumber).doubleValue))
+            #expect(csv[i + 1][loss5] == String(format: "%.2f", try #require(lossBand["p5"] as? NSNumber).doubleValue))
+            #expect(abs(Double(csv[i + 1][cost95])! - source) <= 0.005 + 1e-9)
+        }
+        let series = try #require(doc["series"] as? [[String: Any]])
+        #expect(series.count == policies.count && html.stdout.contains("Cost over the simulated window"))
+        for (i, line) in series.enumerated() {
+            let last = try #require((line["total"] as? [Double])?.last)
+            let sourceTotal = try #require((sourcePolicies[i]["cost"] as? [String: Any])?["total"] as? Double)
+            #expect(abs(last - sourceTotal) < 1e-9, "the series ends at the window's total")
+        }
     }
 
     @Test("JSON keys are the ones report-frontier.schema.json and report-simulation.schema.json list", arguments: ["frontier", "simulation"])
@@ -114,8 +135,9 @@ struct ReportPolicyEndToEndTests {
         let r = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim, "--format", "csv"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = Self.csv(r.stdout)
-        #expect(lines.first?.last == "policy")
-        #expect(lines.filter { $0.first == "simulated" }.map { $0.last } == ["fixed-1h", "cron-daily", "all-hot", "oracle"])
+        let policy = try #require(lines.first?.firstIndex(of: "policy"))
+        #expect(Array(lines.first?[policy...] ?? []) == ["policy", "total_usd_p5", "total_usd_p50", "total_usd_p95"])
+        #expect(lines.filter { $0.first == "simulated" }.map { $0[policy] } == ["fixed-1h", "cron-daily", "all-hot", "oracle"])
         let json = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim, "--format", "json"])
         let doc = try #require(try json.stdout.json() as? [String: Any])
         let policies = try #require((doc["simulation"] as? [String: Any])?["policies"] as? [[String: Any]])
@@ -124,8 +146,24 @@ struct ReportPolicyEndToEndTests {
             let t = try #require((p["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber).doubleValue
             #expect(String(format: "%.2f", t) == line[totalColumn])
         }
+        // Per group: the groups' simulated dollars and the datasets not in the plan add up to the policy's total
+        // (to the cent per figure: one cent of rounding per group at most); the band brackets the median.
+        let groupLines = lines.filter { $0.first == "simulated-group" }
+        let planGroups = lines.filter { $0.first == "group" }.map { $0[1] }
+        for p in policies {
+            let name = try #require(p["name"] as? String)
+            let groups = try #require(p["groups"] as? [[String: Any]])
+            let mine = groupLines.filter { $0[policy] == name }
+            #expect(mine.count == groups.count && !mine.isEmpty && Set(mine.map { $0[1] }).isSubset(of: Set(planGroups)))
+            let sum = mine.reduce(0.0) { $0 + Double($1[totalColumn])! }
+            let notInPlan = try #require(p["notInPlan"] as? NSNumber).doubleValue
+            let total = try #require((p["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber).doubleValue
+            #expect(abs(sum + notInPlan - total) <= 0.01 * Double(groups.count + 2), "\(name): \(sum) + \(notInPlan) vs \(total)")
+            for g in mine { #expect(Double(g[policy + 1])! <= Double(g[policy + 2])! && Double(g[policy + 2])! <= Double(g[policy + 3])!) }
+        }
         let text = try Backplan.run(["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", sim])
         #expect(text.stdout.contains("simulated oracle") && text.stdout.contains("plan (as priced)"))
+        #expect(text.stdout.contains("Per group, planned against simulated"))
     }
 
     @Test("A foreign JSON is exit 2 naming the file and the key; --out and --chart are never an input")
@@ -141,6 +179,39 @@ struct ReportPolicyEndToEndTests {
         let broken = dir.write("broken.json", "{\"split\": 0.6, \"testWrites\": \"many\"}")
         let r = try Backplan.run(["report", "frontier", "--input", broken])
         #expect(r.status == 2 && r.stderr.contains("broken.json") && r.stderr.contains("'testWrites'"), "\(r.stderr)")
+        // Damaged bands, series and per-dataset shares: exit 2 naming the file and the key, in both commands that read them.
+        let simData = try #require(dir.bytes("sim.json"))
+        let sim = try #require(try JSONSerialization.jsonObject(with: simData) as? [String: Any])
+        func damaged(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+            var policies = try #require(sim["policies"] as? [[String: Any]])
+            change(&policies[1])
+            var doc = sim
+            doc["policies"] = policies
+            return dir.write(name, String(decoding: try JSONSerialization.data(withJSONObject: doc), as: UTF8.self))
+        }
+        let cases: [(String, String, (inout [String: Any]) -> Void)] = [
+            ("band.json", "policies[1].costBand", { $0["costBand"] = ["mean": 1, "p5": 3, "p50": 2, "p95": 4] }),
+            ("band-missing.json", "policies[1].lossBand", { $0["lossBand"] = nil }),
+            ("series.json", "policies[1].series.total", { p in
+                var s = p["series"] as? [String: Any] ?? [:]
+                s["total"] = [1.0]
+                p["series"] = s
+            }),
+            ("runs.json", "policies[1].datasets[0].failureRuns", { p in
+                var ds = p["datasets"] as? [[String: Any]] ?? []
+                ds[0]["failureRuns"] = [99]
+                ds[0]["failureDollars"] = [1.0]
+                ds[0]["failureLoss"] = [1.0]
+                p["datasets"] = ds
+            }),
+        ]
+        for (name, key, change) in cases {
+            let file = try damaged(name, change)
+            for command in [["report", "simulation", "--input", file], ["report", "tiers", "--plan", plans.file("plan.json"), "--simulation", file]] {
+                let r = try Backplan.run(command)
+                #expect(r.status == 2 && r.stderr.contains(name) && r.stderr.contains("'\(key)'"), "\(command): \(r.stderr)")
+            }
+        }
         let missing = try Backplan.run(["report", "frontier", "--input", dir.file("none.json")])
         #expect(missing.status == 2 && missing.stderr.contains("none.json"))
 

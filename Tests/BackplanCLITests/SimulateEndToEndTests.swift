@@ -32,6 +32,13 @@ struct SimulateEndToEndTests {
         let b = try Backplan.run(Self.args(dir) + ["--model", Self.root("models/default"), "--runs", "8", "--seed", "3", "--json",
                                                    "--policies", "replanned,fixed-1h,cron-daily,intelligent-tiering,all-hot,oracle"])
         #expect(a.stdout == b.stdout, "same seed, same results")
+        // Without --dataset-costs: no per-dataset shares, but every run's dollars, the bands and the series.
+        for p in policies {
+            #expect((p["datasets"] as? [Any])?.isEmpty == true && p["datasetRuns"] as? Int == 0)
+            #expect((p["costPerRun"] as? [Double])?.count == 8 && (p["series"] as? [String: Any])?["total"] != nil)
+            let band = try #require(p["costBand"] as? [String: Double])
+            #expect(band["p5"]! <= band["p50"]! && band["p50"]! <= band["p95"]!)
+        }
         let table = try Backplan.run(Self.args(dir, scenario: Self.root("datasets/scenarios/baseline.yaml")) + ["--runs", "4"])
         #expect(table.status == 0 && table.stdout.contains("lost 5-95%"), "\(table.stderr)")
     }

@@ -139,16 +139,19 @@ struct PolicyReportTests {
     func tiersWithSimulation() throws {
         var report = TierReport(plan: PlanFixture.current, planFile: "plan.json")
         let plain = report.csv()
-        report.simulation = TierReport.Simulated(try SimulationReport(Self.simulation, file: "s.json"))
+        report.simulation = TierReport.Simulated(try SimulationReport(Self.simulation, file: "s.json"), input: Self.simulation,
+                                                 plan: PlanFixture.current, by: [.tier])
         let csv = report.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(csv[0] == TierReport.csvColumns + ["policy"])
-        #expect(csv.allSatisfy { $0.count == TierReport.csvColumns.count + 1 }, "every line has the appended column")
+        #expect(csv[0] == TierReport.csvColumns + TierReport.simulationCSVColumns)
+        #expect(csv.allSatisfy { $0.count == TierReport.csvColumns.count + 4 }, "every line has the appended columns")
         let simulated = csv.filter { $0[0] == "simulated" }
         let total = try #require(TierReport.csvColumns.firstIndex(of: "total_usd"))
-        #expect(simulated.map { $0.last } == ["replanned", "cron-daily"])
+        #expect(simulated.map { $0[TierReport.csvColumns.count] } == ["replanned", "cron-daily"])
         #expect(simulated[0][total] == "5.30")
         #expect(plain.split(separator: "\n")[0] == Substring(TierReport.csvColumns.joined(separator: ",")), "without --simulation the header is as before")
-        #expect(report.text().contains("simulated replanned") && report.text().contains("no per-group"))
+        #expect(report.text().contains("simulated replanned") && report.text().contains("Per group, planned against simulated"))
+        #expect(report.text().contains("no per-dataset shares (run `simulate --json --dataset-costs`)"), "this input has none")
+        #expect(report.simulation?.policies.allSatisfy { $0.groups.isEmpty } == true)
         #expect(report.markdown().contains("### Simulated") && report.markdown().contains("| simulated cron-daily |"))
         let json = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         let sim = try #require(json["simulation"] as? [String: Any])
@@ -156,5 +159,53 @@ struct PolicyReportTests {
         #expect(((first["monthlyDollars"] as? [String: Any])?["total"] as? NSNumber)?.doubleValue == 5.30)
         let html = TierReportHTML(report: report, byTier: report, byClass: TierReport(plan: PlanFixture.current, by: [.class])).render()
         #expect(html.contains("id=\"simulated\"") && html.contains("against the simulation"))
+    }
+
+    /// One policy over a window of exactly one 730-hour month (window dollars are monthly dollars) and four
+    /// runs: "a" fails in runs 0 and 2, "z" is not in the plan.
+    static let grouped = SimulationInput(scenario: "x.yaml", runs: 4, seed: 1, windowStart: 0, windowEnd: 730 * 3_600, datasets: 4, writes: 10,
+                                         addedWrites: 0, policies: [
+        .init(name: "p", backups: 10, exposureHours: 1, rpoViolations: 0,
+              cost: .init(storage: 4.35, operations: 0.75, retrieval: 0, loss: 1.625, downtime: 0.375), messagesLost: .init(mean: 1, p5: 0, p95: 2),
+              costBand: .init(mean: 7.1, p5: 5.1, p50: 6.1, p95: 10.5), lossBand: .init(mean: 1.625, p5: 0, p50: 0.75, p95: 4.475),
+              datasets: [
+                .init(name: "a", storage: 1, operations: 0.5, loss: 1.625, downtime: 0.375, failureRuns: [0, 2], failureDollars: [2, 6],
+                      failureLoss: [1.5, 5]),
+                .init(name: "b", storage: 0.25, operations: 0.25),
+                .init(name: "c", storage: 3, operations: 0),
+                .init(name: "z", storage: 0.1, operations: 0),
+              ], datasetRuns: 4),
+    ])
+
+    @Test("Simulated per group: each group's mean and band from its datasets' shares (hand-computed), the totals from all")
+    func tiersPerGroup() throws {
+        var report = TierReport(plan: PlanFixture.current, planFile: "plan.json", by: [.tier])
+        let sim = TierReport.Simulated(try SimulationReport(Self.grouped, file: "g.json"), input: Self.grouped, plan: PlanFixture.current, by: [.tier])
+        report.simulation = sim
+        let p = try #require(sim.policies.first)
+        #expect(p.groups.map { $0.tier } == ["glacier-ir", "standard-ia"])
+        let ia = p.groups[1], glacier = p.groups[0]
+        // standard-ia = a + b: billed 2.00 a run; runs 4, 2, 8, 2 → sorted 2, 2, 4, 8.
+        #expect(ia.datasets == 2 && ia.monthlyDollars.total.text == "4.00" && ia.monthlyDollars.expectedLoss.text == "1.63")
+        #expect(ia.band.p5.text == "2.00" && ia.band.p50.text == "3.00" && ia.band.p95.text == "7.40", "h = 2.85: 4 + 0.85 × (8 − 4)")
+        #expect(glacier.monthlyDollars.total.text == "3.00" && glacier.band.p5 == glacier.band.p95)
+        // All four datasets: runs 7.1, 5.1, 11.1, 5.1; z (0.10) is in the totals but in no group.
+        #expect(p.band.p5.text == "5.10" && p.band.p50.text == "6.10" && p.band.p95.text == "10.50" && p.notInPlan.text == "0.10")
+        #expect(p.monthlyDollars.total.text == "7.10")
+        let csv = report.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let total = try #require(TierReport.csvColumns.firstIndex(of: "total_usd")), n = TierReport.csvColumns.count
+        let groupLines = csv.filter { $0[0] == "simulated-group" }
+        #expect(groupLines.map { $0[1] } == ["glacier-ir", "standard-ia"] && groupLines[1][total] == "4.00")
+        #expect(groupLines[1][n...] == ["p", "2.00", "3.00", "7.40"])
+        let cells = report.simulationGroupCells(grouped: true)
+        #expect(cells[0] == ["tier", "policy", "planned $", "simulated $", "simulated $ median", "simulated $ 5–95 %"])
+        #expect(cells[2] == ["standard-ia", "p", "4.51", "4.00", "3.00", "2.00–7.40"], "planned: 0.005 + 1.25 + 0.5 + 0.005 + 0.75 + 2")
+        #expect(cells[3] == ["total", "p", "14.84", "7.10", "6.10", "5.10–10.50"])
+        #expect(report.text().contains("standard-ia  p") && report.markdown().contains("| standard-ia | p | 4.51 | 4.00 | 3.00 | 2.00–7.40 |"))
+        let json = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
+        let groups = try #require(((json["simulation"] as? [String: Any])?["policies"] as? [[String: Any]])?.first?["groups"] as? [[String: Any]])
+        #expect(((groups[1]["band"] as? [String: Any])?["p95"] as? NSNumber)?.doubleValue == 7.4)
+        let html = TierReportHTML(report: report, byTier: report, byClass: TierReport(plan: PlanFixture.current, by: [.class])).render()
+        #expect(html.contains(">2.00–7.40</td>"))
     }
 }

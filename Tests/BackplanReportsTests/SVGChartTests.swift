@@ -96,7 +96,7 @@ struct TierReportHTMLTests {
         let html = Self.page()
         #expect(html.components(separatedBy: "<svg").count - 1 == 4)
         #expect(html.components(separatedBy: "<details>").count - 1 == 4)
-        #expect(html.components(separatedBy: "<table>").count - 1 == 4 + 2, "groups, movers, and one per chart")
+        #expect(html.components(separatedBy: "<table>").count - 1 == 4 + 3, "groups, billing components, movers, and one per chart")
         let total = TierReport(plan: PlanFixture.current, by: [.tier]).totals.dollars.total
         #expect(html.contains("id=\"total-dollars\">$\(total.grouped)<"))
         #expect(html.contains("id=\"total-change\">+$1.01<"))

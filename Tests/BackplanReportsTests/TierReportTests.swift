@@ -105,7 +105,7 @@ struct TierReportTests {
         #expect(lines.count == 1 + r.rows.count + 1)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == TierReport.csvColumns.count })
         #expect(lines.last?.hasPrefix("total,,,,3,") == true)
-        #expect(lines.last?.hasSuffix(",14.84,6.000,13.83,1.01") == true, "\(lines.last ?? "")")
+        #expect(lines.last?.hasSuffix(",14.84,6.000,13.83,1.01,0.00,0.00,0.00") == true, "\(lines.last ?? "")")
         #expect(TierReport.csvCell("a,b") == "\"a,b\"" && TierReport.csvCell("say \"hi\"") == "\"say \"\"hi\"\"\"")
     }
 }
@@ -120,5 +120,57 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Double((z ^ (z >> 31)) >> 11) / 9_007_199_254_740_992
+    }
+}
+
+@Suite("Tier report: billing components as columns")
+struct TierReportComponentTests {
+    /// The fixture's plan with transitions, monitoring and early deletion recorded on two entries.
+    static var plan: Plan {
+        var p = PlanFixture.current
+        p.datasets[0].why.chosen.monthlyDollars.transitions = 0.004
+        p.datasets[0].why.chosen.monthlyDollars.earlyDeletion = 0.002
+        p.datasets[1].why.chosen.monthlyDollars.transitions = 0.004
+        p.datasets[1].why.chosen.monthlyDollars.monitoring = 0.25
+        p.datasets[2].why.chosen.monthlyDollars.earlyDeletion = 1.5
+        return p
+    }
+
+    @Test("Each group's transitions, monitoring and early deletion are its exact sums rounded once, the same in every format")
+    func components() throws {
+        let r = TierReport(plan: Self.plan, planFile: "plan.json", by: [.tier])
+        let ia = try #require(r.rows.first { $0.key.tier == "standard-ia" })
+        #expect(ia.dollars.transitions?.text == "0.01", "0.004 + 0.004 rounds once to 0.01, not twice to 0.00")
+        #expect(ia.dollars.monitoring?.text == "0.25" && ia.dollars.earlyDeletion?.text == "0.00")
+        #expect(r.totals.dollars.earlyDeletion?.text == "1.50" && r.totals.dollars.transitions?.text == "0.01")
+        let cells = r.componentCells(grouped: true)
+        #expect(cells[0] == ["tier", "storage $", "early deletion $", "operations $", "transitions $", "monitoring $", "retrieval $"])
+        #expect(cells.last == ["total", "10.01", "1.50", "2.00", "0.01", "0.25", "0.33"])
+        let csv = r.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(Array(csv[0].suffix(3)) == ["transitions_usd", "monitoring_usd", "early_deletion_usd"])
+        #expect(Array(csv.last!.suffix(3)) == ["0.01", "0.25", "1.50"] && csv.last?.first == "total")
+        #expect(r.text().contains("Billing components") && r.markdown().contains("| total | 10.01 | 1.50 | 2.00 | 0.01 | 0.25 | 0.33 |"))
+        let json = try #require(try JSONSerialization.jsonObject(with: r.json()) as? [String: Any])
+        let totals = try #require((json["totals"] as? [String: Any])?["monthlyDollars"] as? [String: Any])
+        #expect((totals["earlyDeletion"] as? NSNumber)?.doubleValue == 1.5 && (totals["monitoring"] as? NSNumber)?.doubleValue == 0.25)
+        let html = TierReportHTML(report: r, byTier: r, byClass: TierReport(plan: Self.plan, by: [.class])).render()
+        #expect(html.contains("Billing components per group") && html.contains(">1.50</td>"))
+    }
+
+    @Test("A plan that predates the parts leaves their cells empty and says so")
+    func olderPlan() throws {
+        var p = PlanFixture.current
+        for i in p.datasets.indices {
+            p.datasets[i].why.chosen.monthlyDollars.transitions = nil
+            p.datasets[i].why.chosen.monthlyDollars.monitoring = nil
+            p.datasets[i].why.chosen.monthlyDollars.earlyDeletion = nil
+        }
+        let r = TierReport(plan: p, planFile: "plan.json")
+        #expect(r.totals.dollars.transitions == nil && r.componentCells(grouped: false).last?.suffix(4) == ["2.00", "", "", "0.33"])
+        #expect(r.componentSentence.contains("predates"))
+        let csv = r.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(Array(csv.last!.suffix(3)) == ["", "", ""])
+        let json = try #require(try JSONSerialization.jsonObject(with: r.json()) as? [String: Any])
+        #expect(((json["totals"] as? [String: Any])?["monthlyDollars"] as? [String: Any])?["transitions"] == nil)
     }
 }
