@@ -23,6 +23,9 @@ public struct DatasetForecast: Sendable, Equatable {
     public var meanQuietGapSeconds: Double?
     /// Seconds after midnight UTC at which the dataset's busiest 3-hour block ends (history).
     public var busiestBlockEndSeconds: Int64
+    /// The live data by object age and its reads by the age of the object they fetch (history), for pricing tier
+    /// schedules; `nil`: the planner chooses a single data tier.
+    public var ages: AgeProfile?
 
     public init(
         name: String, dataClass: String, sizeBytes: Double, writesPerDay: Double, readsPerDay: Double,
