@@ -86,19 +86,27 @@ public struct TierFrontier: Sendable {
     }
 
     /// Every policy's row; `backplan` only with `planTiers` (dataset name → data tier index; datasets the
-    /// plan lacks stay on the first tier).
-    public func report(planTiers: [String: Int]?) -> [Row] {
+    /// plan lacks stay on the first tier), its datasets in `planSchedules` billed by their schedule
+    /// (``scheduled(_:_:)``) instead.
+    public func report(planTiers: [String: Int]?, planSchedules: [String: Schedule] = [:]) -> [Row] {
         var rows = [Row(policy: "all-hot", bill: sum { fixed($0, tier: 0) })]
         rows.append(Row(policy: "intelligent-tiering", bill: sum { days[$0].autoTieredBill(billing) }))
         rows.append(Row(policy: "lifecycle-by-age", bill: sum { lifecycleByAge($0) }))
         if let planTiers {
-            rows.append(Row(policy: "backplan", bill: sum { fixed($0, tier: planTiers[frontier.log.names[$0]] ?? 0) }))
+            rows.append(Row(policy: "backplan", bill: sum { planned($0, tiers: planTiers, schedules: planSchedules) }))
         }
         rows.append(Row(policy: "best-single-tier", bill: sum { d in
             onlineTiers.map { fixed(d, tier: $0) }.min { $0.total < $1.total } ?? Billing.Bill()
         }))
         rows.append(Row(policy: "best-monthly", bill: sum { bestMonthly($0).bill }))
         return rows
+    }
+
+    /// Dataset `d` as a plan has it: its schedule if it has one, else its single tier (the first if none).
+    public func planned(_ d: Int, tiers: [String: Int], schedules: [String: Schedule]) -> Billing.Bill {
+        let name = frontier.log.names[d]
+        if let s = schedules[name] { return scheduled(d, s) }
+        return fixed(d, tier: tiers[name] ?? 0)
     }
 
     /// The sum over datasets of `bill(d)`, in dataset order (chunks fixed by the count, merged in order).
