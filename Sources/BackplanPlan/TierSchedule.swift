@@ -93,7 +93,7 @@ public struct TieringChoice: Codable, Sendable, Equatable {
     public var chosenDollars: Double
     /// Of it, the moves: transition requests, early-deletion remainders, retrieval of moves to warmer tiers.
     public var chosenMoveDollars: Double
-    /// Everything staying on the first tier (no move at all).
+    /// Staying where the data is (the first tier, or on a re-plan the tiering in force), without moving it there.
     public var stayDollars: Double
     /// The cheapest single tier and its bill (moving all data there now).
     public var bestSingleTier: String
@@ -122,7 +122,7 @@ public struct TieringChoice: Codable, Sendable, Equatable {
             return String(format: "Live data stays on %@: $%.4f over %d days; no schedule of the %d priced saves more than its moves cost.",
                           chosen.firstTier, chosenDollars, h, candidates)
         }
-        return String(format: "Live data: %@, $%.4f over %d days (moves $%.4f of it) against $%.4f staying on the first tier (saves $%.4f) and $%.4f for the best single tier (%@); cheapest of %d candidates.",
+        return String(format: "Live data: %@, $%.4f over %d days (moves $%.4f of it) against $%.4f staying where it is (saves $%.4f) and $%.4f for the best single tier (%@); cheapest of %d candidates.",
                       chosen.description, chosenDollars, h, chosenMoveDollars, stayDollars, saving, bestSingleTierDollars, bestSingleTier,
                       candidates)
     }

@@ -63,14 +63,17 @@ extension CostModel {
 
     /// The live data of `d` (profile `p`) over `horizonDays` under the schedule `steps` (first step at day 0
     /// on the first tier); objects below the profile's minimum stay on the first tier. See the extension's rules.
+    ///
+    /// `atStart` is the part of `moves` made when the schedule starts (objects already past a step leaving the
+    /// first tier): what a dataset already on this schedule does not pay again.
     public func scheduleBill(_ d: DatasetForecast, profile p: AgeProfile, steps: [Step], horizonDays h: Double)
-        -> (bill: Billing.Bill, moves: Billing.Bill)
+        -> (bill: Billing.Bill, moves: Billing.Bill, atStart: Billing.Bill)
     {
         let tiers = steps.map(\.tier), lo = steps.map { Double($0.days) }
         let hi = Array(lo.dropFirst()) + [Double.infinity]
         let first = tiers[0]
         let w = max(0, d.writesPerDay), r = max(0, d.readsPerDay)
-        var bill = Billing.Bill(), moves = Billing.Bill()
+        var bill = Billing.Bill(), moves = Billing.Bill(), atStart = Billing.Bill()
         let month = billing.secondsPerMonth / 86_400
         func band(_ age: Double) -> Int { lo.lastIndex { $0 <= age } ?? 0 }
         // Small objects, existing and future: the first tier for the whole horizon.
@@ -88,7 +91,9 @@ extension CostModel {
             var b = band(age)
             var entered = 0.0
             if b > 0 {
-                moves += billing.move(sizeBytes: bytes, objectBytes: each, from: first, to: tiers[b], heldSeconds: .infinity)
+                let m = billing.move(sizeBytes: bytes, objectBytes: each, from: first, to: tiers[b], heldSeconds: .infinity)
+                moves += m
+                atStart += m
             }
             var t = 0.0
             while t < h {
@@ -131,12 +136,16 @@ extension CostModel {
         }
         bill.requests += w * h * catalog.tiers[first].putDollarsPer1000 / 1_000
         bill += moves
-        return (bill, moves)
+        return (bill, moves, atStart)
     }
 
     /// The cheapest tiering of `d` over ``scheduleHorizonDays`` among the single tiers `tiers` and the schedules
     /// over them (``scheduleCandidates(tiers:)``), moves included: a schedule or another tier wins only when
     /// what it saves over the horizon exceeds what its moves cost. `nil` without an age profile.
+    ///
+    /// Re-planning hysteresis: with ``DatasetForecast/currentTiering`` (the plan in force), staying on it is
+    /// priced without the moves that put the data there, and every other candidate with its moves, so a re-plan
+    /// changes the tiering only when the forecast saving over the horizon exceeds the move's cost.
     public func chooseTiering(_ d: DatasetForecast, tiers: [Int]) -> (tier: Int, steps: [Step]?, bill: Billing.Bill, choice: TieringChoice)? {
         guard let p = d.ages, !tiers.isEmpty else { return nil }
         let h = Self.scheduleHorizonDays
@@ -145,18 +154,30 @@ extension CostModel {
         var best: (tier: Int, steps: [Step]?, bill: Billing.Bill, moves: Billing.Bill)?
         var bestSingle: (tier: Int, total: Double)?
         var stay = Double.infinity
+        let names = catalog.tiers.map(\.name)
+        let current = d.currentTiering
+        // Where the data is now as a single tier (the first tier without a plan in force), else nil.
+        let stayTier: Int? = if let c = current { c.isSingleTier ? names.firstIndex(of: c.firstTier) : nil } else { 0 }
         for t in tiers {
-            let priced = singleTierBill(d, existingBytes: bytes, existingObjects: objects, tier: t, horizonDays: h)
-            if t == 0 { stay = priced.bill.total }
+            var priced = singleTierBill(d, existingBytes: bytes, existingObjects: objects, tier: t, horizonDays: h)
+            if let c = current, c.isSingleTier, c.firstTier == names[t] {
+                priced.bill = priced.bill + priced.moves.scaled(-1)
+                priced.moves = Billing.Bill()
+            }
+            if t == stayTier { stay = priced.bill.total }
             if bestSingle.map({ priced.bill.total < $0.total }) ?? true { bestSingle = (t, priced.bill.total) }
             if best.map({ priced.bill.total < $0.bill.total }) ?? true { best = (t, nil, priced.bill, priced.moves) }
         }
         let candidates = scheduleCandidates(tiers: tiers)
         for steps in candidates {
-            let priced = scheduleBill(d, profile: p, steps: steps, horizonDays: h)
+            var priced = scheduleBill(d, profile: p, steps: steps, horizonDays: h)
+            if let c = current, !c.isSingleTier, c.steps.map({ ($0.afterDays, $0.tier) }) .elementsEqual(steps.map({ ($0.days, names[$0.tier]) }), by: { $0 == $1 }) {
+                priced.bill = priced.bill + priced.atStart.scaled(-1)
+                priced.moves = priced.moves + priced.atStart.scaled(-1)
+                stay = priced.bill.total
+            }
             if priced.bill.total < best!.bill.total { best = (0, steps, priced.bill, priced.moves) }
         }
-        let names = catalog.tiers.map(\.name)
         let chosen = best!
         let schedule = chosen.steps.map { s in TierSchedule(steps: s.map { .init(afterDays: $0.days, tier: names[$0.tier]) }) }
             ?? .single(names[chosen.tier])
