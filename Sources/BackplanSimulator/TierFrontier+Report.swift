@@ -6,7 +6,7 @@ import BackplanStore
 extension TierFrontier {
     /// What `backplan tiers` prints: the window and one row per policy (dollars of live data over it).
     ///
-    /// JSON: `{split, windowStart, windowEnd, datasets, prices, model, policies: [{policy, total, storage,
+    /// JSON: `{split, windowStart, windowEnd, datasets, prices, model, backplanTiering, policies: [{policy, total, storage,
     /// requests, retrieval, monitoring, transitions, earlyDeletion}]}`.
     public struct Report: Encodable, Sendable, Equatable {
         public var split: Double
@@ -16,6 +16,8 @@ extension TierFrontier {
         public var prices: String
         /// Where the `backplan` row's forecasts came from: the model folder, or "trained at the cut".
         public var model: String
+        /// Datasets of Backplan's plan per data tier, or per tier schedule (``TierSchedule/name``) where it has one.
+        public var backplanTiering: [String: Int]
         public var policies: [Row]
     }
 
@@ -102,6 +104,8 @@ extension TierFrontier {
         let perfect = try Planner(policy: planner, catalog: catalog).plan(actual, generatedAt: cut, inputs: inputs)
         let perfectTiers = Dictionary(uniqueKeysWithValues: perfect.datasets.map { ($0.id, tierIndex[$0.dataTier] ?? 0) })
         progress?("billing every policy over the window")
+        var counts: [String: Int] = [:]
+        for d in plan.datasets { counts[d.dataSchedule?.name ?? d.dataTier, default: 0] += 1 }
         var rows = tf.report(planTiers: planTiers, planSchedules: schedules(plan))
         if let at = rows.firstIndex(where: { $0.policy == "backplan" }) {
             let perfectSchedules = schedules(perfect)
@@ -109,6 +113,6 @@ extension TierFrontier {
                         at: at + 1)
         }
         return Report(split: split, windowStart: cut, windowEnd: frontier.t1, datasets: frontier.log.datasetCount,
-                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, policies: rows)
+                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, backplanTiering: counts, policies: rows)
     }
 }

@@ -70,5 +70,7 @@ struct TiersCommand: ParsableCommand {
                          String(format: "%.4f", r.bill.earlyDeletion)])
         }
         Console.out(Format.table(rows, rightAlignedFrom: 1))
+        Console.out("Backplan's live data: " + report.backplanTiering.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ") + " (datasets per tier or tier schedule)")
     }
 }
