@@ -29,10 +29,15 @@ extension CostModel {
     /// The candidate schedules whose tiers are all in `tiers` (online tiers meeting the class RTO), written to
     /// the first tier: one step to a cheaper tier at each of ``scheduleStepDays``, and two steps (colder at
     /// least 30 days after warmer) to two ever cheaper tiers. Empty when the first tier is not in `tiers`.
+    ///
+    /// Only tiers with an S3 storage class (``Plan/s3StorageClasses``): a schedule must be exported to be
+    /// enforced (the S3 Lifecycle export), and nothing enforces one on GCS or Azure yet (no lifecycle export
+    /// there, and the executor does not move live data), so there the planner keeps single tiers.
     public func scheduleCandidates(tiers: [Int]) -> [[Step]] {
-        guard tiers.contains(0) else { return [] }
+        let s3 = { (t: Int) in Plan.s3StorageClasses[self.catalog.tiers[t].name] != nil }
+        guard tiers.contains(0), s3(0) else { return [] }
         let rate = { (t: Int) in self.catalog.tiers[t].storageDollarsPerGiBMonth }
-        let colder = tiers.filter { $0 != 0 && rate($0) < rate(0) }
+        let colder = tiers.filter { $0 != 0 && rate($0) < rate(0) && s3($0) }
         var out: [[Step]] = []
         for t in colder { for a in Self.scheduleStepDays { out.append([(0, 0), (a, t)]) } }
         for t1 in colder {

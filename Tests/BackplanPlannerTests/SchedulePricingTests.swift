@@ -170,7 +170,7 @@ struct SchedulePricingTests {
         #expect(kept > 0 && moved > 0, "both branches exercised: kept \(kept), moved \(moved)")
     }
 
-    @Test("Candidates obey S3 Lifecycle: Standard-IA from day 30, a move out of it 30 days after; none without the first tier")
+    @Test("Candidates obey S3 Lifecycle: Standard-IA from day 30, a move out of it 30 days after; none without the first tier or off S3")
     func candidatesAreExpressible() throws {
         let m = try Self.model()
         let all = m.scheduleCandidates(tiers: [0, 1, 2])
@@ -183,6 +183,10 @@ struct SchedulePricingTests {
             }
         }
         #expect(m.scheduleCandidates(tiers: [1, 2]).isEmpty)
+        // Off S3 no export could enforce a schedule: none is offered.
+        let gcs = CostModel(policy: m.policy, catalog: try PriceCatalog.load(Files.path("datasets/pricing/gcs.yaml")))
+        let online = gcs.catalog.tiers.indices.filter { !gcs.catalog.tiers[$0].offline }
+        #expect(online.count > 1 && gcs.scheduleCandidates(tiers: online).isEmpty)
     }
 
     @Test("Without an age profile the planner keeps its single-tier choice; with one the plan carries the schedule and why")
