@@ -114,16 +114,17 @@ public struct TieringChoice: Codable, Sendable, Equatable {
         self.candidates = candidates
     }
 
-    /// One sentence in money: what was chosen, what it saves over staying, and what its moves cost.
+    /// One sentence in money: what was chosen, what it saves over staying, and what its moves cost (four
+    /// decimals, six below a hundredth of a cent).
     public var text: String {
+        func dollars(_ x: Double) -> String { String(format: abs(x) >= 1e-4 || x == 0 ? "$%.4f" : "$%.6f", x) }
         let saving = stayDollars - chosenDollars
         let h = Int(horizonDays.rounded())
         if chosen.isSingleTier && chosen.firstTier == bestSingleTier && saving <= 0 {
-            return String(format: "Live data stays on %@: $%.4f over %d days; no schedule of the %d priced saves more than its moves cost.",
-                          chosen.firstTier, chosenDollars, h, candidates)
+            return "Live data stays on \(chosen.firstTier): \(dollars(chosenDollars)) over \(h) days; no schedule of the \(candidates) priced saves more than its moves cost."
         }
-        return String(format: "Live data: %@, $%.4f over %d days (moves $%.4f of it) against $%.4f staying where it is (saves $%.4f) and $%.4f for the best single tier (%@); cheapest of %d candidates.",
-                      chosen.description, chosenDollars, h, chosenMoveDollars, stayDollars, saving, bestSingleTierDollars, bestSingleTier,
-                      candidates)
+        return "Live data: \(chosen.description), \(dollars(chosenDollars)) over \(h) days (moves \(dollars(chosenMoveDollars)) of it) against "
+            + "\(dollars(stayDollars)) staying where it is (saves \(dollars(saving))) and \(dollars(bestSingleTierDollars)) for the best single tier "
+            + "(\(bestSingleTier)); cheapest of \(candidates) candidates."
     }
 }

@@ -36,6 +36,16 @@ struct TierScheduleTests {
         #expect(text.contains("\"afterDays\" : 90") && text.contains("\"minObjectBytes\" : 131072") && text.contains("\"schemaVersion\" : 2"))
     }
 
+    @Test("The tiering choice in words: the schedule, its dollars, what it saves, its moves")
+    func choiceText() {
+        let t = Self.scheduled(Self.iaThenGlacier).datasets[0].why.dataTiering!.text
+        #expect(t.contains("standard; standard-ia after 30 days; glacier-ir after 90 days (objects of 128 KiB or more)"))
+        #expect(t.contains("$1.0000 over 90 days (moves $0.1000 of it) against $2.0000 staying where it is (saves $1.0000)"))
+        let tiny = TieringChoice(chosen: Self.iaThenGlacier, chosenDollars: 0.00061, chosenMoveDollars: 0.00001, stayDollars: 0.00065,
+                                 bestSingleTier: "standard", bestSingleTierDollars: 0.00065, horizonDays: 90, candidates: 23)
+        #expect(tiny.text.contains("saves $0.000040"), "\(tiny.text)")
+    }
+
     @Test("A schema version 1 plan (no schedules) still loads, as a plan without schedules")
     func oldPlanLoads() throws {
         let dir = TempDir()
