@@ -26,7 +26,7 @@ extension TierFrontier {
     /// every policy over the window after it.
     ///
     ///     let r = try TierFrontier.report(store: store, split: 0.6, catalog: catalog, policy: policy, model: nil)
-    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, backplan,
+    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, lifecycle-per-object, backplan,
     ///                                // backplan-actual-activity, best-single-tier, best-monthly
     ///
     /// `backplan-actual-activity` is a diagnostic: the same planner given the window's actual reads, writes

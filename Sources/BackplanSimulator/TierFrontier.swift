@@ -8,7 +8,9 @@ import BackplanPlanner
 ///
 /// Policies: `all-hot` (the first tier); `intelligent-tiering` (the catalog's automatic tiering as the
 /// provider documents it); `lifecycle-by-age` (objects move by age, as S3 Lifecycle can: the automatic
-/// tiering's idle days as ages, else 30 and 90 days to the second and third tiers); `backplan` (the data
+/// tiering's idle days as ages, else 30 and 90 days to the second and third tiers); `lifecycle-per-object`
+/// (diagnostic: the same steps for every dataset billed as Backplan's schedules are, ``scheduled(_:_:)``);
+/// `backplan` (the data
 /// tier of a plan made from data before the cut, held for the window); `best-single-tier` (per dataset the
 /// cheapest tier for the whole window, in hindsight); `best-monthly` (per dataset the cheapest tier per
 /// calendar month in hindsight, exact, with transition and early-deletion charges:
@@ -92,6 +94,11 @@ public struct TierFrontier: Sendable {
         var rows = [Row(policy: "all-hot", bill: sum { fixed($0, tier: 0) })]
         rows.append(Row(policy: "intelligent-tiering", bill: sum { days[$0].autoTieredBill(billing) }))
         rows.append(Row(policy: "lifecycle-by-age", bill: sum { lifecycleByAge($0) }))
+        // Diagnostic: the same steps for every dataset, billed as Backplan's schedules are (per object, objects
+        // under 128 KiB stay, started at the cut with its moves charged): what choosing steps per dataset adds.
+        let uniform = Schedule(steps: [.init(ageSeconds: 0, tier: 0)] + lifecycleSteps.map { .init(ageSeconds: $0.ageSeconds, tier: $0.tier) },
+                               minObjectBytes: Double(TierSchedule.s3DefaultMinObjectBytes))
+        rows.append(Row(policy: "lifecycle-per-object", bill: sum { scheduled($0, uniform) }))
         if let planTiers {
             rows.append(Row(policy: "backplan", bill: sum { planned($0, tiers: planTiers, schedules: planSchedules) }))
         }

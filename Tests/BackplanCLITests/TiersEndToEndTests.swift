@@ -20,8 +20,8 @@ struct TiersEndToEndTests {
             guard let p = row["policy"] as? String, let t = row["total"] as? Double else { return nil }
             return (p, t)
         })
-        #expect(Set(totals.keys) == ["all-hot", "intelligent-tiering", "lifecycle-by-age", "backplan", "backplan-actual-activity",
-                                     "best-single-tier", "best-monthly"])
+        #expect(Set(totals.keys) == ["all-hot", "intelligent-tiering", "lifecycle-by-age", "lifecycle-per-object", "backplan",
+                                     "backplan-actual-activity", "best-single-tier", "best-monthly"])
         let oracle = try #require(totals["best-monthly"]), single = try #require(totals["best-single-tier"])
         #expect(oracle > 0 && oracle <= single * (1 + 1e-12))
         // Per-dataset single tiers: the hindsight rows bound them. Backplan's tier schedules move objects by
