@@ -23,6 +23,12 @@ public struct DatasetForecast: Sendable, Equatable {
     public var meanQuietGapSeconds: Double?
     /// Seconds after midnight UTC at which the dataset's busiest 3-hour block ends (history).
     public var busiestBlockEndSeconds: Int64
+    /// The live data by object age and its reads by the age of the object they fetch (history), for pricing tier
+    /// schedules; `nil`: the planner chooses a single data tier.
+    public var ages: AgeProfile?
+    /// Where the live data is now, from the plan in force (a re-plan): staying there costs no move, so the planner
+    /// changes it only when the saving over the horizon exceeds the move's cost. `nil`: on the first tier.
+    public var currentTiering: TierSchedule?
 
     public init(
         name: String, dataClass: String, sizeBytes: Double, writesPerDay: Double, readsPerDay: Double,

@@ -18,14 +18,18 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
     public var schedule: Schedule
     public var backupTier: String
     public var dataTier: String
+    /// The live data's tier schedule by object age when it is more than the single `dataTier` (``TierSchedule``;
+    /// its first tier is `dataTier`); `nil` for a single tier and in plans of schema version 1.
+    public var dataSchedule: TierSchedule?
     public var copies: [Copy]
     public var retention: Retention
     public var encrypt: Bool
     public var why: Why
 
     public init(id: String, class: String, location: String, schedule: Schedule, backupTier: String, dataTier: String,
-                copies: [Copy], retention: Retention, encrypt: Bool, why: Why) {
+                copies: [Copy], retention: Retention, encrypt: Bool, why: Why, dataSchedule: TierSchedule? = nil) {
         self.id = id
+        self.dataSchedule = dataSchedule
         self.class = `class`
         self.location = location
         self.schedule = schedule
@@ -128,9 +132,12 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
         public var runnerUp: Option?
         /// The limit or price that decided, in words.
         public var decidedBy: String
+        /// How the live data's tiering was chosen, in money (plans made with object-age profiles; else `nil`).
+        public var dataTiering: TieringChoice?
 
-        public init(forecast: Forecast, chosen: Option, runnerUp: Option?, decidedBy: String) {
+        public init(forecast: Forecast, chosen: Option, runnerUp: Option?, decidedBy: String, dataTiering: TieringChoice? = nil) {
             self.forecast = forecast
+            self.dataTiering = dataTiering
             self.chosen = chosen
             self.runnerUp = runnerUp
             self.decidedBy = decidedBy

@@ -32,6 +32,9 @@ extension Plan {
 
     /// The tag key of ``DatasetPlan/Copy/objectTag``.
     public static let s3RuleTagKey = "backplan-rule"
+    /// The tag key of live-data objects: its value is the data tier, or the ``TierSchedule/name`` of the dataset's
+    /// ``DatasetPlan/dataSchedule``.
+    public static let s3DataTagKey = "backplan-data"
 
     /// Set explicitly, not left to the bucket's default: objects under 128 KiB never transition, since a
     /// transition request and the archive classes' per-object overhead (the catalog's `minBillableBytes`)
@@ -46,6 +49,12 @@ extension Plan {
     /// ``Tier/minStorageDays``, counted from the transition) without a note: without an erasure duty the
     /// expiration moves to that day (S3 bills it anyway); with one, the legal maximum wins and the note names
     /// the early-deletion charge. `nil` when a tier has no S3 storage class (not an S3 catalog).
+    ///
+    /// Live data: one rule per data tier of datasets without a schedule (objects tagged `backplan-data` = the
+    /// tier) and one per ``DatasetPlan/dataSchedule`` shared by datasets (tagged with the schedule's
+    /// ``TierSchedule/name``), with the schedule's transition days; no live-data rule expires anything. A
+    /// schedule S3 Lifecycle cannot express (Standard-IA before day 30, or left within 30 days; a minimum object
+    /// size other than the 128 KiB this file sets) is left out with a note saying so.
     ///
     /// - Throws: ``InputError`` naming the catalog file when a tier of the plan is not in it.
     public func s3Lifecycle(catalog: PriceCatalog) throws -> S3LifecycleExport? {
@@ -90,14 +99,46 @@ extension Plan {
             if let days = transition { rule["Transitions"] = [["Days": days, "StorageClass": storageClass]] }
             rules.append(rule)
         }
-        // Live data: objects tagged backplan-data=<tier> move to the plan's data tier.
-        for tier in Set(datasets.map(\.dataTier)).sorted() {
+        // Live data: objects tagged backplan-data=<tier> move to the plan's data tier; those tagged
+        // backplan-data=<schedule> follow the schedule's transitions (one rule per schedule, shared by datasets).
+        for tier in Set(datasets.filter { $0.dataSchedule == nil }.map(\.dataTier)).sorted() {
             guard let storageClass = Self.s3StorageClasses[tier] else { return nil }
             guard let days = Self.transitionDays(storageClass) else { continue }
             rules.append([
                 "ID": "backplan-data-\(tier)", "Status": "Enabled",
-                "Filter": ["Tag": ["Key": "backplan-data", "Value": tier]],
+                "Filter": ["Tag": ["Key": Self.s3DataTagKey, "Value": tier]],
                 "Transitions": [["Days": days, "StorageClass": storageClass]],
+            ])
+        }
+        var schedules: [String: (schedule: TierSchedule, datasets: Int)] = [:]
+        for d in datasets { if let s = d.dataSchedule { schedules[s.name, default: (s, 0)].datasets += 1 } }
+        for name in schedules.keys.sorted() {
+            let (schedule, count) = schedules[name]!
+            let id = "backplan-data-\(name)"
+            var transitions: [[String: Any]] = []
+            var previous: (days: Int, storageClass: String)?
+            var problems: [String] = []
+            for step in schedule.steps.dropFirst() {
+                guard let storageClass = Self.s3StorageClasses[step.tier] else { return nil }
+                let earliest = max(Int(Self.transitionDays(storageClass) ?? 0),
+                                   previous.map { $0.storageClass == "STANDARD_IA" ? $0.days + 30 : $0.days + 1 } ?? 0)
+                if step.afterDays < earliest {
+                    problems.append("\(step.tier) after \(step.afterDays) days (S3 allows day \(earliest) at the earliest)")
+                }
+                transitions.append(["Days": step.afterDays, "StorageClass": storageClass])
+                previous = (step.afterDays, storageClass)
+            }
+            if schedule.minObjectBytes != TierSchedule.s3DefaultMinObjectBytes {
+                problems.append("a minimum object size of \(schedule.minObjectBytes) bytes (this export sets S3's 128 KiB default)")
+            }
+            if !problems.isEmpty {
+                notes.append("\(id): not exported, S3 Lifecycle cannot express \(problems.joined(separator: "; ")); nothing enforces it for its \(count) dataset(s) (the executor does not move live data): their objects stay on \(schedule.firstTier)")
+                continue
+            }
+            rules.append([
+                "ID": id, "Status": "Enabled",
+                "Filter": ["Tag": ["Key": Self.s3DataTagKey, "Value": name]],
+                "Transitions": transitions,
             ])
         }
         let document: [String: Any] = [

@@ -18,8 +18,12 @@ import Foundation
 ///
 /// Units: money in US dollars per billing month (730 hours, ``Billing``), times in seconds (Unix seconds for instants), sizes in bytes.
 public struct Plan: Codable, Sendable, Equatable {
-    /// The layout version this code writes and reads; ``load(_:)`` refuses any other.
-    public static let currentSchemaVersion = 1
+    /// The layout version this code writes; ``load(_:)`` reads it and ``readableSchemaVersions``, refuses any other.
+    /// Version 2 added ``DatasetPlan/dataSchedule`` and ``DatasetPlan/Why/dataTiering`` (optional: a version 1
+    /// plan reads as one without schedules), so a reader that predates schedules refuses a plan that has them.
+    public static let currentSchemaVersion = 2
+    /// Versions ``load(_:)`` reads: 1 (no tier schedules) and 2.
+    public static let readableSchemaVersions = 1...2
 
     public var schemaVersion: Int
     /// The plan's "now": the store's last event + 1 s (not the wall clock, so a plan is reproducible).

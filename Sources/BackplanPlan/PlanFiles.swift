@@ -25,9 +25,10 @@ extension Plan {
         } catch {
             throw InputError(file: file, "not a Backplan plan: \(error)")
         }
-        guard plan.schemaVersion == currentSchemaVersion else {
-            throw InputError(file: file, "plan schema version \(plan.schemaVersion); this Backplan reads \(currentSchemaVersion)")
+        guard readableSchemaVersions.contains(plan.schemaVersion) else {
+            throw InputError(file: file, "plan schema version \(plan.schemaVersion); this Backplan reads \(readableSchemaVersions.lowerBound) to \(readableSchemaVersions.upperBound)")
         }
+        for d in plan.datasets { if let s = d.dataSchedule, let problem = s.problem { throw InputError(file: file, column: "datasets[\(d.id)].dataSchedule", problem) } }
         return plan
     }
 

@@ -94,6 +94,26 @@ public struct CostModel: Sendable {
         return cost
     }
 
+    /// The live data's tier and monthly cost among `tiers`: with an age profile the cheapest tiering over the
+    /// schedule horizon (``chooseTiering(_:tiers:)``, its bill per billing month, moves included) and the
+    /// choice; without one the cheapest single tier by ``dataCost(_:tier:)``. `nil` when `tiers` is empty.
+    public func dataChoice(_ d: DatasetForecast, tiers: [Int]) -> (tier: Int, cost: CostBreakdown, choice: TieringChoice?)? {
+        if let c = chooseTiering(d, tiers: tiers) {
+            let b = c.bill.scaled(daysPerMonth / Self.scheduleHorizonDays)
+            var cost = CostBreakdown()
+            cost.storage = b.storage + b.earlyDeletion
+            cost.operations = b.requests + b.transitions + b.monitoring
+            cost.retrieval = b.retrieval
+            return (c.tier, cost, c.choice)
+        }
+        var best: (tier: Int, cost: CostBreakdown, choice: TieringChoice?)?
+        for t in tiers {
+            let cost = dataCost(d, tier: t)
+            if best.map({ cost.total < $0.cost.total }) ?? true { best = (t, cost, nil) }
+        }
+        return best
+    }
+
     /// Young's interval for `d` on `tier`, T = √(2·C_b/(ρ·r·c)) with C_b the dollars of one backup
     /// (its requests on every copy), ρ the restore rate, r the write rate and c the loss per write; `nil` when
     /// the dataset has no writes or no loss price.

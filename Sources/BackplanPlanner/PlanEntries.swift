@@ -176,7 +176,9 @@ extension Planner {
                 decided = text.byPrice
             }
             let dataTier = Int(p.dataTier)
-            let dataCost = model.dataCost(d, tier: dataTier)
+            let data = model.dataChoice(d, tiers: classes[Int(p.classIndex)].dataTiers)
+            let dataCost = data?.cost ?? model.dataCost(d, tier: dataTier)
+            let tiering = data?.choice
             func option(_ o: Candidate) -> (DatasetPlan.Option, CostBreakdown) {
                 let cost = model.backupCost(d, policy: c, intervalSeconds: o.interval, tier: o.tier, retentionDays: info.pointee.retentionDays)
                 return (DatasetPlan.Option(
@@ -197,7 +199,8 @@ extension Planner {
                 why: .init(
                     forecast: .init(sizeBytes: d.sizeBytes, writesPerDay: d.writesPerDay, readsPerDay: d.readsPerDay,
                                     meanSessionSeconds: d.meanSessionSeconds, meanQuietGapSeconds: d.meanQuietGapSeconds),
-                    chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided))
+                    chosen: chosenOption, runnerUp: runnerUp.map { option($0).0 }, decidedBy: decided, dataTiering: tiering),
+                dataSchedule: tiering.flatMap { $0.chosen.isSingleTier ? nil : $0.chosen })
             let backups = 86_400 / chosen.interval * -expm1(-max(0, d.writesPerDay) / 86_400 * chosen.interval)
             sums.add(chosenOption, backupBytesPerDay: chosenCost.backupBytesPerDay, backupsPerDay: backups,
                      backupTier: chosen.tier, dataTier: dataTier)

@@ -38,13 +38,7 @@ extension Planner {
             return .failure(InputError("no allowed tier restores \(Int(d.sizeBytes)) bytes within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         // Live data: the cheapest online tier whose first byte meets the RTO (a cold tier cannot serve it).
-        var dataTier = -1
-        var dataCost = CostBreakdown()
-        for t in info.dataTiers {
-            let cost = model.dataCost(d, tier: t)
-            if dataTier < 0 || cost.total < dataCost.total { dataTier = t; dataCost = cost }
-        }
-        guard dataTier >= 0 else {
+        guard let (dataTier, dataCost, _) = model.dataChoice(d, tiers: info.dataTiers) else {
             return .failure(InputError("no online tier serves the first byte within the class RTO \(DurationText.format(c.rtoMaxSeconds))"))
         }
         let lo = Double(policy.executorMinIntervalSeconds), hi = Double(c.rpoMaxSeconds)

@@ -64,6 +64,7 @@ public enum Explanation {
             if let why = cheaperRunnerUp(chosen: d.why.chosen, runnerUp: r) { s += why + "\n" }
         }
         s += "Decided by \(d.why.decidedBy).\n"
+        if let t = d.why.dataTiering { s += t.text + "\n" }
         s += "Schedule: every \(duration(d.schedule.intervalSeconds)) (RPO \(duration(d.schedule.rpoSeconds)))"
         if let t = d.schedule.timeOfDaySeconds { s += String(format: " at %02d:%02d UTC", t / 3_600, t / 60 % 60) }
         if let q = d.schedule.quietSeconds { s += ", or after \(duration(q)) of quiet following a write" }

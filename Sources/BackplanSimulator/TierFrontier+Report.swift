@@ -6,7 +6,7 @@ import BackplanStore
 extension TierFrontier {
     /// What `backplan tiers` prints: the window and one row per policy (dollars of live data over it).
     ///
-    /// JSON: `{split, windowStart, windowEnd, datasets, prices, model, policies: [{policy, total, storage,
+    /// JSON: `{split, windowStart, windowEnd, datasets, prices, model, backplanTiering, policies: [{policy, total, storage,
     /// requests, retrieval, monitoring, transitions, earlyDeletion}]}`.
     public struct Report: Encodable, Sendable, Equatable {
         public var split: Double
@@ -16,6 +16,8 @@ extension TierFrontier {
         public var prices: String
         /// Where the `backplan` row's forecasts came from: the model folder, or "trained at the cut".
         public var model: String
+        /// Datasets of Backplan's plan per data tier, or per tier schedule (``TierSchedule/name``) where it has one.
+        public var backplanTiering: [String: Int]
         public var policies: [Row]
     }
 
@@ -24,7 +26,7 @@ extension TierFrontier {
     /// every policy over the window after it.
     ///
     ///     let r = try TierFrontier.report(store: store, split: 0.6, catalog: catalog, policy: policy, model: nil)
-    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, backplan,
+    ///     r.policies.map(\.policy)   // all-hot, intelligent-tiering, lifecycle-by-age, lifecycle-per-object, backplan,
     ///                                // backplan-actual-activity, best-single-tier, best-monthly
     ///
     /// `backplan-actual-activity` is a diagnostic: the same planner given the window's actual reads, writes
@@ -58,7 +60,19 @@ extension TierFrontier {
             forecaster = try Trainer.train(store: store, options: options)
         }
         progress?("planning from the data before the cut")
-        let (forecasts, _) = try Forecasts.make(store: store, model: forecaster, at: cut)
+        let (made, _) = try Forecasts.make(store: store, model: forecaster, at: cut)
+        // Object ages and the reads' ages from the data before the cut (the profile ignores later events).
+        let readIndex = Dictionary(uniqueKeysWithValues: reads.names.enumerated().map { ($1, $0) })
+        let log = frontier.log
+        let ages = AgeProfiles.make(
+            names: log.names, writes: (0..<log.datasetCount).map { log.times[log.offsets[$0]..<log.offsets[$0 + 1]] },
+            bytes: (0..<log.datasetCount).map { log.bytes.isEmpty ? [] : log.bytes[log.offsets[$0]..<log.offsets[$0 + 1]] },
+            reads: log.names.map { readIndex[$0].map { reads.writes($0) } ?? [] }, at: cut)
+        let forecasts = made.map { f -> DatasetForecast in
+            var f = f
+            f.ages = ages[f.name]
+            return f
+        }
         let inputs = Plan.Inputs(statsStore: .init(path: store.path, sha256: ""), model: .init(path: "", sha256: ""),
                                  policy: .init(path: policy.file, sha256: ""), prices: .init(path: catalog.file, sha256: ""))
         var planner = policy
@@ -68,6 +82,11 @@ extension TierFrontier {
         let plan = try Planner(policy: planner, catalog: catalog).plan(forecasts, generatedAt: cut, inputs: inputs)
         let tierIndex = Dictionary(uniqueKeysWithValues: catalog.tiers.enumerated().map { ($1.name, $0) })
         let planTiers = Dictionary(uniqueKeysWithValues: plan.datasets.map { ($0.id, tierIndex[$0.dataTier] ?? 0) })
+        func schedules(_ p: Plan) -> [String: Schedule] {
+            var out: [String: Schedule] = [:]
+            for d in p.datasets { if let s = d.dataSchedule, let mapped = Schedule(s, catalog: catalog) { out[d.id] = mapped } }
+            return out
+        }
         // Diagnostic: the same planner given the window's actual activity and mean size instead of forecasts.
         // Its gap to `backplan` is forecast error; its gap to the hindsight rows is what the planner's
         // steady-state monthly model leaves out (growth, moves, per-month changes).
@@ -85,12 +104,15 @@ extension TierFrontier {
         let perfect = try Planner(policy: planner, catalog: catalog).plan(actual, generatedAt: cut, inputs: inputs)
         let perfectTiers = Dictionary(uniqueKeysWithValues: perfect.datasets.map { ($0.id, tierIndex[$0.dataTier] ?? 0) })
         progress?("billing every policy over the window")
-        var rows = tf.report(planTiers: planTiers)
+        var counts: [String: Int] = [:]
+        for d in plan.datasets { counts[d.dataSchedule?.name ?? d.dataTier, default: 0] += 1 }
+        var rows = tf.report(planTiers: planTiers, planSchedules: schedules(plan))
         if let at = rows.firstIndex(where: { $0.policy == "backplan" }) {
-            rows.insert(Row(policy: "backplan-actual-activity", bill: tf.sum { tf.fixed($0, tier: perfectTiers[frontier.log.names[$0]] ?? 0) }),
+            let perfectSchedules = schedules(perfect)
+            rows.insert(Row(policy: "backplan-actual-activity", bill: tf.sum { tf.planned($0, tiers: perfectTiers, schedules: perfectSchedules) }),
                         at: at + 1)
         }
         return Report(split: split, windowStart: cut, windowEnd: frontier.t1, datasets: frontier.log.datasetCount,
-                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, policies: rows)
+                      prices: catalog.file, model: model == nil ? "trained at the cut" : modelName, backplanTiering: counts, policies: rows)
     }
 }

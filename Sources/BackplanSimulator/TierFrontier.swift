@@ -8,7 +8,9 @@ import BackplanPlanner
 ///
 /// Policies: `all-hot` (the first tier); `intelligent-tiering` (the catalog's automatic tiering as the
 /// provider documents it); `lifecycle-by-age` (objects move by age, as S3 Lifecycle can: the automatic
-/// tiering's idle days as ages, else 30 and 90 days to the second and third tiers); `backplan` (the data
+/// tiering's idle days as ages, else 30 and 90 days to the second and third tiers); `lifecycle-per-object`
+/// (diagnostic: the same steps for every dataset billed as Backplan's schedules are, ``scheduled(_:_:)``);
+/// `backplan` (the data
 /// tier of a plan made from data before the cut, held for the window); `best-single-tier` (per dataset the
 /// cheapest tier for the whole window, in hindsight); `best-monthly` (per dataset the cheapest tier per
 /// calendar month in hindsight, exact, with transition and early-deletion charges:
@@ -86,19 +88,32 @@ public struct TierFrontier: Sendable {
     }
 
     /// Every policy's row; `backplan` only with `planTiers` (dataset name → data tier index; datasets the
-    /// plan lacks stay on the first tier).
-    public func report(planTiers: [String: Int]?) -> [Row] {
+    /// plan lacks stay on the first tier), its datasets in `planSchedules` billed by their schedule
+    /// (``scheduled(_:_:)``) instead.
+    public func report(planTiers: [String: Int]?, planSchedules: [String: Schedule] = [:]) -> [Row] {
         var rows = [Row(policy: "all-hot", bill: sum { fixed($0, tier: 0) })]
         rows.append(Row(policy: "intelligent-tiering", bill: sum { days[$0].autoTieredBill(billing) }))
         rows.append(Row(policy: "lifecycle-by-age", bill: sum { lifecycleByAge($0) }))
+        // Diagnostic: the same steps for every dataset, billed as Backplan's schedules are (per object, objects
+        // under 128 KiB stay, started at the cut with its moves charged): what choosing steps per dataset adds.
+        let uniform = Schedule(steps: [.init(ageSeconds: 0, tier: 0)] + lifecycleSteps.map { .init(ageSeconds: $0.ageSeconds, tier: $0.tier) },
+                               minObjectBytes: Double(TierSchedule.s3DefaultMinObjectBytes))
+        rows.append(Row(policy: "lifecycle-per-object", bill: sum { scheduled($0, uniform) }))
         if let planTiers {
-            rows.append(Row(policy: "backplan", bill: sum { fixed($0, tier: planTiers[frontier.log.names[$0]] ?? 0) }))
+            rows.append(Row(policy: "backplan", bill: sum { planned($0, tiers: planTiers, schedules: planSchedules) }))
         }
         rows.append(Row(policy: "best-single-tier", bill: sum { d in
             onlineTiers.map { fixed(d, tier: $0) }.min { $0.total < $1.total } ?? Billing.Bill()
         }))
         rows.append(Row(policy: "best-monthly", bill: sum { bestMonthly($0).bill }))
         return rows
+    }
+
+    /// Dataset `d` as a plan has it: its schedule if it has one, else its single tier (the first if none).
+    public func planned(_ d: Int, tiers: [String: Int], schedules: [String: Schedule]) -> Billing.Bill {
+        let name = frontier.log.names[d]
+        if let s = schedules[name] { return scheduled(d, s) }
+        return fixed(d, tier: tiers[name] ?? 0)
     }
 
     /// The sum over datasets of `bill(d)`, in dataset order (chunks fixed by the count, merged in order).

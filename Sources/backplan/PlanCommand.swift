@@ -77,7 +77,10 @@ struct PlanCommand: ParsableCommand {
         let catalog = try PriceCatalog.load(prices)
         let loaded = try ModelArguments.reportingInputErrors(file: model) { try ForecastModel.load(directory: model) }
         let store = try StatsStore.open(path: db, create: false)
-        let (forecasts, now) = try ModelArguments.reportingInputErrors(file: db) { try Forecasts.make(store: store, model: loaded) }
+        let (forecasts, now) = try ModelArguments.reportingInputErrors(file: db) {
+            let made = try Forecasts.make(store: store, model: loaded)
+            return (try Forecasts.withAgeProfiles(made.forecasts, store: store, at: made.generatedAt), made.generatedAt)
+        }
         for warning in try DataWarnings.plan(forecasts: forecasts, store: store, storePath: db, model: loaded, modelPath: model) {
             Console.note(warning)
         }

@@ -19,7 +19,11 @@ struct TiersCommand: ParsableCommand {
               intelligent-tiering  the catalog's automatic tiering (S3 Intelligent-Tiering,
                                    GCS Autoclass) as the provider documents it
               lifecycle-by-age     objects move by age, as S3 Lifecycle can
-              backplan             the data tier of Backplan's plan made before the cut
+              lifecycle-per-object diagnostic: the same steps for every dataset, billed as
+                                   Backplan's schedules are (objects under 128 KiB stay,
+                                   started at the cut with its moves charged)
+              backplan             the data tier or tier schedule of Backplan's plan made
+                                   before the cut
                                    (forecasts by --model, else by a model trained on the
                                    data before the cut)
               backplan-actual-activity
@@ -70,5 +74,7 @@ struct TiersCommand: ParsableCommand {
                          String(format: "%.4f", r.bill.earlyDeletion)])
         }
         Console.out(Format.table(rows, rightAlignedFrom: 1))
+        Console.out("Backplan's live data: " + report.backplanTiering.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ") + " (datasets per tier or tier schedule)")
     }
 }

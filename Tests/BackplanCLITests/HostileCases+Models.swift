@@ -104,6 +104,10 @@ extension HostileCases {
             let end = text[r.upperBound...].firstIndex(where: { $0 == "," || $0 == "\n" }) ?? text.endIndex
             return Data(text.replacingCharacters(in: r.upperBound..<end, with: value).utf8)
         }
+        func insertingBeforeFirst(_ key: String, _ json: String) -> Data {
+            guard let r = text.range(of: "\"\(key)\" : ") else { return good }
+            return Data(text.replacingCharacters(in: r.lowerBound..<r.lowerBound, with: json).utf8)
+        }
         let rejected: [(String, String, Data)] = [
             ("empty", "empty", Data()), ("binary", "binary", HostileBytes.noise(5_000)),
             ("truncated", "truncated", good.prefix(good.count / 2)),
@@ -112,6 +116,8 @@ extension HostileCases {
             ("nan", "NaN", replacingFirst("sizeBytes", with: "NaN")),
             ("schema-version", "wrong shape", replacingFirst("schemaVersion", with: "99")),
             ("list", "wrong shape", Data("[1, 2, 3]".utf8)),
+            ("schedule-days", "out of range", insertingBeforeFirst("dataTier", #""dataSchedule" : {"minObjectBytes" : 131072, "steps" : [{"afterDays" : -5, "tier" : "standard"}]}, "#)),
+            ("schedule-order", "out of range", insertingBeforeFirst("dataTier", #""dataSchedule" : {"minObjectBytes" : 131072, "steps" : [{"afterDays" : 0, "tier" : "standard"}, {"afterDays" : 90, "tier" : "glacier-ir"}, {"afterDays" : 30, "tier" : "standard-ia"}]}, "#)),
         ]
         // Huge numbers are legitimate JSON and a plan may be that large: explain prints them (no trap).
         let accepted: [(String, String, Data)] = [

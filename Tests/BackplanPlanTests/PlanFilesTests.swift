@@ -90,7 +90,7 @@ struct PlanFilesTests {
         future.schemaVersion = 99
         try future.write(to: dir.file("future.json"), catalog: sampleCatalog())
         #expect { try Plan.load(dir.file("future.json")) } throws: {
-            ($0 as? InputError)?.message == "plan schema version 99; this Backplan reads 1"
+            ($0 as? InputError)?.message == "plan schema version 99; this Backplan reads 1 to 2"
         }
     }
 
