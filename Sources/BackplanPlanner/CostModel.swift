@@ -76,17 +76,20 @@ public struct CostModel: Sendable {
 
     /// Monthly cost of keeping the live data of `d` on `tier` (``Billing/liveData(sizeBytes:objectBytes:reads:writes:bytesPerRead:tier:seconds:)``
     /// over one billing month; objects are the writes, of the mean write size).
-    public func dataCost(_ d: DatasetForecast, tier: Int) -> CostBreakdown {
+    ///
+    /// `from` is the tier the data is on now (the first tier, where writes land, for a new plan; the tier in
+    /// force when re-planning): moving costs nothing when `tier == from`.
+    public func dataCost(_ d: DatasetForecast, tier: Int, from: Int = 0) -> CostBreakdown {
         let bill = billing.liveData(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, reads: max(0, d.readsPerDay) * daysPerMonth,
                                     writes: max(0, d.writesPerDay) * daysPerMonth, bytesPerRead: d.bytesPerRead, tier: tier,
                                     seconds: secondsPerMonth)
         // The data is on the first tier (where writes land) until the plan moves it: the move's transitions
         // (Billing.move) spread over one month, the least a plan holds.
-        let move = tier == 0 ? Billing.Bill()
-            : billing.move(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, from: 0, to: tier, heldSeconds: .infinity)
+        let move = tier == from ? Billing.Bill()
+            : billing.move(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, from: from, to: tier, heldSeconds: .infinity)
         var cost = CostBreakdown()
         cost.storage = bill.storage + move.earlyDeletion
-        cost.operations = bill.requests + move.transitions
+        cost.operations = bill.requests + bill.monitoring + move.transitions
         cost.retrieval = bill.retrieval + move.retrieval
         cost.transitions = move.transitions
         cost.earlyDeletion = move.earlyDeletion
@@ -104,11 +107,17 @@ public struct CostModel: Sendable {
             cost.storage = b.storage + b.earlyDeletion
             cost.operations = b.requests + b.transitions + b.monitoring
             cost.retrieval = b.retrieval
+            cost.transitions = b.transitions
+            cost.earlyDeletion = b.earlyDeletion
+            cost.monitoring = b.monitoring
             return (c.tier, cost, c.choice)
         }
+        // Re-planning hysteresis without an age profile: a single tier in force is where the data is, so
+        // staying costs no move and any other tier pays the move from there (once, within the month).
+        let from = d.currentTiering.flatMap { c in c.isSingleTier ? catalog.tiers.firstIndex(where: { $0.name == c.firstTier }) : nil } ?? 0
         var best: (tier: Int, cost: CostBreakdown, choice: TieringChoice?)?
         for t in tiers {
-            let cost = dataCost(d, tier: t)
+            let cost = dataCost(d, tier: t, from: from)
             if best.map({ cost.total < $0.cost.total }) ?? true { best = (t, cost, nil) }
         }
         return best

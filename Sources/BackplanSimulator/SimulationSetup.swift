@@ -84,7 +84,9 @@ public enum SimulationSetup {
     }
 
     /// Re-plans every `cadence` from the window's start: forecasts from events before each re-planning time
-    /// only, then the planner, without global limits (they are monthly and the periods are shorter).
+    /// only, then the planner, without global limits (they are monthly and the periods are shorter), told each
+    /// dataset's data tier in force (``DatasetForecast/currentTiering``) so that it moves data only when the
+    /// saving exceeds the move's cost.
     static func replanSchedule(store: StatsStore, model: ForecastModel, policy: Policy, catalog: PriceCatalog, frontier: Frontier,
                                  datasets: [SimulatedDataset], cadenceSeconds: Int64, progress: (@Sendable (String) -> Void)?) throws -> ReplanSchedule {
         var unlimited = policy
@@ -96,13 +98,18 @@ public enum SimulationSetup {
         let names = frontier.log.names
         var schedule = ReplanSchedule(starts: [], intervals: [], backupTiers: [], dataTiers: [])
         var t = frontier.cut
+        var inForce: [String: String] = [:]
         let inputs = Plan.Inputs(statsStore: .init(path: store.path, sha256: ""), model: .init(path: "", sha256: ""),
                                  policy: .init(path: policy.file, sha256: ""), prices: .init(path: catalog.file, sha256: ""))
         while t < Double(frontier.t1) {
             progress?("re-planning at Unix time \(Int64(t))")
             let at = Int64(t.rounded(.up))
-            let (forecasts, _) = try Forecasts.make(store: store, model: model, at: at)
+            var (forecasts, _) = try Forecasts.make(store: store, model: model, at: at)
+            // Hysteresis: each dataset's data tier in force, so a re-plan moves data only when the month's saving
+            // exceeds the move (transitions, early deletion, retrieval back to a warmer tier).
+            for i in forecasts.indices { forecasts[i].currentTiering = inForce[forecasts[i].name].map { .single($0) } }
             let plan = try planner.plan(forecasts, generatedAt: at, inputs: inputs)
+            for p in plan.datasets { inForce[p.id] = p.dataTier }
             let byName = Dictionary(uniqueKeysWithValues: plan.datasets.map { ($0.id, $0) })
             var intervals: [Double] = [], backup: [Int] = [], data: [Int] = []
             for (d, name) in names.enumerated() {

@@ -170,6 +170,35 @@ struct SchedulePricingTests {
         #expect(kept > 0 && moved > 0, "both branches exercised: kept \(kept), moved \(moved)")
     }
 
+    @Test("Without age profiles (the simulator's re-plans), the tier in force is left only when the month's saving beats the move", arguments: [UInt64(7), 8])
+    func singleTierHysteresis(seed: UInt64) throws {
+        let m = try Self.model()
+        let names = m.catalog.tiers.map(\.name)
+        var rng = Xoshiro256StarStar(seed: seed)
+        var kept = 0, moved = 0
+        for i in 0..<300 {
+            var d = Self.randomDataset(&rng, i)
+            d.ages = nil
+            let fresh = try #require(m.dataChoice(d, tiers: [0, 1, 2]))
+            let inForce = rng.nextIndex(below: 3)
+            d.currentTiering = .single(names[inForce])
+            let c = try #require(m.dataChoice(d, tiers: [0, 1, 2]))
+            let stay = m.dataCost(d, tier: inForce, from: inForce)
+            #expect(stay.transitions == 0 && stay.earlyDeletion == 0)
+            if c.tier == inForce {
+                if fresh.tier != inForce { kept += 1 }
+            } else {
+                // It moved: the new tier with the move from the tier in force costs less than staying.
+                let move = m.billing.move(sizeBytes: d.sizeBytes, objectBytes: d.bytesPerWrite, from: inForce, to: c.tier,
+                                                            heldSeconds: .infinity)
+                #expect(abs(c.cost.transitions - move.transitions) <= 1e-12 * max(1, move.transitions))
+                #expect(c.cost.total < stay.total)
+                moved += 1
+            }
+        }
+        #expect(kept > 0 && moved > 0, "both branches exercised: kept \(kept), moved \(moved)")
+    }
+
     @Test("Candidates obey S3 Lifecycle: Standard-IA from day 30, a move out of it 30 days after; none without the first tier or off S3")
     func candidatesAreExpressible() throws {
         let m = try Self.model()
