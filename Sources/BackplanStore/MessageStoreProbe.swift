@@ -14,13 +14,7 @@ extension MessageStoreExport {
     /// let last = try MessageStoreExport.source("chat.sqlite", newestMessageTimeFor: .conversation("c000042"))
     /// ```
     public static func source(_ source: String, newestMessageTimeFor key: Key) throws -> Int64? {
-        try read(source) { db in
-            switch key {
-            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE conversation_id = ?", arguments: [id])
-            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE sender = ?", arguments: [id])
-            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages")
-            }
-        }
+        try probing(source) { try $0.newestMessageTime(of: key) }
     }
 
     /// Whether `source` continues an import that read it up to `position` (``SourcePosition``'s message-store
@@ -51,17 +45,44 @@ extension MessageStoreExport {
     /// uses it to leave an unchanged dataset without writing a file. `nil` for the whole store, whose export
     /// (SQLite's backup API) holds every table.
     public static func source(_ source: String, manifestOf key: Key) throws -> Manifest? {
-        let selects: [(String, String, String)]
-        switch key {
-        case .conversation(let id):
-            selects = [("conversations", "id = ?", id), ("messages", "conversation_id = ?", id), ("reads", "conversation_id = ?", id)]
-        case .sender(let id):
-            selects = [("conversations", "id IN (SELECT conversation_id FROM messages WHERE sender = ?)", id),
-                       ("messages", "sender = ?", id), ("reads", "reader = ?", id)]
-        case .wholeStore:
-            return nil
+        try probing(source) { try $0.manifest(of: key) }
+    }
+
+    /// Many probes of one message store in one read transaction (one open of the file, one consistent view):
+    /// the executor probes every due dataset of a store this way.
+    ///
+    /// ```swift
+    /// let manifests = try MessageStoreExport.probing("chat.sqlite") { p in try keys.map { try p.manifest(of: $0) } }
+    /// ```
+    public static func probing<T>(_ source: String, _ body: (Probe) throws -> T) throws -> T {
+        try read(source) { db in try body(Probe(db: db)) }
+    }
+
+    /// A message store open for reading inside ``probing(_:_:)``.
+    public struct Probe {
+        let db: Database
+
+        /// ``MessageStoreExport/source(_:newestMessageTimeFor:)`` inside the probe's transaction.
+        public func newestMessageTime(of key: Key) throws -> Int64? {
+            switch key {
+            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE conversation_id = ?", arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE sender = ?", arguments: [id])
+            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages")
+            }
         }
-        return try read(source) { db in
+
+        /// ``MessageStoreExport/source(_:manifestOf:)`` inside the probe's transaction.
+        public func manifest(of key: Key) throws -> Manifest? {
+            let selects: [(String, String, String)]
+            switch key {
+            case .conversation(let id):
+                selects = [("conversations", "id = ?", id), ("messages", "conversation_id = ?", id), ("reads", "conversation_id = ?", id)]
+            case .sender(let id):
+                selects = [("conversations", "id IN (SELECT conversation_id FROM messages WHERE sender = ?)", id),
+                           ("messages", "sender = ?", id), ("reads", "reader = ?", id)]
+            case .wholeStore:
+                return nil
+            }
             var hasher = SHA256()
             var count = 0
             for (table, filter, argument) in selects {
