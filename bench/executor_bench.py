@@ -105,7 +105,8 @@ def main():
         dt, text, err = run([binary, "execute", "--plan", plan, "--targets", f"{out}/targets.yaml", "--state", f"{out}/state.sqlite",
                              "--once", "--now", str(now), "--json"], env, stderr=True)
         kinds = [x["kind"] for x in json.loads(text)]
-        phases = next((l.split("round times: ", 1)[1] for l in err.splitlines() if "round times: " in l), "?")
+        load = next((l.split("read and checked in ", 1)[1] for l in err.splitlines() if "read and checked in " in l), "?")
+        phases = "plan and targets " + load + ", " + next((l.split("round times: ", 1)[1] for l in err.splitlines() if "round times: " in l), "?")
         return dt, tree_bytes(f"{out}/repo") - before, kinds, snapshot_count(f"{out}/repo", renv) - snaps, phases
 
     def whole():

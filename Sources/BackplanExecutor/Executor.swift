@@ -94,7 +94,11 @@ public struct Executor {
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
             let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store) { probe in
-                try mine.map { item in (item, try verdict(item, probe: probe, now: now, dryRun: dryRun)) }
+                // Many conversations: one ordered pass over each table beats a few queries per conversation.
+                var conversations = Set<String>()
+                for item in mine where item.last != nil { if case .conversation(let id) = item.key { conversations.insert(id) } }
+                let batch = !dryRun && conversations.count >= Self.batchProbeMinimum ? try probe.manifests(ofConversations: conversations) : [:]
+                return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
             }
             for (item, action) in verdicts {
                 if let action { actions.append(action) } else { ready.append(item) }
@@ -131,6 +135,10 @@ public struct Executor {
         return actions
     }
 
+    /// From this many due conversations of one store on, their rows are compared with one ordered pass over
+    /// the store's tables (``BackplanStore/MessageStoreExport/Probe/manifests(ofConversations:)``).
+    static let batchProbeMinimum = 64
+
     /// A dataset due this round.
     struct Due {
         var plan: DatasetPlan
@@ -150,7 +158,8 @@ public struct Executor {
 
     /// `wait` (the quiet trigger holds it), `unchanged` (the rows equal the last backup's: no export file
     /// needed, the digest from the source equals the export's), or `nil`: back it up.
-    private func verdict(_ item: Due, probe: MessageStoreExport.Probe, now: Int64, dryRun: Bool) throws -> Action? {
+    private func verdict(_ item: Due, probe: MessageStoreExport.Probe, batch: [String: MessageStoreExport.Manifest], now: Int64,
+                         dryRun: Bool) throws -> Action? {
         guard let last = item.last else { return nil }
         let d = item.plan
         if d.schedule.quietSeconds != nil {
@@ -161,7 +170,9 @@ public struct Executor {
             }
         }
         guard !dryRun else { return nil }
-        if let m = try probe.manifest(of: item.key), m.digest == last.manifest.digest, m.rows == last.manifest.rows {
+        var probed: MessageStoreExport.Manifest?
+        if case .conversation(let id) = item.key, let m = batch[id] { probed = m } else { probed = try probe.manifest(of: item.key) }
+        if let m = probed, m.digest == last.manifest.digest, m.rows == last.manifest.rows {
             return Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
                           detail: "same \(m.rows) rows as the backup at \(last.time)")
         }

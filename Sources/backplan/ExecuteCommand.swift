@@ -42,6 +42,7 @@ struct ExecuteCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = Date()
         var plan = try Plan.load(self.plan)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let targets = try Targets.load(self.targets)
@@ -50,6 +51,7 @@ struct ExecuteCommand: ParsableCommand {
         defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)
         let executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
+        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         let fixedNow = now.flatMap(TimeArgument.parse)
         let stop = until.flatMap(TimeArgument.parse)
         var all: [Executor.Action] = []
