@@ -20,7 +20,8 @@ extension Executor {
         var touched = sweptRepositories
         let history = try state.allBackups()
         let verifiedBackup = try state.lastVerifiedBackups()
-        let planned = Dictionary(plan.datasets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // Keyed as the state keeps ids (``StateStore/storedID(_:)``), like the history.
+        let planned = Dictionary(plan.datasets.map { (StateStore.storedID($0.id), $0) }, uniquingKeysWith: { a, _ in a })
         // repository -> snapshot id -> (time, live members); and each planned dataset's verified snapshot there.
         var shared: [String: [String: (time: Int64, members: Set<String>)]] = [:]
         var verified: [String: [String: String]] = [:]

@@ -84,7 +84,7 @@ public struct Executor {
         let history = try state.allBackups()
         var due: [Due] = []
         for d in plan.datasets {
-            let last = history[d.id]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
+            let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
             guard d.schedule.isDue(lastBackup: last?.time, now: now) else { continue }
             let (store, key, shard) = try targets.locate(d.location)
             due.append(Due(plan: d, store: store, key: key, shard: shard, last: last))
@@ -211,7 +211,7 @@ public struct Executor {
         var next = Int64.max
         let history = try state.allBackups()
         for d in plan.datasets {
-            let last = history[d.id]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
+            let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
             let t = last.map { d.schedule.nextDue(after: $0.time) } ?? now
             next = min(next, t)
         }

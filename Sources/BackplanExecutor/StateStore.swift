@@ -176,9 +176,10 @@ public final class StateStore {
                     Copy(region: r["region"], tier: r["tier"], repository: r["repository"], snapshot: r["snapshot"], forgottenAt: r["forgotten_at"]))
             }
             var out: [String: [Backup]] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM backups ORDER BY time, id") {
+            // Keyed by ``storedID(_:)``: what a bound id keeps (up to its first NUL).
+            for r in try Row.fetchAll(db, sql: "SELECT *, CAST(dataset AS BLOB) AS dataset_bytes FROM backups ORDER BY time, id") {
                 let id: Int64 = r["id"]
-                let b = Backup(id: id, dataset: r["dataset"], time: r["time"], filename: r["filename"],
+                let b = Backup(id: id, dataset: Self.text(r["dataset_bytes"]), time: r["time"], filename: r["filename"],
                                manifest: .init(rows: r["rows"], digest: r["digest"], maxMessageId: r["max_message_id"], bytes: r["bytes"]),
                                copies: copies[id] ?? [])
                 out[b.dataset, default: []].append(b)
@@ -187,12 +188,23 @@ public final class StateStore {
         }
     }
 
+    /// A TEXT column read as bytes (`CAST(… AS BLOB)`), whole even when it holds a NUL.
+    private static func text(_ bytes: Data?) -> String { String(decoding: bytes ?? Data(), as: UTF8.self) }
+
+    /// A dataset id as the store keeps it: SQLite receives a bound Swift string up to its first NUL, so an id
+    /// holding one (``DatasetName`` escapes it everywhere else) is stored, and found by `WHERE dataset = ?`,
+    /// as its part before the NUL. ``allBackups()`` and ``lastVerifiedBackups()`` are keyed by it.
+    public static func storedID(_ id: String) -> String {
+        guard let nul = id.utf8.firstIndex(of: 0) else { return id }
+        return String(decoding: id.utf8[..<nul], as: UTF8.self)
+    }
+
     /// Per dataset, the newest backup a drill restored and verified (``lastVerifiedBackup(of:)`` for all).
     public func lastVerifiedBackups() throws -> [String: Int64] {
         try queue.read { db in
             var out: [String: Int64] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT dataset, max(backup_id) AS b FROM drills WHERE ok = 1 GROUP BY dataset") {
-                out[r["dataset"]] = r["b"]
+            for r in try Row.fetchAll(db, sql: "SELECT CAST(dataset AS BLOB) AS d, max(backup_id) AS b FROM drills WHERE ok = 1 GROUP BY dataset") {
+                out[Self.text(r["d"])] = r["b"]
             }
             return out
         }
@@ -213,7 +225,9 @@ public final class StateStore {
 
     /// The datasets with at least one backup.
     public func datasets() throws -> [String] {
-        try queue.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT dataset FROM backups ORDER BY dataset") }
+        try queue.read { db in
+            try Data.fetchAll(db, sql: "SELECT DISTINCT CAST(dataset AS BLOB) FROM backups ORDER BY dataset").map { Self.text($0) }
+        }
     }
 
     private static func backup(_ r: Row, _ db: Database) throws -> Backup {

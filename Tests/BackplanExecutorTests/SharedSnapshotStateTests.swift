@@ -39,6 +39,20 @@ struct SharedSnapshotStateTests {
         #expect(try s.verifyAudit() == nil)
     }
 
+    @Test("Ids holding a NUL are keyed as the store keeps them (up to the NUL) in the round's history reads")
+    func nulIDs() throws {
+        let dir = TempDir()
+        let s = try StateStore(path: dir.file("state.sqlite"))
+        let id = "nul\u{0}/new\nline"
+        let backupID = try s.recordBackup(dataset: id, time: 100, filename: "x.sqlite", manifest: Self.m, copies: [Self.copy("s1")])
+        try s.recordDrill(dataset: id, backupID: backupID, time: 200, ok: true, seconds: 1, message: "ok")
+        let stored = StateStore.storedID(id)
+        #expect(stored == "nul")
+        #expect(try s.allBackups().keys.sorted() == [stored])
+        #expect(try s.lastVerifiedBackups() == [stored: backupID])
+        #expect(try s.lastBackup(of: id)?.id == backupID, "found by the id as given")
+    }
+
     @Test("Unfinished-round marks: per group, cleared per group or all at once")
     func rounds() throws {
         let dir = TempDir()
