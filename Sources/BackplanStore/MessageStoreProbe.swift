@@ -93,6 +93,7 @@ extension MessageStoreExport {
                 var current: String?
                 var hasher = SHA256()
                 var count = 0
+                var bytes: [UInt8] = []
                 func flush() {
                     if let c = current {
                         hashers[c] = hasher
@@ -109,7 +110,9 @@ extension MessageStoreExport {
                         count = 0
                     }
                     count += 1
-                    for value in row.databaseValues { feed(value, into: &hasher) }
+                    bytes.removeAll(keepingCapacity: true)
+                    for value in row.databaseValues { append(value, to: &bytes) }
+                    hasher.update(data: bytes)
                 }
                 flush()
             }
@@ -140,6 +143,7 @@ extension MessageStoreExport {
             }
             var hasher = SHA256()
             var count = 0
+            var bytes: [UInt8] = []
             for (table, filter, argument) in selects {
                 let columns = try db.columns(in: table).count
                 let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
@@ -149,7 +153,9 @@ extension MessageStoreExport {
                 let rows = try Row.fetchCursor(select, arguments: [argument])
                 while let row = try rows.next() {
                     count += 1
-                    for value in row.databaseValues { feed(value, into: &hasher) }
+                    bytes.removeAll(keepingCapacity: true)
+                    for value in row.databaseValues { append(value, to: &bytes) }
+                    hasher.update(data: bytes)
                 }
             }
             let maxID: Int64? = switch key {
