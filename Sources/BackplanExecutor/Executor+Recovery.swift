@@ -28,7 +28,8 @@ extension Executor {
     ///    live copy are forgotten, with a `sweep` audit entry first. They are what a kill leaves: a snapshot
     ///    restic made but the state never recorded (killed before the commit), or one retention recorded as
     ///    forgotten before restic forgot it. A group's run never sweeps another group's snapshots, which may
-    ///    be in the making. Listing snapshots costs a restic start per repository, so the sweep runs only when
+    ///    be in the making, nor the ones without a group tag a killed whole-plan run left (only a whole-plan
+    ///    run sweeps those). Listing snapshots costs a restic start per repository, so the sweep runs only when
     ///    it may find something: when the previous run of this group (or any run, for a whole-plan run) did
     ///    not finish (``StateStore/unfinishedRounds()``: each run marks its round unfinished before it sends
     ///    anything and clears the mark at the end of a round without failures), when the repository held a
