@@ -8,9 +8,10 @@ Steps, all on local restic repositories under --out:
      as a real message store has for its per-conversation queries; ingest it and plan it.
   2. The plan cut to one copy per dataset (one repository), hourly, no time of day and no quiet trigger, so that
      every dataset is due in both rounds.
-  3. Round 1 (`execute --once`): every dataset exported and sent. Round 2, one hour later, after one new message
-     in each of 1% of the conversations: every dataset exported and compared with its last backup; only the
-     changed ones are sent.
+  3. Round 1 (`execute --once`): every dataset exported and sent, one restic snapshot per 1,000 datasets (one
+     file each). Round 2, one hour later, after one new message in each of 1% of the conversations: every
+     dataset's rows compared with its last backup straight from the source (one read of the store); only the
+     changed ones are exported and sent, in one snapshot.
   4. Reference: `restic backup` of the whole store file into its own repository, before and after the same
      change (the second run is restic's incremental backup of the whole file).
 Bytes sent are the growth of the repository folder (restic packs: compressed, encrypted, deduplicated).
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -32,13 +34,24 @@ import sys
 import time
 
 
-def run(cmd, env=None):
+CPU = {}   # the last run's CPU seconds (user + system), beside its wall-clock time: the machine may be shared
+
+
+def run(cmd, env=None, stderr=False):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr[-3000:]}")
-    return dt, p.stdout
+    return (dt, p.stdout, p.stderr) if stderr else (dt, p.stdout)
+
+
+def snapshot_count(repo, env):
+    _, text = run(["restic", "--no-cache", "-r", repo, "snapshots", "--json"], env)
+    return len(json.loads(text or "[]"))
 
 
 def tree_bytes(path):
@@ -95,19 +108,23 @@ def main():
 
     def execute(now):
         before = tree_bytes(f"{out}/repo")
-        dt, text = run([binary, "execute", "--plan", plan, "--targets", f"{out}/targets.yaml", "--state", f"{out}/state.sqlite",
-                        "--once", "--now", str(now), "--json"], env)
+        snaps = snapshot_count(f"{out}/repo", renv)
+        dt, text, err = run([binary, "execute", "--plan", plan, "--targets", f"{out}/targets.yaml", "--state", f"{out}/state.sqlite",
+                             "--once", "--now", str(now), "--json"], env, stderr=True)
+        cpu = CPU["last"]
         kinds = [x["kind"] for x in json.loads(text)]
-        return dt, tree_bytes(f"{out}/repo") - before, kinds
+        load = next((l.split("read and checked in ", 1)[1] for l in err.splitlines() if "read and checked in " in l), "?")
+        phases = "plan and targets " + load + ", " + next((l.split("round times: ", 1)[1] for l in err.splitlines() if "round times: " in l), "?")
+        return dt, tree_bytes(f"{out}/repo") - before, kinds, snapshot_count(f"{out}/repo", renv) - snaps, phases + f"; CPU {cpu:.2f} s"
 
     def whole():
         before = tree_bytes(f"{out}/whole")
         dt, _ = run(["restic", "--no-cache", "-q", "-r", f"{out}/whole", "backup", "--host", "bench", store], renv)
-        return dt, tree_bytes(f"{out}/whole") - before
+        return dt, tree_bytes(f"{out}/whole") - before, CPU["last"]
 
     t1 = last_sent + 3600
-    full_s, full_bytes, k1 = execute(t1)
-    whole1_s, whole1_bytes = whole()
+    full_s, full_bytes, k1, snaps1, phases1 = execute(t1)
+    whole1_s, whole1_bytes, whole1_cpu = whole()
 
     rng = random.Random(a.seed)
     ids = [d["location"] for d in p["datasets"]]
@@ -118,8 +135,8 @@ def main():
     db.commit()
     db.close()
     t2 = t1 + 3600
-    inc_s, inc_bytes, k2 = execute(t2)
-    whole2_s, whole2_bytes = whole()
+    inc_s, inc_bytes, k2, snaps2, phases2 = execute(t2)
+    whole2_s, whole2_bytes, whole2_cpu = whole()
     state = sqlite3.connect(f"{out}/state.sqlite")
     changed_bytes = state.execute("SELECT coalesce(sum(bytes), 0), count(*) FROM backups WHERE time = ?", (t2,)).fetchone()
     state.close()
@@ -127,16 +144,19 @@ def main():
     print(f"store: {datasets} conversation datasets, {messages} messages, {os.path.getsize(store) / 2**20:.1f} MiB; "
           f"{len(changed)} changed ({a.changed:.0%})")
     print(f"round 1 (full):        {full_s:8.2f} s  {datasets / full_s:8.0f} datasets/s  sent {full_bytes / 2**20:8.2f} MiB  "
-          f"({k1.count('backup')} backups)")
+          f"({k1.count('backup')} backups in {snaps1} snapshots)")
+    print(f"  where its time went (executor's log): {phases1}")
     print(f"round 2 (incremental): {inc_s:8.2f} s  {datasets / inc_s:8.0f} datasets/s  sent {inc_bytes / 2**20:8.2f} MiB  "
-          f"({k2.count('backup')} backups, {k2.count('unchanged')} unchanged)")
+          f"({k2.count('backup')} backups in {snaps2} snapshots, {k2.count('unchanged')} unchanged)")
+    print(f"  where its time went (executor's log): {phases2}")
     print(f"restic whole file:     {whole1_s:8.2f} s first, {whole2_s:8.2f} s incremental; sent {whole1_bytes / 2**20:.2f} MiB, "
-          f"then {whole2_bytes / 2**20:.2f} MiB")
+          f"then {whole2_bytes / 2**20:.2f} MiB; CPU {whole1_cpu:.2f} s, then {whole2_cpu:.2f} s")
     print(f"changed datasets' export bytes: {changed_bytes[0] / 2**20:.3f} MiB over {changed_bytes[1]} backups")
     bytes_ratio = inc_bytes / changed_bytes[0] if changed_bytes[0] else float("inf")
     time_ratio = inc_s / whole2_s
     print(f"incremental bytes / changed datasets' bytes: {bytes_ratio:.2f} (goal <= 2): {'met' if bytes_ratio <= 2 else 'NOT met'}")
     print(f"incremental time / restic whole-file incremental time: {time_ratio:.1f} (goal <= 1.5): {'met' if time_ratio <= 1.5 else 'NOT met'}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"incremental bytes / restic whole-file incremental bytes: {inc_bytes / max(whole2_bytes, 1):.2f}")
 
 

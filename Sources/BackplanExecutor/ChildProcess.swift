@@ -44,12 +44,21 @@ enum ChildProcess {
         return nil
     }()
 
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+; macOS 10.15+), which Swift's Glibc module does
+    /// not export: looked up at run time.
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    static let addChdir: AddChdir? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
     /// Runs `executable` with `arguments` (no shell) and `environment`, stdin from the file `stdin` (else
-    /// `/dev/null`), stdout into the open descriptor `stdout` (else captured), stderr captured; waits for it.
+    /// `/dev/null`), stdout into the open descriptor `stdout` (else captured), stderr captured, in the working
+    /// folder `directory` (else ours); waits for it.
     ///
     /// - Throws: ``InputError`` when it cannot be started.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
-                    stdout: Int32? = nil) throws -> Result {
+                    stdout: Int32? = nil, directory: String? = nil) throws -> Result {
         var argv = [executable] + arguments
         var path = executable
         if let setpriv { argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv; path = setpriv }
@@ -69,6 +78,11 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, input, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout ?? outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let directory {
+            guard let addChdir = Self.addChdir, addChdir(&actions, directory) == 0 else {
+                throw InputError(file: directory, "cannot start \(executable) in this folder (posix_spawn_file_actions_addchdir_np)")
+            }
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

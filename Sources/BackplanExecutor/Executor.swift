@@ -16,19 +16,31 @@ public struct Executor {
     public var targets: Targets
     public var state: StateStore
     public var restic: Restic
+    /// The schedule group this run is restricted to (`execute --schedule-group`), else `nil`. Its snapshots
+    /// carry the tag `backplan-group=<name>` (``groupTag``), and its sweep forgets only unrecorded snapshots
+    /// with that tag, so groups running at once never sweep each other's snapshots in the making.
+    public var scheduleGroup: String?
+    /// At most this many datasets go into one snapshot (their `dataset=` tags are arguments of one restic
+    /// run; Linux allows about 2 MiB of them).
+    public var batchLimit = 1_000
 
-    public init(plan: Plan, targets: Targets, state: StateStore, restic: Restic = Restic()) {
+    public init(plan: Plan, targets: Targets, state: StateStore, restic: Restic = Restic(), scheduleGroup: String? = nil) {
         self.plan = plan
         self.targets = targets
         self.state = state
         self.restic = restic
+        self.scheduleGroup = scheduleGroup
     }
+
+    /// `backplan-group=<escaped name>` for a schedule group's run, else `nil`.
+    public var groupTag: String? { scheduleGroup.map { "backplan-group=" + DatasetName.escaped($0) } }
 
     /// One thing the executor did (or, dry, would do).
     public struct Action: Codable, Sendable, Equatable {
         /// `backup`, `unchanged` (the rows equal the last backup's; nothing sent), `wait` (due, but the
         /// dataset is being written: the quiet trigger holds it), `failed`, `forget`, `erase`, `sweep`
-        /// (unrecorded snapshots a killed run left, ``recover(now:log:)``), `prune`.
+        /// (unrecorded snapshots a killed run left, ``recover(now:log:)``), `abandon` (a snapshot none of
+        /// whose datasets got all copies, forgotten at once), `prune`.
         public var kind: String
         public var dataset: String?
         public var repository: String?
@@ -49,158 +61,158 @@ public struct Executor {
 
     /// Runs one round at `now` (Unix seconds; also the snapshots' time): recovery from a killed run
     /// (``recover(now:log:)``), backups due, then retention.
+    ///
+    /// A round exports every due dataset whose rows changed since its last backup into a private staging
+    /// folder, one file each (``DatasetName/fileName(_:)``), and sends them with one `restic backup` per
+    /// (repository, retention, host) — chunks of at most ``batchLimit`` datasets — rather than one per
+    /// dataset (``sendBatches(_:now:work:log:)``). Each dataset's backup is recorded, all in one transaction,
+    /// only when every copy's snapshot exists.
+    ///
     /// With `dryRun` nothing is exported, sent, forgotten or recorded; the actions say what would happen.
-    /// A dataset whose backup fails is reported as `failed` and recorded nowhere (the snapshots its other
-    /// copies got are forgotten again, with an `abandon` audit entry); the others go on.
+    /// A dataset whose backup fails is reported as `failed` and recorded nowhere; the others go on.
     public func run(now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [Action] {
         try checkTargets()
         var actions: [Action] = []
         var touched: [String: Targets.Repository] = [:]
+        var clock = PhaseClock()
         if !dryRun {
             let recovered = try recover(now: now, log: log)
             actions += recovered.actions
             touched = recovered.touched
         }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-exec-\(UUID().uuidString)").path
-        if !dryRun {
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        defer { if !dryRun { try? FileManager.default.removeItem(atPath: work) } }
-        for (i, d) in plan.datasets.enumerated() {
-            let last = try state.lastBackup(of: d.id)
+        clock.lap("recovery")
+        let history = try state.allBackups()
+        var due: [Due] = []
+        for d in plan.datasets {
+            let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
             guard d.schedule.isDue(lastBackup: last?.time, now: now) else { continue }
             let (store, key, shard) = try targets.locate(d.location)
-            if let last, d.schedule.quietSeconds != nil {
-                let newestWrite = try MessageStoreExport.source(store, newestMessageTimeFor: key)
-                if case .wait(let until, let deadline) = d.schedule.quietDecision(lastBackup: last.time, newestWrite: newestWrite, now: now) {
-                    actions.append(Action(kind: "wait", dataset: d.id, repository: nil, snapshots: [],
-                                          detail: "written at \(newestWrite ?? 0): waits for \(d.schedule.quietSeconds ?? 0) s of quiet, until \(until) at the latest (deadline \(deadline))"))
-                    continue
-                }
+            due.append(Due(plan: d, store: store, key: key, shard: shard, last: last))
+        }
+        // Every probe of a store (the quiet trigger's newest write, the unchanged test) in one read of it.
+        var ready: [Due] = []
+        for store in Self.uniqueInOrder(due.map(\.store)) {
+            let mine = due.filter { $0.store == store }
+            let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store) { probe in
+                // Many conversations: one ordered pass over each table beats a few queries per conversation.
+                var conversations = Set<String>()
+                for item in mine where item.last != nil { if case .conversation(let id) = item.key { conversations.insert(id) } }
+                let batch = !dryRun && conversations.count >= Self.batchProbeMinimum ? try probe.manifests(ofConversations: conversations) : [:]
+                return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
             }
-            let filename = DatasetName.fileName(d.id)
-            let tags = ["backplan", DatasetName.tag(d.id)] + (state.stateTag.map { [$0] } ?? [])
-            if dryRun {
-                for c in d.copies {
-                    let repo = try targets.repository(region: c.region, tier: c.tier)
-                    let line = (["restic", "backup", "--stdin", "--stdin-filename", filename, "--host", shard]
-                        + tags.flatMap { ["--tag", $0] }).joined(separator: " ")
-                    actions.append(Action(kind: "backup", dataset: d.id, repository: repo.repository, snapshots: [],
-                                          detail: "\(key) of \(store) | \(line)"))
-                }
-                continue
-            }
-            let file = "\(work)/\(i).sqlite"
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            var made: [(Targets.Repository, String)] = []
-            do {
-                // Unchanged rows need no export file: the digest straight from the source equals the export's.
-                if let last, let probe = try MessageStoreExport.source(store, manifestOf: key),
-                   probe.digest == last.manifest.digest, probe.rows == last.manifest.rows {
-                    actions.append(Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
-                                          detail: "same \(probe.rows) rows as the backup at \(last.time)"))
-                    continue
-                }
-                let manifest = try MessageStoreExport.export(source: store, key: key, to: file)
-                if let last, last.manifest.digest == manifest.digest, last.manifest.rows == manifest.rows {
-                    actions.append(Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
-                                          detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
-                    continue
-                }
-                var copies: [StateStore.Copy] = []
-                for c in d.copies {
-                    let repo = try targets.repository(region: c.region, tier: c.tier)
-                    let id = try restic.backup(repo, stdin: file, filename: filename, tags: tags, host: shard, time: now)
-                    made.append((repo, id))
-                    copies.append(.init(region: c.region, tier: c.tier, repository: repo.repository, snapshot: id, forgottenAt: nil))
-                }
-                guard copies.count == d.copies.count, !copies.isEmpty else {
-                    throw InputError("dataset \(DatasetName.escaped(d.id)): \(copies.count) of \(d.copies.count) copies made")
-                }
-                try state.recordBackup(dataset: d.id, time: now, filename: filename, manifest: manifest, copies: copies)
-                log("backup \(DatasetName.escaped(d.id)): \(manifest.rows) rows, \(manifest.bytes) bytes -> \(copies.map(\.snapshot).joined(separator: ", "))")
-                actions.append(Action(kind: "backup", dataset: d.id, repository: nil, snapshots: copies.map(\.snapshot),
-                                      detail: "\(manifest.rows) rows, digest \(manifest.digest)"))
-            } catch let error as Restic.Failure {
-                // Copies made before the failure are not a backup (the copy count is not met): forget them
-                // now, so no unrecorded snapshot lingers where retention would never see it.
-                for (repo, id) in made {
-                    try? restic.forget(repo, ids: [id])
-                    try? state.audit(time: now, action: "abandon",
-                                     detail: "dataset=\(DatasetName.escaped(d.id)) repository=\(repo.repository) snapshot=\(id)")
-                }
-                log("backup \(DatasetName.escaped(d.id)) failed: \(error)")
-                actions.append(Action(kind: "failed", dataset: d.id, repository: error.repository, snapshots: [], detail: error.description))
+            for (item, action) in verdicts {
+                if let action { actions.append(action) } else { ready.append(item) }
             }
         }
-        actions += try retention(now: now, dryRun: dryRun, touched: touched, log: log)
+        clock.lap("probes of \(due.count) due")
+        if dryRun {
+            for item in ready { actions += try dryActions(item) }
+            return actions + (try retention(now: now, dryRun: true, log: log))
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-exec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work + "/files", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var exported: [Exported] = []
+        for item in ready {
+            let filename = DatasetName.fileName(item.plan.id)
+            let manifest = try MessageStoreExport.export(source: item.store, key: item.key, to: "\(work)/files/\(filename)")
+            if let last = item.last, last.manifest.digest == manifest.digest, last.manifest.rows == manifest.rows {
+                actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
+                                      detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
+                try? FileManager.default.removeItem(atPath: "\(work)/files/\(filename)")
+                continue
+            }
+            exported.append(Exported(due: item, filename: filename, manifest: manifest))
+        }
+        clock.lap("exports of \(exported.count)")
+        actions += try sendBatches(exported, now: now, work: work, log: log)
+        clock.lap("send and record")
+        actions += try retention(now: now, dryRun: false, touched: touched, log: log)
+        clock.lap("retention")
+        log("round times: " + clock.laps.joined(separator: ", "))
+        // A round with a failed dataset stays marked unfinished: the next one sweeps what it may have left.
+        if !actions.contains(where: { $0.kind == "failed" }) { try finishRound() }
         return actions
     }
 
-    /// Retention at `now`: per dataset and repository, the one rule's forget and erase sets
-    /// (``BackplanPlan/DatasetPlan/Retention/selection(of:now:lastVerified:)``) go to `restic forget <ids>`;
-    /// then one `restic prune` per repository that lost a snapshot (or is in `touched`: the sweep's).
-    ///
-    /// The state store records a forget *before* restic runs it: a run killed in between leaves a snapshot
-    /// the state holds as forgotten, which the next round's sweep forgets; the other order would leave the
-    /// state naming a snapshot restic no longer has.
-    public func retention(now: Int64, dryRun: Bool, touched sweptRepositories: [String: Targets.Repository] = [:],
-                          log: (String) -> Void) throws -> [Action] {
-        var actions: [Action] = []
-        var touched = sweptRepositories
-        var forgets: [String: [String]] = [:]   // repository -> snapshot ids, forgotten with one restic run
-        for d in plan.datasets {
-            let backups = try state.backups(of: d.id)
-            guard !backups.isEmpty else { continue }
-            let verifiedBackup = try state.lastVerifiedBackup(of: d.id)
-            for c in d.copies {
-                let repo = try targets.repository(region: c.region, tier: c.tier)
-                var snaps: [RetentionSnapshot] = []
-                var verified: String?
-                for b in backups {
-                    for copy in b.copies where copy.repository == repo.repository && copy.forgottenAt == nil {
-                        snaps.append(RetentionSnapshot(id: copy.snapshot, time: b.time))
-                        if b.id == verifiedBackup { verified = copy.snapshot }
-                    }
-                }
-                let s = d.retention.selection(of: snaps, now: now, lastVerified: verified)
-                for (kind, list) in [("erase", s.erase), ("forget", s.forget)] where !list.isEmpty {
-                    let ids = list.map(\.id)
-                    if !dryRun {
-                        try state.recordForget(dataset: d.id, repository: repo.repository, snapshots: ids, time: now, erasure: kind == "erase")
-                        forgets[repo.repository, default: []] += ids
-                        log("\(kind) \(DatasetName.escaped(d.id)) on \(repo.repository): \(ids.joined(separator: " "))")
-                    }
-                    touched[repo.repository] = repo
-                    actions.append(Action(kind: kind, dataset: d.id, repository: repo.repository, snapshots: ids,
-                                          detail: "restic forget \(ids.joined(separator: " "))"))
-                }
+    /// From this many due conversations of one store on, their rows are compared with one ordered pass over
+    /// the store's tables (``BackplanStore/MessageStoreExport/Probe/manifests(ofConversations:)``).
+    static let batchProbeMinimum = 64
+
+    /// A dataset due this round.
+    struct Due {
+        var plan: DatasetPlan
+        var store: String
+        var key: MessageStoreExport.Key
+        var shard: String
+        /// Its newest backup with a live copy.
+        var last: StateStore.Backup?
+    }
+
+    /// A due dataset exported to `<work>/files/<filename>`.
+    struct Exported {
+        var due: Due
+        var filename: String
+        var manifest: MessageStoreExport.Manifest
+    }
+
+    /// `wait` (the quiet trigger holds it), `unchanged` (the rows equal the last backup's: no export file
+    /// needed, the digest from the source equals the export's), or `nil`: back it up.
+    private func verdict(_ item: Due, probe: MessageStoreExport.Probe, batch: [String: MessageStoreExport.Manifest], now: Int64,
+                         dryRun: Bool) throws -> Action? {
+        guard let last = item.last else { return nil }
+        let d = item.plan
+        if d.schedule.quietSeconds != nil {
+            let newestWrite = try probe.newestMessageTime(of: item.key)
+            if case .wait(let until, let deadline) = d.schedule.quietDecision(lastBackup: last.time, newestWrite: newestWrite, now: now) {
+                return Action(kind: "wait", dataset: d.id, repository: nil, snapshots: [],
+                              detail: "written at \(newestWrite ?? 0): waits for \(d.schedule.quietSeconds ?? 0) s of quiet, until \(until) at the latest (deadline \(deadline))")
             }
         }
-        // Every dataset's forgets of a repository in one `restic forget <ids>` (chunks of 500 ids, well inside
-        // the argument-size limit): restic's start-up (key derivation, index) is paid once, not per dataset.
-        for (name, ids) in forgets.sorted(by: { $0.key < $1.key }) {
-            guard let repo = touched[name] else { continue }
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                try restic.forget(repo, ids: Array(ids[start..<min(start + 500, ids.count)]))
-            }
+        guard !dryRun else { return nil }
+        var probed: MessageStoreExport.Manifest?
+        if case .conversation(let id) = item.key, let m = batch[id] { probed = m } else { probed = try probe.manifest(of: item.key) }
+        if let m = probed, m.digest == last.manifest.digest, m.rows == last.manifest.rows {
+            return Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
+                          detail: "same \(m.rows) rows as the backup at \(last.time)")
         }
-        for (name, repo) in touched.sorted(by: { $0.key < $1.key }) {
-            if !dryRun {
-                try restic.prune(repo)
-                try state.audit(time: now, action: "prune", detail: "repository=\(name)")
-                log("prune \(name)")
-            }
-            actions.append(Action(kind: "prune", dataset: nil, repository: name, snapshots: [], detail: "restic prune"))
+        return nil
+    }
+
+    private func dryActions(_ item: Due) throws -> [Action] {
+        let filename = DatasetName.fileName(item.plan.id)
+        return try item.plan.copies.map { c in
+            let repo = try targets.repository(region: c.region, tier: c.tier)
+            let line = (["restic", "backup", ".", "--host", item.shard] + tags(datasets: [item.plan.id]).flatMap { ["--tag", $0] })
+                .joined(separator: " ")
+            return Action(kind: "backup", dataset: item.plan.id, repository: repo.repository, snapshots: [],
+                          detail: "\(item.key) of \(item.store) as /\(filename) | \(line) (one snapshot per repository, retention and host)")
         }
-        return actions
+    }
+
+    /// Wall-clock seconds of a round's phases, for the log (where a round's time goes).
+    struct PhaseClock {
+        var last = Date()
+        var laps: [String] = []
+        mutating func lap(_ name: String) {
+            let t = Date()
+            laps.append("\(name) \(String(format: "%.2f", t.timeIntervalSince(last))) s")
+            last = t
+        }
+    }
+
+    static func uniqueInOrder(_ list: [String]) -> [String] {
+        var seen = Set<String>()
+        return list.filter { seen.insert($0).inserted }
     }
 
     /// When the next backup of any dataset falls due after `now` (for the executor's loop).
     public func nextDue(after now: Int64) throws -> Int64 {
         var next = Int64.max
+        let history = try state.allBackups()
         for d in plan.datasets {
-            let t = try state.lastBackup(of: d.id).map { d.schedule.nextDue(after: $0.time) } ?? now
+            let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
+            let t = last.map { d.schedule.nextDue(after: $0.time) } ?? now
             next = min(next, t)
         }
         return max(next, now)

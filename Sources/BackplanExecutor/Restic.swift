@@ -47,6 +47,21 @@ public struct Restic: Sendable {
         var args = ["backup", "--json", "--force", "--stdin", "--stdin-filename", filename, "--host", host, "--time", Self.timeText(time)]
         for t in tags { args += ["--tag", t] }
         let out = try run(repo, args, action: "backup", stdin: file)
+        return try snapshotID(fromBackupJSON: out, repo)
+    }
+
+    /// Backs up every file of the folder `folder` (the executor's staging folder of one round, repository,
+    /// retention and host: one export per dataset, named by ``DatasetName/fileName(_:)``) as one snapshot whose
+    /// root holds those files (`restic backup .` run inside the folder, so each file is `/<name>` in the
+    /// snapshot); returns restic's snapshot id. `time` (Unix seconds) becomes the snapshot's time.
+    public func backup(_ repo: Targets.Repository, folder: String, tags: [String], host: String, time: Int64) throws -> String {
+        var args = ["backup", "--json", "--force", "--host", host, "--time", Self.timeText(time)]
+        for t in tags { args += ["--tag", t] }
+        let out = try run(repo, args + ["."], action: "backup", directory: folder)
+        return try snapshotID(fromBackupJSON: out, repo)
+    }
+
+    private func snapshotID(fromBackupJSON out: String, _ repo: Targets.Repository) throws -> String {
         for line in out.split(separator: "\n") {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   obj["message_type"] as? String == "summary", let id = obj["snapshot_id"] as? String, !id.isEmpty else { continue }
@@ -145,14 +160,15 @@ public struct Restic: Sendable {
     }
 
     /// How long to wait for a repository another restic holds locked (restic 0.14 has no `--retry-lock`):
-    /// a `prune` of an executor killed mid-round runs on as an orphan, and a `restic` run by hand may be busy.
-    public var lockWaitSeconds: Double = 60
+    /// a `prune` of an executor killed mid-round runs on as an orphan, a `restic` run by hand may be busy, and
+    /// another schedule group's run may be forgetting or pruning (exclusive) the repository this one backs up to.
+    public var lockWaitSeconds: Double = 900
 
     /// Runs restic. When the repository is locked: `restic unlock` (stale locks only, ``unlockStale(_:)``) and
     /// at once again; while a live restic still holds it, unlock and again after waits of 1, 2, 4, … up to
     /// 15 s, for up to ``lockWaitSeconds``.
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
-                     stdout: FileHandle? = nil) throws -> String {
+                     stdout: FileHandle? = nil, directory: String? = nil) throws -> String {
         var waited = 0.0
         var pause = 1.0
         var attempts = 0
@@ -160,7 +176,7 @@ public struct Restic: Sendable {
             do {
                 try stdout?.seek(toOffset: 0)
                 try stdout?.truncate(atOffset: 0)
-                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout)
+                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout, directory: directory)
             } catch let failure as Failure
                 where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds && action != "unlock" {
                 if attempts > 0 {
@@ -177,7 +193,7 @@ public struct Restic: Sendable {
     }
 
     private func runOnce(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String?,
-                         stdout: FileHandle?) throws -> String {
+                         stdout: FileHandle?, directory: String? = nil) throws -> String {
         var args = ["--no-cache", "--quiet"]
         if action == "backup" || action == "snapshots" { args = ["--no-cache"] }
         for o in repo.options { args += ["-o", o] }
@@ -188,7 +204,7 @@ public struct Restic: Sendable {
         env["TZ"] = "UTC"
         if let stdin, !FileManager.default.isReadableFile(atPath: stdin) { throw InputError(file: stdin, "cannot read the export") }
         let r = try ChildProcess.run(try resolvedExecutable(), args + arguments, environment: env, stdin: stdin,
-                                     stdout: stdout?.fileDescriptor)
+                                     stdout: stdout?.fileDescriptor, directory: directory)
         guard r.status == 0 else {
             throw Failure(action: action, repository: repo.repository, status: r.status, stderr: String(decoding: r.stderr, as: UTF8.self))
         }

@@ -74,13 +74,19 @@ public final class StateStore {
             if readOnly && exists {
                 var config = Configuration()
                 config.readonly = true
+                config.busyMode = .timeout(Self.busySeconds)
                 queue = try DatabaseQueue(path: path, configuration: config)
                 id = try queue.read { db in
                     try db.tableExists("meta") ? try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'id'") : nil
                 }
                 return
             }
-            queue = readOnly ? try DatabaseQueue() : try DatabaseQueue(path: path)
+            // Schedule groups run at once on one state store (`execute --schedule-group`): a writer that finds
+            // the store busy waits for the other's transaction (GRDB's `write` is BEGIN IMMEDIATE on a writable
+            // connection, so two audit appends never both read the same chain head).
+            var config = Configuration()
+            config.busyMode = .timeout(Self.busySeconds)
+            queue = readOnly ? try DatabaseQueue() : try DatabaseQueue(path: path, configuration: config)
         } catch {
             throw InputError(file: path, "cannot open the executor state: \(error)")
         }
@@ -91,6 +97,8 @@ public final class StateStore {
                 CREATE INDEX IF NOT EXISTS backups_dataset ON backups(dataset, time);
                 CREATE TABLE IF NOT EXISTS copies(backup_id INTEGER NOT NULL REFERENCES backups(id), region TEXT NOT NULL,
                   tier TEXT NOT NULL, repository TEXT NOT NULL, snapshot TEXT NOT NULL, forgotten_at INTEGER);
+                CREATE INDEX IF NOT EXISTS copies_backup ON copies(backup_id);
+                CREATE INDEX IF NOT EXISTS copies_snapshot ON copies(repository, snapshot);
                 CREATE TABLE IF NOT EXISTS drills(id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, backup_id INTEGER NOT NULL,
                   time INTEGER NOT NULL, ok INTEGER NOT NULL, seconds REAL NOT NULL, message TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, action TEXT NOT NULL,
@@ -103,24 +111,102 @@ public final class StateStore {
         id = readOnly ? nil : try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'id'") }
     }
 
+    /// How long a write waits for another process's transaction on the store (seconds).
+    static let busySeconds: TimeInterval = 120
+
     // MARK: - Backups
+
+    /// A backup to record: the dataset, the snapshot time, the file's name at the root of every copy's
+    /// snapshot (`restic dump SNAPSHOT /<filename>`), the manifest, and the snapshot each copy is in.
+    public struct NewBackup: Sendable, Equatable {
+        public var dataset: String
+        public var time: Int64
+        public var filename: String
+        public var manifest: MessageStoreExport.Manifest
+        public var copies: [Copy]
+
+        public init(dataset: String, time: Int64, filename: String, manifest: MessageStoreExport.Manifest, copies: [Copy]) {
+            self.dataset = dataset
+            self.time = time
+            self.filename = filename
+            self.manifest = manifest
+            self.copies = copies
+        }
+    }
 
     /// Records a backup whose every copy restic confirmed, and its audit entry, in one transaction.
     @discardableResult
     public func recordBackup(dataset: String, time: Int64, filename: String, manifest m: MessageStoreExport.Manifest,
                              copies: [Copy]) throws -> Int64 {
-        try queue.write { db in
-            try db.execute(sql: "INSERT INTO backups(dataset, time, filename, rows, digest, max_message_id, bytes) VALUES (?,?,?,?,?,?,?)",
-                           arguments: [dataset, time, filename, m.rows, m.digest, m.maxMessageId, m.bytes])
-            let id = db.lastInsertedRowID
-            for c in copies {
-                try db.execute(sql: "INSERT INTO copies(backup_id, region, tier, repository, snapshot) VALUES (?,?,?,?,?)",
-                               arguments: [id, c.region, c.tier, c.repository, c.snapshot])
+        try recordBackups([NewBackup(dataset: dataset, time: time, filename: filename, manifest: m, copies: copies)])[0]
+    }
+
+    /// Records a round's backups, each with its audit entry, in one transaction (all or none: a run killed
+    /// before the commit leaves snapshots the next round's sweep forgets). Returns their backup ids.
+    @discardableResult
+    public func recordBackups(_ list: [NewBackup]) throws -> [Int64] {
+        guard !list.isEmpty else { return [] }
+        return try queue.write { db in
+            var ids: [Int64] = []
+            for b in list {
+                let m = b.manifest
+                try db.execute(sql: "INSERT INTO backups(dataset, time, filename, rows, digest, max_message_id, bytes) VALUES (?,?,?,?,?,?,?)",
+                               arguments: [b.dataset, b.time, b.filename, m.rows, m.digest, m.maxMessageId, m.bytes])
+                let id = db.lastInsertedRowID
+                for c in b.copies {
+                    try db.execute(sql: "INSERT INTO copies(backup_id, region, tier, repository, snapshot) VALUES (?,?,?,?,?)",
+                                   arguments: [id, c.region, c.tier, c.repository, c.snapshot])
+                }
+                let snaps = b.copies.map { "\($0.region)/\($0.tier):\($0.snapshot)" }.joined(separator: " ")
+                try Self.appendAudit(db, time: b.time, action: "backup",
+                                     detail: "dataset=\(DatasetName.escaped(b.dataset)) rows=\(m.rows) digest=\(m.digest) file=/\(b.filename) snapshots=\(snaps)")
+                ids.append(id)
             }
-            let snaps = copies.map { "\($0.region)/\($0.tier):\($0.snapshot)" }.joined(separator: " ")
-            try Self.appendAudit(db, time: time, action: "backup",
-                                 detail: "dataset=\(DatasetName.escaped(dataset)) rows=\(m.rows) digest=\(m.digest) snapshots=\(snaps)")
-            return id
+            return ids
+        }
+    }
+
+    /// Every backup of every dataset with its copies (forgotten ones included), by dataset, oldest first: a
+    /// round reads the whole history with two queries rather than two per dataset.
+    public func allBackups() throws -> [String: [Backup]] {
+        try queue.read { db in
+            var copies: [Int64: [Copy]] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM copies ORDER BY rowid") {
+                copies[r["backup_id"], default: []].append(
+                    Copy(region: r["region"], tier: r["tier"], repository: r["repository"], snapshot: r["snapshot"], forgottenAt: r["forgotten_at"]))
+            }
+            var out: [String: [Backup]] = [:]
+            // Keyed by ``storedID(_:)``: what a bound id keeps (up to its first NUL).
+            for r in try Row.fetchAll(db, sql: "SELECT *, CAST(dataset AS BLOB) AS dataset_bytes FROM backups ORDER BY time, id") {
+                let id: Int64 = r["id"]
+                let b = Backup(id: id, dataset: Self.text(r["dataset_bytes"]), time: r["time"], filename: r["filename"],
+                               manifest: .init(rows: r["rows"], digest: r["digest"], maxMessageId: r["max_message_id"], bytes: r["bytes"]),
+                               copies: copies[id] ?? [])
+                out[b.dataset, default: []].append(b)
+            }
+            return out
+        }
+    }
+
+    /// A TEXT column read as bytes (`CAST(… AS BLOB)`), whole even when it holds a NUL.
+    private static func text(_ bytes: Data?) -> String { String(decoding: bytes ?? Data(), as: UTF8.self) }
+
+    /// A dataset id as the store keeps it: SQLite receives a bound Swift string up to its first NUL, so an id
+    /// holding one (``DatasetName`` escapes it everywhere else) is stored, and found by `WHERE dataset = ?`,
+    /// as its part before the NUL. ``allBackups()`` and ``lastVerifiedBackups()`` are keyed by it.
+    public static func storedID(_ id: String) -> String {
+        guard let nul = id.utf8.firstIndex(of: 0) else { return id }
+        return String(decoding: id.utf8[..<nul], as: UTF8.self)
+    }
+
+    /// Per dataset, the newest backup a drill restored and verified (``lastVerifiedBackup(of:)`` for all).
+    public func lastVerifiedBackups() throws -> [String: Int64] {
+        try queue.read { db in
+            var out: [String: Int64] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT CAST(dataset AS BLOB) AS d, max(backup_id) AS b FROM drills WHERE ok = 1 GROUP BY dataset") {
+                out[Self.text(r["d"])] = r["b"]
+            }
+            return out
         }
     }
 
@@ -139,7 +225,9 @@ public final class StateStore {
 
     /// The datasets with at least one backup.
     public func datasets() throws -> [String] {
-        try queue.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT dataset FROM backups ORDER BY dataset") }
+        try queue.read { db in
+            try Data.fetchAll(db, sql: "SELECT DISTINCT CAST(dataset AS BLOB) FROM backups ORDER BY dataset").map { Self.text($0) }
+        }
     }
 
     private static func backup(_ r: Row, _ db: Database) throws -> Backup {
@@ -159,22 +247,86 @@ public final class StateStore {
         }
     }
 
-    /// Marks snapshots `ids` of `repository` forgotten at `time`, with one audit entry (`forget` or `erase`).
+    /// Marks snapshots `ids` of `repository` forgotten at `time` (every dataset's copy in them), with one audit
+    /// entry (`forget` or `erase`).
     public func recordForget(dataset: String, repository: String, snapshots ids: [String], time: Int64, erasure: Bool) throws {
-        guard !ids.isEmpty else { return }
+        try recordForgets([Forget(dataset: dataset, repository: repository, snapshots: ids, erasure: erasure)], time: time)
+    }
+
+    /// One dataset's snapshots of a repository that retention forgets (or erases), for ``recordForgets(_:time:)``.
+    public struct Forget: Sendable, Equatable {
+        public var dataset: String
+        public var repository: String
+        public var snapshots: [String]
+        public var erasure: Bool
+
+        public init(dataset: String, repository: String, snapshots: [String], erasure: Bool) {
+            self.dataset = dataset
+            self.repository = repository
+            self.snapshots = snapshots
+            self.erasure = erasure
+        }
+    }
+
+    /// ``recordForget(dataset:repository:snapshots:time:erasure:)`` for a round's whole list, in one
+    /// transaction: every copy in a forgotten snapshot is marked (a shared snapshot's every member), with one
+    /// audit entry per dataset and kind.
+    public func recordForgets(_ list: [Forget], time: Int64) throws {
+        guard !list.isEmpty else { return }
         try queue.write { db in
-            for id in ids {
-                try db.execute(sql: "UPDATE copies SET forgotten_at = ? WHERE repository = ? AND snapshot = ?",
-                               arguments: [time, repository, id])
+            for f in list where !f.snapshots.isEmpty {
+                for id in f.snapshots {
+                    try db.execute(sql: "UPDATE copies SET forgotten_at = ? WHERE repository = ? AND snapshot = ? AND forgotten_at IS NULL",
+                                   arguments: [time, f.repository, id])
+                }
+                try Self.appendAudit(db, time: time, action: f.erasure ? "erase" : "forget",
+                                     detail: "dataset=\(DatasetName.escaped(f.dataset)) repository=\(f.repository) snapshots=\(f.snapshots.joined(separator: ","))")
             }
-            try Self.appendAudit(db, time: time, action: erasure ? "erase" : "forget",
-                                 detail: "dataset=\(DatasetName.escaped(dataset)) repository=\(repository) snapshots=\(ids.joined(separator: ","))")
         }
     }
 
     /// Appends an audit entry on its own (prunes).
     public func audit(time: Int64, action: String, detail: String) throws {
         try queue.write { db in try Self.appendAudit(db, time: time, action: action, detail: detail) }
+    }
+
+    // MARK: - Rounds
+
+    /// The rounds marked unfinished (``markRoundUnfinished(_:)``) and never finished: `all`, `group=<name>`.
+    public func unfinishedRounds() throws -> Set<String> {
+        try queue.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT substr(key, 7) FROM meta WHERE key LIKE 'round:%'"))
+        }
+    }
+
+    /// Marks a round (`all`, or `group=<name>`) unfinished, before it sends anything.
+    public func markRoundUnfinished(_ key: String) throws {
+        try queue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, 'unfinished')", arguments: ["round:" + key]) }
+    }
+
+    /// Clears the mark of round `key` at its end (every round's when `nil`).
+    public func markRoundFinished(_ key: String?) throws {
+        try queue.write { db in
+            if let key {
+                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: ["round:" + key])
+            } else {
+                try db.execute(sql: "DELETE FROM meta WHERE key LIKE 'round:%'")
+            }
+        }
+    }
+
+    /// When run `key` (`all`, `group=<name>`) last swept its repositories (the round's time), if ever.
+    public func lastSweep(_ key: String) throws -> Int64? {
+        try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["swept:" + key]).flatMap { Int64($0) }
+        }
+    }
+
+    /// Records that run `key` swept its repositories at `time`.
+    public func recordSweep(_ key: String, time: Int64) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: ["swept:" + key, String(time)])
+        }
     }
 
     // MARK: - Drills

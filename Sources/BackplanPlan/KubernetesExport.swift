@@ -38,9 +38,10 @@ extension Plan {
     }
 
     /// The CronJob list as YAML (``YAMLText``). Every job: `timeZone: Etc/UTC` (the plan's times are UTC),
-    /// `concurrencyPolicy: Forbid`, a starting deadline of half the interval (at most an hour) so a missed
-    /// slot is still caught up, and `restartPolicy: OnFailure` with `backoffLimit: 6`, since a job whose
-    /// schedule meets another group's waits for the state store's lock by failing (exit 2) and retrying.
+    /// `concurrencyPolicy: Forbid` (a second run of the same group would be refused, exit 2), a starting
+    /// deadline of half the interval (at most an hour) so a missed slot is still caught up, and
+    /// `restartPolicy: OnFailure` with `backoffLimit: 6`. Jobs of different groups that fire together run at
+    /// once on the shared state store (``BackplanExecutor``'s `ExecutorLock`: one lock per group).
     /// Each group's roundings are annotations (`backplan.io/rounding`) and header comments.
     public func kubernetesCronJobs(_ options: KubernetesOptions = .init()) -> String {
         let groups = scheduleGroups()

@@ -14,13 +14,7 @@ extension MessageStoreExport {
     /// let last = try MessageStoreExport.source("chat.sqlite", newestMessageTimeFor: .conversation("c000042"))
     /// ```
     public static func source(_ source: String, newestMessageTimeFor key: Key) throws -> Int64? {
-        try read(source) { db in
-            switch key {
-            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE conversation_id = ?", arguments: [id])
-            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE sender = ?", arguments: [id])
-            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages")
-            }
-        }
+        try probing(source) { try $0.newestMessageTime(of: key) }
     }
 
     /// Whether `source` continues an import that read it up to `position` (``SourcePosition``'s message-store
@@ -51,32 +45,122 @@ extension MessageStoreExport {
     /// uses it to leave an unchanged dataset without writing a file. `nil` for the whole store, whose export
     /// (SQLite's backup API) holds every table.
     public static func source(_ source: String, manifestOf key: Key) throws -> Manifest? {
-        let selects: [(String, String, String)]
-        switch key {
-        case .conversation(let id):
-            selects = [("conversations", "id = ?", id), ("messages", "conversation_id = ?", id), ("reads", "conversation_id = ?", id)]
-        case .sender(let id):
-            selects = [("conversations", "id IN (SELECT conversation_id FROM messages WHERE sender = ?)", id),
-                       ("messages", "sender = ?", id), ("reads", "reader = ?", id)]
-        case .wholeStore:
-            return nil
+        try probing(source) { try $0.manifest(of: key) }
+    }
+
+    /// Many probes of one message store in one read transaction (one open of the file, one consistent view):
+    /// the executor probes every due dataset of a store this way.
+    ///
+    /// ```swift
+    /// let manifests = try MessageStoreExport.probing("chat.sqlite") { p in try keys.map { try p.manifest(of: $0) } }
+    /// ```
+    public static func probing<T>(_ source: String, _ body: (Probe) throws -> T) throws -> T {
+        try read(source) { db in try body(Probe(db: db)) }
+    }
+
+    /// A message store open for reading inside ``probing(_:_:)``.
+    public struct Probe {
+        let db: Database
+
+        /// ``MessageStoreExport/source(_:newestMessageTimeFor:)`` inside the probe's transaction.
+        public func newestMessageTime(of key: Key) throws -> Int64? {
+            switch key {
+            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE conversation_id = ?", arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages WHERE sender = ?", arguments: [id])
+            case .wholeStore: try Int64.fetchOne(db, sql: "SELECT max(sent_at) FROM messages")
+            }
         }
-        return try read(source) { db in
+
+        /// ``manifest(of:)`` of many conversations at once, equal to it for each (tested): one pass over each
+        /// table ordered by conversation and then by every column (the index gives the first, SQLite sorts
+        /// each conversation's rows), one SHA-256 per conversation fed in the same order — instead of a few
+        /// indexed queries per conversation, which cost a round ~4 ms per dataset on a 10,000-conversation
+        /// store. Conversations with no rows get the manifest of an empty export.
+        ///
+        /// ```swift
+        /// let m = try MessageStoreExport.probing("chat.sqlite") { try $0.manifests(ofConversations: ["c000042", "c000043"]) }
+        /// ```
+        public func manifests(ofConversations ids: Set<String>) throws -> [String: Manifest] {
+            var hashers: [String: SHA256] = [:]
+            var counts: [String: Int] = [:]
+            for (table, keyColumn) in [("conversations", "id"), ("messages", "conversation_id"), ("reads", "conversation_id")] {
+                let header = Data("table \(table)\n".utf8)
+                for id in ids { hashers[id, default: SHA256()].update(data: header) }
+                let columns = try db.columns(in: table)
+                guard let keyIndex = columns.firstIndex(where: { $0.name == keyColumn }) else { continue }
+                let order = (1...max(columns.count, 1)).map(String.init).joined(separator: ", ")
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY \(keyColumn), \(order)")
+                var current: String?
+                var hasher = SHA256()
+                var count = 0
+                var bytes: [UInt8] = []
+                func flush() {
+                    if let c = current {
+                        hashers[c] = hasher
+                        counts[c, default: 0] += count
+                    }
+                }
+                while let row = try rows.next() {
+                    let keyValue: DatabaseValue = row[keyIndex]
+                    guard case .string(let key) = keyValue.storage, ids.contains(key) else { continue }
+                    if key != current {
+                        flush()
+                        current = key
+                        hasher = hashers[key] ?? SHA256()
+                        count = 0
+                    }
+                    count += 1
+                    bytes.removeAll(keepingCapacity: true)
+                    for value in row.databaseValues { append(value, to: &bytes) }
+                    hasher.update(data: bytes)
+                }
+                flush()
+            }
+            var maxIDs: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT conversation_id, max(id) FROM messages GROUP BY conversation_id") {
+                let keyValue: DatabaseValue = row[0]
+                if case .string(let key) = keyValue.storage, ids.contains(key) { maxIDs[key] = row[1] }
+            }
+            var out: [String: Manifest] = [:]
+            for id in ids {
+                out[id] = Manifest(rows: counts[id] ?? 0, digest: Hex.string((hashers[id] ?? SHA256()).finalize()),
+                                   maxMessageId: maxIDs[id], bytes: 0)
+            }
+            return out
+        }
+
+        /// ``MessageStoreExport/source(_:manifestOf:)`` inside the probe's transaction.
+        public func manifest(of key: Key) throws -> Manifest? {
+            let selects: [(String, String, String)]
+            switch key {
+            case .conversation(let id):
+                selects = [("conversations", "id = ?", id), ("messages", "conversation_id = ?", id), ("reads", "conversation_id = ?", id)]
+            case .sender(let id):
+                selects = [("conversations", "id IN (SELECT conversation_id FROM messages WHERE sender = ?)", id),
+                           ("messages", "sender = ?", id), ("reads", "reader = ?", id)]
+            case .wholeStore:
+                return nil
+            }
             var hasher = SHA256()
             var count = 0
+            var bytes: [UInt8] = []
             for (table, filter, argument) in selects {
                 let columns = try db.columns(in: table).count
                 let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
                 hasher.update(data: Data("table \(table)\n".utf8))
-                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) WHERE \(filter) ORDER BY \(order)", arguments: [argument])
+                // Cached statements: a round probes thousands of datasets with the same few queries.
+                let select = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(filter) ORDER BY \(order)")
+                let rows = try Row.fetchCursor(select, arguments: [argument])
                 while let row = try rows.next() {
                     count += 1
-                    for value in row.databaseValues { feed(value, into: &hasher) }
+                    bytes.removeAll(keepingCapacity: true)
+                    for value in row.databaseValues { append(value, to: &bytes) }
+                    hasher.update(data: bytes)
                 }
             }
             let maxID: Int64? = switch key {
-            case .conversation(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE conversation_id = ?", arguments: [id])
-            case .sender(let id): try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages WHERE sender = ?", arguments: [id])
+            case .conversation(let id): try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE conversation_id = ?"), arguments: [id])
+            case .sender(let id): try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE sender = ?"), arguments: [id])
             case .wholeStore: nil
             }
             return Manifest(rows: count, digest: Hex.string(hasher.finalize()), maxMessageId: maxID, bytes: 0)

@@ -10,7 +10,7 @@ struct ExecuteCommand: ParsableCommand {
         commandName: "execute",
         abstract: "Carry a plan out with restic: due backups to every copy's repository, then retention per dataset.",
         discussion: """
-            The targets file maps each (region, tier) of the plan to a restic repository and password file (mode 0600), and each plan location to a message store and dataset key (README: "Executor"). A plan of another schema version, or whose stats store did not import the message stores the targets point at (or they were rewritten since, not grown), is refused (exit 2). The state store (SQLite) records backups with their manifests, drills and a hash-chained audit log; one executor at a time holds its lock (a second exits 2).
+            The targets file maps each (region, tier) of the plan to a restic repository and password file (mode 0600), and each plan location to a message store and dataset key (README: "Executor"). A plan of another schema version, or whose stats store did not import the message stores the targets point at (or they were rewritten since, not grown), is refused (exit 2). The state store (SQLite) records backups with their manifests, drills and a hash-chained audit log; one executor at a time holds its lock (a second exits 2), except that runs of different schedule groups may run at once (a second run of the same group exits 2).
 
             Examples:
               backplan execute --plan out/plan.json --targets targets.yaml --state state.sqlite --once
@@ -42,14 +42,16 @@ struct ExecuteCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = Date()
         var plan = try Plan.load(self.plan)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let targets = try Targets.load(self.targets)
         try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)
-        let lock = dryRun ? nil : try ExecutorLock(state: state)
+        let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
         defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)
-        let executor = Executor(plan: plan, targets: targets, state: store)
+        let executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
+        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         let fixedNow = now.flatMap(TimeArgument.parse)
         let stop = until.flatMap(TimeArgument.parse)
         var all: [Executor.Action] = []

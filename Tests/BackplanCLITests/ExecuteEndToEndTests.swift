@@ -156,8 +156,13 @@ struct ExecuteEndToEndTests {
                 #expect(s.time == Self.t0)
                 #expect(s.tags.contains("backplan"))
                 tags.formUnion(s.tags)
-                for p in s.paths { #expect(!p.dropFirst().contains("/") && !p.contains("..") && p.utf8.count < 260, "\(p.prefix(80))") }
             }
+            // One file per dataset at the root of the round's one snapshot, whatever its id holds.
+            let ls = try f.restic(["ls", "--json", "latest"], repo: repo)
+            let nodes = ls.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let files = nodes.filter { $0["type"] as? String == "file" }.compactMap { $0["path"] as? String }
+            #expect(!files.isEmpty)
+            for p in files { #expect(!p.dropFirst().contains("/") && !p.contains("..") && p.utf8.count < 260, "\(p.prefix(80))") }
         }
         #expect(tags.contains("dataset=%2E.%2Fx%2Cy"))
         #expect(tags.allSatisfy { !$0.contains(",") && !$0.contains("\n") })

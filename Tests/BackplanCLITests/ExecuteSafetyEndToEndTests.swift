@@ -95,6 +95,8 @@ struct ExecuteSafetyEndToEndTests {
         holder.waitUntilExit()
         try #require(!(try FileManager.default.contentsOfDirectory(atPath: locks)).isEmpty, "the killed restic left its lock")
 
+        // The mark a killed run leaves (set before it sends anything, cleared at the end of a round).
+        try DatabaseQueue(path: f.state).write { try $0.execute(sql: "INSERT INTO meta(key, value) VALUES ('round:all', 'unfinished')") }
         let next = try f.execute(["--once", "--now", "\(Self.t0 + 40 * 86_400)", "--json"])
         #expect(next.status == 0, "\(next.stderr)")
         let actions = try #require(try next.stdout.json() as? [[String: Any]])

@@ -52,3 +52,30 @@ struct MessageStoreProbeTests {
         #expect(problem?.contains("messages at or below id") == true, "\(problem ?? "nil")")
     }
 }
+
+@Suite("Probing many conversations in one pass")
+struct BatchProbeTests {
+    @Test("The one-pass manifests equal each conversation's own probe (and export), also after a change and for a missing id")
+    func equalsPerConversation() throws {
+        let dir = TempDir()
+        try FileManager.default.copyItem(atPath: ExportTests.sample, toPath: dir.file("s.sqlite"))
+        let source = dir.file("s.sqlite")
+        let q = try DatabaseQueue(path: source)
+        let all = try q.read { try String.fetchAll($0, sql: "SELECT id FROM conversations ORDER BY id") }
+        try q.write { try $0.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads)") }
+        try q.close()
+        #expect(all.count > 10)
+        let ids = Set(all + ["no-such-conversation"])
+        let batch = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: ids) }
+        #expect(batch.count == ids.count)
+        for id in ids {
+            let one = try #require(try MessageStoreExport.source(source, manifestOf: .conversation(id)))
+            #expect(batch[id] == one, "\(id)")
+        }
+        let exported = try MessageStoreExport.export(source: source, key: .conversation(all[3]), to: dir.file("e.sqlite"))
+        #expect(batch[all[3]]?.digest == exported.digest && batch[all[3]]?.rows == exported.rows)
+        // A subset probes only what it is asked.
+        let some = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: [all[0], all[5]]) }
+        #expect(some.keys.sorted() == [all[0], all[5]].sorted() && some[all[5]] == batch[all[5]])
+    }
+}

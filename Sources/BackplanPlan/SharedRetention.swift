@@ -1,0 +1,84 @@
+import BackplanCore
+
+/// A snapshot that holds the files of several datasets: the executor puts every dataset backed up in one
+/// round to one repository, under one retention and from one host, into one restic snapshot (issue #12), so
+/// a round costs a few restic starts rather than one per dataset.
+public struct SharedSnapshot: Sendable, Equatable, Hashable {
+    public var id: String
+    /// Unix seconds.
+    public var time: Int64
+    /// The datasets whose files it holds (and the state store still counts as live in it).
+    public var members: [String]
+
+    public init(id: String, time: Int64, members: [String]) {
+        self.id = id
+        self.time = time
+        self.members = members
+    }
+}
+
+/// What retention does with shared snapshots at one moment, per snapshot id: every snapshot is in exactly one
+/// of `keep`, `forget`, `erase`.
+public struct SharedRetentionDecision: Sendable, Equatable {
+    public var keep: [String]
+    public var forget: [String]
+    public var erase: [String]
+}
+
+extension DatasetPlan.Retention {
+    /// The one rule (``selection(of:now:lastVerified:)``) applied to snapshots several datasets share: each
+    /// dataset's own selection over the snapshots that hold it, then per snapshot
+    ///
+    /// - **erase** when any member's selection erases it (its legal maximum passed: the legal maximum wins,
+    ///   as in the one rule). The executor groups only datasets of equal retention into a snapshot, so
+    ///   every member's erasure falls on the same snapshots;
+    /// - **forget** when every member has a retention here (`retentions`) and every member's selection
+    ///   forgets it;
+    /// - **keep** otherwise: while any member needs it — for its span, as its newest, as its last verified
+    ///   restore — or a member is not one this run manages (another schedule group's, or a dataset no
+    ///   longer in the plan).
+    ///
+    /// So every dataset keeps at least what its own selection keeps: the minimum span covered, its newest
+    /// and last verified snapshot kept, everything past its maximum erased.
+    ///
+    /// ```swift
+    /// let d = DatasetPlan.Retention.sharedSelection(of: snapshots, retentions: ["c1": r, "c2": r],
+    ///                                               lastVerified: ["c1": "4f1c2a9e"], now: now)
+    /// d.forget + d.erase      // for restic forget <ids>
+    /// ```
+    public static func sharedSelection(of snapshots: [SharedSnapshot], retentions: [String: DatasetPlan.Retention],
+                                       lastVerified: [String: String], now: Int64) -> SharedRetentionDecision {
+        var byDataset: [String: [RetentionSnapshot]] = [:]
+        for s in snapshots {
+            for m in Set(s.members) where retentions[m] != nil {
+                byDataset[m, default: []].append(RetentionSnapshot(id: s.id, time: s.time))
+            }
+        }
+        var erased = Set<String>()
+        var forgottenBy: [String: Int] = [:]
+        for (dataset, snaps) in byDataset {
+            guard let r = retentions[dataset] else { continue }
+            let sel = r.selection(of: snaps, now: now, lastVerified: lastVerified[dataset])
+            for s in sel.erase { erased.insert(s.id) }
+            for s in sel.forget { forgottenBy[s.id, default: 0] += 1 }
+        }
+        var out = SharedRetentionDecision(keep: [], forget: [], erase: [])
+        for s in snapshots {
+            let members = Set(s.members)
+            if erased.contains(s.id) {
+                out.erase.append(s.id)
+            } else if !members.isEmpty, members.allSatisfy({ retentions[$0] != nil }), forgottenBy[s.id, default: 0] == members.count {
+                out.forget.append(s.id)
+            } else {
+                out.keep.append(s.id)
+            }
+        }
+        return out
+    }
+
+    /// A text that is equal for two retentions exactly when the one rule treats their snapshots alike (the
+    /// keep counts, span and erasure): the executor puts datasets into one snapshot only when it is equal.
+    public var groupKey: String {
+        "d\(daily)w\(weekly)m\(monthly)y\(yearly)s\(spanSeconds)e\(deleteAfterSeconds.map(String.init) ?? "-")"
+    }
+}
