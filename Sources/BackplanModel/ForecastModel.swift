@@ -68,6 +68,10 @@ public struct ForecastModel: Codable, Sendable, Equatable {
     public var trainingMetrics: [TargetMetrics]
     /// Metrics at the cut, on the held-out window [cut, cut + H), when it was evaluated.
     public var heldOut: Evaluation?
+    /// Metrics at weekly (``TrainingOptions/rollingEverySeconds``) cutoffs from the cut to the end of the store,
+    /// with bootstrap intervals over datasets (RollingEvaluation.swift); the model card's default held-out
+    /// table. `nil` when trained with `--single-cutoff`, before it existed, or when no whole horizon fits.
+    public var rolling: RollingEvaluation? = nil
     /// Which candidate (GLM, gradient-boosted trees, EWMA) forecasts each target, and why; `nil` in models
     /// trained before the choice existed (the GLM then forecasts both targets). See ModelSelection.swift.
     public var selection: ModelSelection? = nil
@@ -77,7 +81,7 @@ public struct ForecastModel: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, features, scaler, targets, horizonSeconds, lambda, training, store, baselines
-        case trainingMetrics, heldOut, selection
+        case trainingMetrics, heldOut, rolling, selection
     }
 
     /// Predicted means per target for rows computed with this model's schema.

@@ -31,8 +31,9 @@ extension ForecastModel {
         }
         s += "\n"
         s += selectionSection()
+        s += rollingSection()
         if let heldOut {
-            s += "## Held-out metrics\n\n"
+            s += rolling == nil ? "## Held-out metrics\n\n" : "## Held-out metrics, single cutoff\n\n"
             s += "Cutoff \(stamp(heldOut.cutoffAt)), targets in the next \(DurationText.format(heldOut.horizonSeconds)), "
             s += "\(heldOut.datasets) datasets"
             s += heldOut.horizonComplete ? ".\n\n" : " (the store ends inside the horizon: targets are partial).\n\n"

@@ -38,6 +38,10 @@ public struct TrainingOptions: Sendable {
     public var maxIterations = 50
     /// Evaluate on the held-out window [cut, cut + H) after training.
     public var evaluateHeldOut = true
+    /// With ``evaluateHeldOut``: also score rolling cutoffs cut, cut + this, … over the rest of the store
+    /// (``RollingEvaluator``, 200 bootstrap replicates over datasets, seed 1), the model card's default table;
+    /// `nil` for the single cutoff only. Default one week.
+    public var rollingEverySeconds: Int64? = 604_800
     /// Fit the gradient-boosted trees and choose between GLM, trees and EWMA on an inner time split of the
     /// training part (ModelSelection.swift); when false the GLM forecasts both targets, as before.
     public var chooseCandidates = true
@@ -159,6 +163,11 @@ public enum Trainer {
         if options.evaluateHeldOut {
             progress?("evaluating at the cut")
             model.heldOut = try evaluate(model: model, store: store, cutoffAt: cut, storeLastEventAt: span.last)
+            if let every = options.rollingEverySeconds,
+               !RollingEvaluator.cutoffs(from: cut, everySeconds: every, horizonSeconds: h, lastEventAt: span.last).isEmpty {
+                progress?("evaluating at rolling cutoffs every \(DurationText.format(every))")
+                model.rolling = try RollingEvaluator.evaluate(model: model, store: store, from: cut, everySeconds: every)
+            }
         }
         return model
     }

@@ -27,6 +27,16 @@ public struct FrontierReport: Sendable, Equatable {
         public var exposureHours: Fixed
         /// Exposure as a percentage of cron-daily's, one decimal; `nil` when the input has no cron-daily.
         public var exposureVsCronPercent: Fixed?
+        /// The 95% interval of that percentage from the input's paired bootstrap over datasets (`exposureRatioLow`
+        /// / `exposureRatioHigh`, the online policy's), one decimal; `nil` when the input has none.
+        public var exposureVsCronLowPercent: Fixed?
+        public var exposureVsCronHighPercent: Fixed?
+
+        /// "low–high" of the interval, or empty.
+        var intervalText: String {
+            guard let low = exposureVsCronLowPercent, let high = exposureVsCronHighPercent else { return "" }
+            return "\(low.text)–\(high.text)"
+        }
     }
 
     public var file: String
@@ -47,6 +57,7 @@ public struct FrontierReport: Sendable, Equatable {
             guard p.exposureHours.isFinite, p.exposureHours >= 0 else {
                 throw InputError(file: file, column: "policies[\(i)].exposureHours", "not a finite non-negative number of hours")
             }
+            try Self.checkInterval(p, index: i, file: file)
         }
         self.file = file
         split = input.split
@@ -58,7 +69,29 @@ public struct FrontierReport: Sendable, Equatable {
             Row(name: p.name, backups: p.ops,
                 budgetPercent: Fixed(input.budgetOps > 0 ? 100 * Double(p.ops) / Double(input.budgetOps) : 0, places: 1),
                 exposureHours: Fixed(p.exposureHours, places: 2),
-                exposureVsCronPercent: cron.flatMap { $0 > 0 ? Fixed(100 * p.exposureHours / $0, places: 1) : nil })
+                exposureVsCronPercent: cron.flatMap { $0 > 0 ? Fixed(100 * p.exposureHours / $0, places: 1) : nil },
+                exposureVsCronLowPercent: p.exposureRatioLow.map { Fixed(100 * $0, places: 1) },
+                exposureVsCronHighPercent: p.exposureRatioHigh.map { Fixed(100 * $0, places: 1) })
+        }
+    }
+
+    /// Ratios are finite, non-negative and at most 1,000 (×), and an interval has both ends with low ≤ high.
+    static func checkInterval(_ p: FrontierInput.Policy, index i: Int, file: String) throws {
+        for (key, value) in [("exposureRatio", p.exposureRatio), ("exposureRatioLow", p.exposureRatioLow),
+                             ("exposureRatioHigh", p.exposureRatioHigh)] {
+            guard let v = value else { continue }
+            guard v.isFinite, v >= 0, v <= 1_000 else {
+                throw InputError(file: file, column: "policies[\(i)].\(key)", "not a finite ratio in 0 … 1000: \(v)")
+            }
+        }
+        switch (p.exposureRatioLow, p.exposureRatioHigh) {
+        case (nil, nil): break
+        case (let low?, let high?) where low <= high: break
+        case (_?, _?):
+            throw InputError(file: file, column: "policies[\(i)].exposureRatioLow", "above exposureRatioHigh: not an interval")
+        default:
+            throw InputError(file: file, column: "policies[\(i)].exposureRatioLow",
+                             "exposureRatioLow and exposureRatioHigh come together: one is missing")
         }
     }
 
@@ -72,11 +105,19 @@ public struct FrontierReport: Sendable, Equatable {
     /// The table as cells (header first); `grouped` puts thousands separators in counts.
     public func cells(grouped: Bool) -> [[String]] {
         let count = { (n: Int) in grouped ? Format.count(n) : String(n) }
-        var out = [["policy", "backups", "% of budget", "exposure h", "% of cron-daily"]]
+        let intervals = rows.contains { $0.exposureVsCronLowPercent != nil }
+        var out = [["policy", "backups", "% of budget", "exposure h", "% of cron-daily"] + (intervals ? ["95% interval"] : [])]
         for r in rows {
-            out.append([r.name, count(r.backups), r.budgetPercent.text, r.exposureHours.text, r.exposureVsCronPercent?.text ?? ""])
+            out.append([r.name, count(r.backups), r.budgetPercent.text, r.exposureHours.text, r.exposureVsCronPercent?.text ?? ""]
+                       + (intervals ? [r.intervalText] : []))
         }
         return out
+    }
+
+    /// Whether any row carries an interval; then the text and Markdown say what it is.
+    var intervalNote: String {
+        rows.contains { $0.exposureVsCronLowPercent != nil }
+            ? " The 95% interval of the exposure against cron-daily's is a paired bootstrap over datasets." : ""
     }
 
     var summary: String {
@@ -93,7 +134,7 @@ public struct FrontierReport: Sendable, Equatable {
     /// The report for a terminal; no trailing newline.
     public func text() -> String {
         var s = "Policy frontier of \(file) (\(summary))\n"
-        s += "Exposure is the mean time a held-out write waits for its backup, in hours.\n\n"
+        s += "Exposure is the mean time a held-out write waits for its backup, in hours.\(intervalNote)\n\n"
         s += Format.table(cells(grouped: true))
         if let b = bestSentence { s += "\n\n" + b }
         return s
@@ -102,20 +143,24 @@ public struct FrontierReport: Sendable, Equatable {
     /// The report as GitHub-flavoured Markdown; ends with a newline.
     public func markdown() -> String {
         var s = "## Policy frontier of `\(file)`\n\n" + summary.prefix(1).uppercased() + summary.dropFirst() + ". "
-        s += "Exposure is the mean time a held-out write waits for its backup, in hours.\n\n"
+        s += "Exposure is the mean time a held-out write waits for its backup, in hours.\(intervalNote)\n\n"
         s += ReportTable.markdown(cells(grouped: false), leftColumns: 1)
         if let b = bestSentence { s += "\n" + b + "\n" }
         return s
     }
 
     /// The CSV columns, in order (stable; new ones only appended): `policy`, `backups`, `budget_percent`,
-    /// `exposure_hours`, `exposure_vs_cron_daily_percent` (empty without a cron-daily row).
-    public static let csvColumns = ["policy", "backups", "budget_percent", "exposure_hours", "exposure_vs_cron_daily_percent"]
+    /// `exposure_hours`, `exposure_vs_cron_daily_percent` (empty without a cron-daily row), then the bounds of its
+    /// 95% bootstrap interval `exposure_vs_cron_daily_low_percent`, `exposure_vs_cron_daily_high_percent` (empty
+    /// where the input has none).
+    public static let csvColumns = ["policy", "backups", "budget_percent", "exposure_hours", "exposure_vs_cron_daily_percent",
+                                    "exposure_vs_cron_daily_low_percent", "exposure_vs_cron_daily_high_percent"]
 
     /// One line per policy under ``csvColumns``.
     public func csv() -> String {
         ReportTable.csv([Self.csvColumns] + rows.map {
-            [$0.name, String($0.backups), $0.budgetPercent.text, $0.exposureHours.text, $0.exposureVsCronPercent?.text ?? ""]
+            [$0.name, String($0.backups), $0.budgetPercent.text, $0.exposureHours.text, $0.exposureVsCronPercent?.text ?? "",
+             $0.exposureVsCronLowPercent?.text ?? "", $0.exposureVsCronHighPercent?.text ?? ""]
         })
     }
 

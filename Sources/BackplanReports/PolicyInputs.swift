@@ -17,11 +17,20 @@ public struct FrontierInput: Codable, Sendable, Equatable {
         public var name: String
         public var ops: Int
         public var exposureHours: Double
+        /// On the online policy: its exposure over cron-daily's and the 95% paired bootstrap interval over datasets
+        /// of that ratio (issue 14); absent on the others and in files written before it existed.
+        public var exposureRatio: Double?
+        public var exposureRatioLow: Double?
+        public var exposureRatioHigh: Double?
 
-        public init(name: String, ops: Int, exposureHours: Double) {
+        public init(name: String, ops: Int, exposureHours: Double, exposureRatio: Double? = nil,
+                    exposureRatioLow: Double? = nil, exposureRatioHigh: Double? = nil) {
             self.name = name
             self.ops = ops
             self.exposureHours = exposureHours
+            self.exposureRatio = exposureRatio
+            self.exposureRatioLow = exposureRatioLow
+            self.exposureRatioHigh = exposureRatioHigh
         }
     }
 

@@ -5,7 +5,11 @@ extension Frontier {
     /// The policy frontier `backplan frontier` prints: `fixed-24h`, `cron-daily`, `online` and `oracle` on one
     /// held-out window, the last two at cron-daily's backup count (its `budgetOps`).
     ///
-    /// JSON: `{split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}], onlineVariant}`.
+    /// JSON: `{split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}], onlineVariant,
+    /// onlineShrinkage?, onlineInner?: {variant: {name, ops, exposureHours}}}`; the
+    /// `online` policy also carries `exposureRatio` (its exposure over cron-daily's) and `exposureRatioLow` /
+    /// `exposureRatioHigh`, the 95% paired bootstrap interval over datasets (1,000 draws, seed 1;
+    /// ``ExposureRatioInterval``).
     public struct Report: Encodable, Sendable, Equatable {
         public var split: Double
         /// Writes in the held-out window.
@@ -17,6 +21,11 @@ extension Frontier {
         public var policies: [Outcome]
         /// The online policy's variant (``OnlineVariant``), chosen on an inner split of the training window.
         public var onlineVariant: OnlineVariant
+        /// κ of the personal variants when one is chosen (``PersonalGapModel``); absent otherwise.
+        public var onlineShrinkage: Double?
+        /// The inner split's figures behind the choice, per variant (``OnlineChoice``); absent when the training
+        /// window is too short to split.
+        public var onlineInner: [String: Outcome]?
     }
 
     /// The frontier's policies in the order they are reported, the online one and the oracle at cron-daily's
@@ -29,11 +38,15 @@ extension Frontier {
     public func report() -> Report {
         let fixed = fixed(periodSeconds: Units.secondsPerDay)
         let cron = cronDaily()
-        let variant = chooseOnlineVariant()
-        let online = online(budget: cron.ops, variant: variant)
+        let choice = chooseOnlineVariantWithScores()
+        let variant = choice?.chosen ?? .writes
+        let shrinkage = choice?.shrinkage ?? OnlineVariant.defaultShrinkage
+        let online = onlineWithInterval(budget: cron.ops, variant: variant, shrinkage: shrinkage)
         let oracle = oracle(budget: cron.ops)
         return Report(split: split, testWrites: testWriteCount, datasets: testDatasetCount, budgetOps: cron.ops,
-                      policies: [fixed, cron, online, oracle], onlineVariant: variant)
+                      policies: [fixed, cron, online, oracle], onlineVariant: variant,
+                      onlineShrinkage: variant.isPersonal ? shrinkage : nil,
+                      onlineInner: choice.map { c in Dictionary(uniqueKeysWithValues: c.inner.map { ($0.key.rawValue, $0.value) }) })
     }
 
     /// Loads the write log of the store and measures its frontier at `split` (``report()``).

@@ -77,6 +77,17 @@ public struct Frontier: Sendable {
         public var name: String
         public var ops: Int
         public var exposureHours: Double
+        /// On the online policy in ``report()``: its exposure over cron-daily's, and the 95% interval of that
+        /// ratio from a bootstrap over datasets, paired (``ExposureRatioInterval``); absent (not encoded) elsewhere.
+        public var exposureRatio: Double?
+        public var exposureRatioLow: Double?
+        public var exposureRatioHigh: Double?
+
+        public init(name: String, ops: Int, exposureHours: Double) {
+            self.name = name
+            self.ops = ops
+            self.exposureHours = exposureHours
+        }
     }
 
     // MARK: - Periodic schedules
@@ -88,11 +99,20 @@ public struct Frontier: Sendable {
     /// however many writes it protects, and not at all when none (skip-if-unchanged).
     /// - Complexity: O(test writes).
     public func periodic(name: String, anchor: Double, periodSeconds: Double) -> Outcome {
+        let run = periodicRun(anchor: anchor, periodSeconds: periodSeconds)
+        return Outcome(name: name, ops: run.ops,
+                       exposureHours: run.exposureSeconds.reduce(0, +) / Double(max(1, testWriteCount)) / 3_600)
+    }
+
+    /// The backups of ``periodic(name:anchor:periodSeconds:)`` and the exposure (seconds, summed over its test
+    /// writes) of each dataset, in `log` order: what the bootstrap over datasets resamples.
+    func periodicRun(anchor: Double, periodSeconds: Double) -> (ops: Int, exposureSeconds: [Double]) {
         var ops = 0
-        var exposure = 0.0
+        var exposures = [Double](repeating: 0, count: log.datasetCount)
         for d in 0..<log.datasetCount {
             var lastSlot = -Double.infinity
             var needsFinal = false
+            var exposure = 0.0
             for w in testWrites(d) {
                 let x = Double(w)
                 let slot = anchor + ((x - anchor) / periodSeconds).rounded(.up) * periodSeconds
@@ -105,8 +125,9 @@ public struct Frontier: Sendable {
                 }
             }
             if needsFinal { ops += 1 }
+            exposures[d] = exposure
         }
-        return Outcome(name: name, ops: ops, exposureHours: exposure / Double(max(1, testWriteCount)) / 3_600)
+        return (ops, exposures)
     }
 
     /// `fixed-<period>`: backups every `periodSeconds` from the cut on.

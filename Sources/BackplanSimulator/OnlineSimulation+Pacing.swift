@@ -41,7 +41,8 @@ extension OnlineSimulation {
             if !scratchSeen[d] { scratchSeen[d] = true; touched.append(d) }
             if scratchCount[d] > 0, t > scratchDeadline[d] { ops += 1; scratchCount[d] = 0 }
             scratchCount[d] += 1
-            scratchDeadline[d] = t + taus.tau(model, cell: recentCell[r], pending: scratchCount[d])
+            scratchDeadline[d] = t + writeTau(dataset: d, at: recentTime[r], cell: recentCell[r], pending: scratchCount[d],
+                                              lambda: lambda)
         }
         for d in touched {
             if scratchCount[d] > 0 { ops += 1 }

@@ -39,7 +39,7 @@ struct FrontierCommand: ParsableCommand {
     @Option(help: "Where the held-out window starts, as a fraction of the time span (0 < split < 1).")
     var split = 0.6
 
-    @Flag(help: "Print {split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours}], onlineVariant} as JSON.")
+    @Flag(help: "Print {split, testWrites, datasets, budgetOps, policies: [{name, ops, exposureHours, exposureRatio…}], onlineVariant} as JSON.")
     var json = false
 
     func validate() throws {
@@ -57,6 +57,13 @@ struct FrontierCommand: ParsableCommand {
         Console.out(Format.table([["policy", "backups", "mean exposure"]] + report.policies.map {
             [$0.name, Format.count($0.ops), String(format: "%.2f h", $0.exposureHours)]
         }))
-        Console.out("online decides at: \(report.onlineVariant == .sends ? "writes and the owner's own sends" : "writes")")
+        if let online = report.policies.first(where: { $0.name == "online" }), let r = online.exposureRatio,
+           let low = online.exposureRatioLow, let high = online.exposureRatioHigh {
+            Console.out(String(format: "online / cron-daily exposure: %.3f× (95%% interval %.3f–%.3f, paired bootstrap over datasets)",
+                               r, low, high))
+        }
+        let at = report.onlineVariant.usesSends ? "writes and the owner's own sends" : "writes"
+        let curves = report.onlineShrinkage.map { String(format: "; each dataset's own time-of-day × weekday curves shrunk toward the pooled ones (κ = %g)", $0) } ?? ""
+        Console.out("online decides at: \(at)\(curves) (variant \(report.onlineVariant.rawValue), chosen on an inner split of the training window)")
     }
 }

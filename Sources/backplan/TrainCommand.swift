@@ -10,7 +10,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the reads/writes forecast model (Poisson GLM) on a stats store; write model.json and README.md.",
         discussion: """
-            The store's events are split at cut = t0 + split·(t1 − t0) (t0/t1 its first and last events) or at --until. Training rows are datasets at cutoffs every --stride (default: the horizon) from t0 + --warmup to cut − horizon, so no training target reaches past the cut; features use events before each cutoff only. The model and the baselines (last-window, EWMA, 30-day recency rule) are then evaluated on the held-out window [cut, cut + horizon) and the metrics written into the model and its card.
+            The store's events are split at cut = t0 + split·(t1 − t0) (t0/t1 its first and last events) or at --until. Training rows are datasets at cutoffs every --stride (default: the horizon) from t0 + --warmup to cut − horizon, so no training target reaches past the cut; features use events before each cutoff only. The model and the baselines (last-window, EWMA, 30-day recency rule) are then evaluated on the held-out window [cut, cut + horizon) and, by default, at rolling cutoffs every --every (7d) from the cut to the end of the store with 95% bootstrap intervals over datasets (the card's first held-out table); --single-cutoff keeps the first only.
 
             Examples:
               backplan train --db stats.sqlite --out models/college
@@ -48,6 +48,13 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Threads XGBoost uses (its nthread); results do not depend on it up to rounding.", valueName: "N"))
     var threads = 1
 
+    @Option(help: ArgumentHelp("Distance between the rolling held-out cutoffs of the model card, 1h … 1y (default: 7d).", valueName: "duration"),
+            transform: TimeSpan.argument)
+    var every: TimeSpan?
+
+    @Flag(help: "Evaluate at the cut only (one horizon), not at rolling cutoffs to the end of the store.")
+    var singleCutoff = false
+
     @Option(help: ArgumentHelp("Folder for model.json and README.md (created when missing).", valueName: "dir"))
     var out: String
 
@@ -66,6 +73,10 @@ struct Train: ParsableCommand {
         guard ForecastModel.Limits.horizon.contains(horizon.seconds) else {
             throw ValidationError("--horizon \(horizon): expected 1h … 1y")
         }
+        if let every, !ForecastModel.Limits.horizon.contains(every.seconds) {
+            throw ValidationError("--every \(every): expected 1h … 1y")
+        }
+        if singleCutoff && every != nil { throw ValidationError("--every needs rolling cutoffs: drop --single-cutoff") }
     }
 
     func run() throws {
@@ -77,6 +88,7 @@ struct Train: ParsableCommand {
         options.lambda = lambda
         options.gbdt.rounds = trees
         options.gbdt.threads = threads
+        options.rollingEverySeconds = singleCutoff ? nil : (every ?? TimeSpan.days(7)).seconds
         let store = try StatsStore.open(path: db, create: false)
         let model = try ModelArguments.reportingInputErrors(file: db) {
             try Trainer.train(store: store, options: options, progress: { Console.progress("train: \($0)") })
@@ -104,6 +116,20 @@ struct Train: ParsableCommand {
             Console.out()
             Console.out("Held out: \(Format.count(heldOut.datasets)) datasets, next \(DurationText.format(heldOut.horizonSeconds)) after the cut")
             Console.out(ModelArguments.metricsTable(heldOut.targets))
+        }
+        if let rolling = model.rolling {
+            Console.out()
+            Console.out("Rolling: \(rolling.cutoffs.count) cutoffs every \(DurationText.format(rolling.everySeconds)) from the cut, "
+                        + "mean over cutoffs (95% bootstrap interval over datasets) and × the best baseline:")
+            for t in rolling.targets {
+                for p in t.predictors {
+                    Console.out(String(format: "  %@ %@: deviance %.4f (%.4f–%.4f), %.3f× (%.3f–%.3f)", t.target, p.name,
+                                       p.poissonDeviance, p.poissonDevianceLow, p.poissonDevianceHigh,
+                                       p.devianceRatio, p.devianceRatioLow, p.devianceRatioHigh))
+                }
+            }
+        } else if !singleCutoff && model.heldOut != nil {
+            Console.note("note: no whole \(DurationText.format(horizon.seconds)) horizon after the cut for rolling cutoffs; the card has the single cutoff only")
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 enum HostileCases {
     static func all(_ f: HostileFixture) -> [HostileCase] {
         lineFormats(f) + ingestPaths(f) + messageStores(f) + stores(f) + yamlFiles(f) + policyKeys(f) + priceKeys(f)
-            + scenarioKeys(f) + models(f) + plans(f) + flags(f)
+            + scenarioKeys(f) + models(f) + plans(f) + frontierFiles(f) + flags(f)
     }
 
     /// A line format: a good line per index as fields, which field holds a number the importer reads, and

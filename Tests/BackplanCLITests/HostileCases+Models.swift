@@ -151,4 +151,27 @@ extension HostileCases {
                                expectation: .rejected(mentioning: [f.plan, "no-such-dataset"]), inputs: []))
         return out
     }
+
+    /// `report frontier` files whose online policy's exposure-ratio interval (issue 14) is out of range.
+    static func frontierFiles(_ f: HostileFixture) -> [HostileCase] {
+        func file(_ online: String) -> String {
+            """
+            {"split": 0.6, "testWrites": 10, "datasets": 2, "budgetOps": 5, "onlineVariant": "writes", "policies": [
+              {"name": "cron-daily", "ops": 5, "exposureHours": 9.5},
+              {"name": "online", "ops": 5, "exposureHours": 7.1\(online)}]}
+            """
+        }
+        let cases: [(String, String, String)] = [
+            ("reversed", ", \"exposureRatio\": 0.75, \"exposureRatioLow\": 0.9, \"exposureRatioHigh\": 0.7", "policies[1].exposureRatioLow"),
+            ("half", ", \"exposureRatio\": 0.75, \"exposureRatioLow\": 0.7", "policies[1].exposureRatioLow"),
+            ("negative", ", \"exposureRatio\": -0.75", "policies[1].exposureRatio"),
+            ("huge", ", \"exposureRatio\": 0.75, \"exposureRatioLow\": 0.7, \"exposureRatioHigh\": 1e300", "policies[1].exposureRatioHigh"),
+        ]
+        return cases.map { variant, online, key in
+            let path = f.caseFolder("frontier-\(variant)") + "/frontier.json"
+            FileManager.default.createFile(atPath: path, contents: Data(file(online).utf8))
+            return HostileCase(name: "frontier-report/\(variant)", kind: "wrong value", arguments: ["report", "frontier", "--input", path],
+                               expectation: .rejected(mentioning: [path, key]), inputs: [path])
+        }
+    }
 }

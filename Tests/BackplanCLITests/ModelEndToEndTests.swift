@@ -56,6 +56,48 @@ struct ModelEndToEndTests {
         #expect(table.status == 0 && table.stdout.contains("recency-30d"))
     }
 
+    /// Issue 14 item 1: the card's default held-out table is the rolling one; `--single-cutoff` keeps the cut only.
+    @Test("train writes the rolling evaluation (weekly cutoffs, intervals) into the model and card; --single-cutoff does not")
+    func trainWritesTheRollingEvaluation() throws {
+        let dir = try Self.sampleStore()
+        let train = try Backplan.run(["train", "--db", dir.file("s.sqlite"), "--out", dir.file("model")])
+        try #require(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("Rolling:"), "\(train.stdout)")
+        let card = try String(contentsOfFile: dir.file("model/README.md"), encoding: .utf8)
+        #expect(card.contains("## Held-out metrics, rolling cutoffs") && card.contains("## Held-out metrics, single cutoff"))
+        #expect(card.contains("cutoffs every 7d from") && card.contains("bootstrap draws of datasets (seed 1)"))
+        let model = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("model/model.json")))) as? [String: Any])
+        let rolling = try #require(model["rolling"] as? [String: Any])
+        let held = try #require(model["heldOut"] as? [String: Any])
+        #expect(rolling["everySeconds"] as? Int == 604_800 && rolling["cutoffAt"] as? Int == held["cutoffAt"] as? Int)
+        let cutoffs = try #require(rolling["cutoffs"] as? [[String: Any]])
+        #expect(cutoffs.count >= 2, "the sample has several whole weeks after the cut")
+        // The first rolling cutoff is the cut: its metrics are the single cutoff's.
+        let first = cutoffs[0]["targets"] as? [[String: Any]]
+        let single = held["targets"] as? [[String: Any]]
+        let firstModel = (first?[0]["predictors"] as? [[String: Any]])?.first { $0["name"] as? String == "model" }
+        let singleModel = (single?[0]["predictors"] as? [[String: Any]])?.first { $0["name"] as? String == "model" }
+        let a = try #require(firstModel?["poissonDeviance"] as? Double), b = try #require(singleModel?["poissonDeviance"] as? Double)
+        #expect(abs(a - b) <= 1e-9 * max(1, abs(b)))
+        let writes = try #require((rolling["targets"] as? [[String: Any]])?.first { $0["target"] as? String == "writes" })
+        let m = try #require((writes["predictors"] as? [[String: Any]])?.first { $0["name"] as? String == "model" })
+        let (dev, low, high) = (m["poissonDeviance"] as? Double ?? .nan, m["poissonDevianceLow"] as? Double ?? .nan,
+                                m["poissonDevianceHigh"] as? Double ?? .nan)
+        #expect(low <= dev && dev <= high && low < high, "\(low) \(dev) \(high)")
+
+        let single1 = try Backplan.run(["train", "--db", dir.file("s.sqlite"), "--out", dir.file("single"), "--single-cutoff"])
+        try #require(single1.status == 0, "\(single1.stderr)")
+        let singleCard = try String(contentsOfFile: dir.file("single/README.md"), encoding: .utf8)
+        #expect(singleCard.contains("## Held-out metrics\n") && !singleCard.contains("rolling cutoffs"))
+        let singleModelFile = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("single/model.json")))) as? [String: Any]
+        #expect(singleModelFile?["rolling"] == nil && singleModelFile?["heldOut"] != nil)
+        // --every sets the distance between the rolling cutoffs.
+        let twoWeeks = try Backplan.run(["train", "--db", dir.file("s.sqlite"), "--out", dir.file("fortnight"), "--every", "14d"])
+        try #require(twoWeeks.status == 0, "\(twoWeeks.stderr)")
+        let fortnight = try String(contentsOfFile: dir.file("fortnight/README.md"), encoding: .utf8)
+        #expect(fortnight.contains("cutoffs every 14d from"))
+    }
+
     @Test("The committed default model loads and evaluates the sample") func committedDefaultModelLoads() throws {
         let dir = try Self.sampleStore()
         let model = Backplan.packageRoot.appendingPathComponent("models/default").path

@@ -41,7 +41,13 @@ struct ReportPolicyEndToEndTests {
         let md = try Self.report("frontier", "frontier.json", ["--format", "md"])
         let csv = Self.csv(try Self.report("frontier", "frontier.json", ["--format", "csv"]).stdout)
         let html = try Self.report("frontier", "frontier.json", ["--format", "html"])
-        #expect(csv.first == ["policy", "backups", "budget_percent", "exposure_hours", "exposure_vs_cron_daily_percent"])
+        #expect(csv.first == ["policy", "backups", "budget_percent", "exposure_hours", "exposure_vs_cron_daily_percent",
+                              "exposure_vs_cron_daily_low_percent", "exposure_vs_cron_daily_high_percent"])
+        // The online policy's paired bootstrap interval (issue 14): in the source, and as percent in the report.
+        let low = try #require(sourcePolicies[2]["exposureRatioLow"] as? Double)
+        let high = try #require(sourcePolicies[2]["exposureRatioHigh"] as? Double)
+        #expect(csv[3][5] == String(format: "%.1f", 100 * low) && csv[3][6] == String(format: "%.1f", 100 * high), "\(csv[3])")
+        #expect(text.stdout.contains(String(format: "%.1f–%.1f", 100 * low, 100 * high)), "\(text.stdout)")
         for (i, p) in policies.enumerated() {
             let name = try #require(p["name"] as? String)
             let hours = String(format: "%.2f", try #require(p["exposureHours"] as? NSNumber).doubleValue)

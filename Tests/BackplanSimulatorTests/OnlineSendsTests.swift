@@ -86,39 +86,43 @@ struct OnlineSendsTests {
         #expect(changedAfter, "the perturbation should change later backups, else the test proves nothing")
     }
 
-    /// The goal is ± 1%. The cap (+1%) holds; below, the pacing ends at most 1.2% short on these logs (seed 5,
-    /// split 0.6: 1,717 of 1,737), so the lower bound checked is −1.5%: spending less than the budget is safe,
-    /// and the figure is reported rather than hidden.
-    @Test("With sends, backups stay within cron-daily's count + 1% and − 1.5% on generated logs", arguments: 1...5 as ClosedRange<UInt64>)
+    /// The goal is ± 1% of cron-daily's count, counted causally (issue 14 items 4 and 7): on 10 generated logs × 2
+    /// splits, for the writes-only, sends and personal-sends variants (seeds 1–5 were the logs of the first
+    /// fix; 6–10 were added with the budget guard's room by time left and were not looked at before).
+    @Test("Backups stay within ± 1% of cron-daily's count on generated logs", arguments: 1...10 as ClosedRange<UInt64>)
     func budgetHolds(seed: UInt64) throws {
         for split in [0.4, 0.6] {
             let log = OnlinePolicyTests.synthetic(seed: 200 + seed, datasets: 40 + 20 * Int(seed))
             let f = try Frontier(log: WriteLog(log), sends: WriteLog(Self.sends(for: log, seed: seed)), split: split)
             let cron = f.cronDaily()
-            let run = f.onlineRun(budget: cron.ops, parameters: Self.withSends)
-            #expect(Double(run.ops) <= Double(cron.ops) * 1.01, "seed \(seed) split \(split): \(run.ops) vs \(cron.ops)")
-            #expect(Double(run.ops) >= Double(cron.ops) * 0.985, "seed \(seed) split \(split): \(run.ops) vs \(cron.ops)")
-            #expect(run.backups.allSatisfy { $0.time >= f.cut && $0.time <= Double(f.t1) })
-            let plain = f.onlineRun(budget: cron.ops)
-            print("budget seed \(seed) split \(split): cron \(cron.ops) writes \(plain.ops) (\(Double(plain.ops) / Double(cron.ops))) sends \(run.ops) (\(Double(run.ops) / Double(cron.ops)))")
-            #expect(Double(plain.ops) <= Double(cron.ops) * 1.01 && Double(plain.ops) >= Double(cron.ops) * 0.985,
-                    "writes: seed \(seed) split \(split): \(plain.ops) vs \(cron.ops)")
-            let chosen = f.online(budget: cron.ops)
-            #expect(Double(chosen.ops) <= Double(cron.ops) * 1.01 && chosen.exposureHours.isFinite)
+            for variant in [OnlineVariant.writes, .sends, .personalSends] {
+                let run = f.onlineRun(budget: cron.ops, parameters: variant.parameters())
+                let ratio = Double(run.ops) / Double(cron.ops)
+                print("budget seed \(seed) split \(split) \(variant.rawValue): cron \(cron.ops) online \(run.ops) (\(ratio))")
+                #expect(ratio <= 1.01 && ratio >= 0.99, "seed \(seed) split \(split) \(variant.rawValue): \(run.ops) vs \(cron.ops)")
+                #expect(run.backups.allSatisfy { $0.time >= f.cut && $0.time <= Double(f.t1) })
+            }
+            if seed <= 2 {
+                let chosen = f.online(budget: cron.ops)
+                #expect(abs(Double(chosen.ops) / Double(cron.ops) - 1) <= 0.01 && chosen.exposureHours.isFinite)
+            }
         }
     }
 
-    @Test("Without sends the policy is exactly the writes-only one; sends of names that are no dataset are ignored")
+    @Test("Without sends no sends variant is tried; sends of names that are no dataset are ignored")
     func withoutSendsNothingChanges() throws {
         let log = OnlinePolicyTests.synthetic(seed: 9)
         let plain = try Frontier(log: WriteLog(log), split: 0.6)
         let strangers = try Frontier(log: WriteLog(log), sends: WriteLog([(name: "nobody", times: [OnlinePolicyTests.start + 10])]),
                                      split: 0.6)
-        #expect(plain.chooseOnlineVariantWithScores() == nil && strangers.chooseOnlineVariantWithScores() == nil)
+        let choice = try #require(plain.chooseOnlineVariantWithScores())
+        #expect(Set(choice.inner.keys) == [.writes, .personal], "\(choice.inner.keys)")
+        #expect(strangers.chooseOnlineVariantWithScores() == choice)
         let budget = plain.cronDaily().ops
         #expect(strangers.online(budget: budget) == plain.online(budget: budget))
-        #expect(plain.online(budget: budget, variant: .writes) == plain.online(budget: budget))
-        #expect(plain.report().onlineVariant == .writes)
+        #expect(plain.online(budget: budget, variant: choice.chosen, shrinkage: choice.shrinkage) == plain.online(budget: budget))
+        #expect(plain.online(budget: budget, variant: .sends) == plain.online(budget: budget, variant: .writes))
+        #expect(!plain.report().onlineVariant.usesSends)
     }
 
     /// Issue 14's goal on CollegeMsg: ≤ 0.70 × cron-daily's exposure at its backup count (± 1%), the variant
@@ -139,6 +143,7 @@ struct OnlineSendsTests {
             #expect(Double(o.ops) <= Double(cron.ops) * 1.01, "\(o)")
             #expect(o.exposureHours < cron.exposureHours, "\(o)")
         }
-        #expect(choice.chosen == .sends, "the inner split of CollegeMsg's training window favours sends: \(choice.inner)")
+        #expect(choice.chosen.usesSends, "the inner split of CollegeMsg's training window favours sends: \(choice.inner)")
+        print("CollegeMsg 0.6 inner split: chosen \(choice.chosen.rawValue) κ \(choice.shrinkage); \(choice.inner); κ: \(choice.innerShrinkage)")
     }
 }
