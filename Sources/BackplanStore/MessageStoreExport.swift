@@ -167,17 +167,29 @@ public enum MessageStoreExport {
     /// and its bytes (integers and doubles' bit patterns big-endian, text as UTF-8) — appended to `out`, so a
     /// caller can hash a whole row with one update (the same digest: SHA-256 does not see how input is split).
     static func append(_ value: DatabaseValue, to out: inout [UInt8]) {
-        func header(_ tag: UInt8, _ count: Int) {
-            out.append(tag)
-            withUnsafeBytes(of: UInt64(count).bigEndian) { out.append(contentsOf: $0) }
-        }
         switch value.storage {
-        case .null: header(0, 0)
-        case .int64(let i): header(1, 8); withUnsafeBytes(of: i.bigEndian) { out.append(contentsOf: $0) }
-        case .double(let d): header(2, 8); withUnsafeBytes(of: d.bitPattern.bigEndian) { out.append(contentsOf: $0) }
-        case .string(let s): header(3, s.utf8.count); out.append(contentsOf: s.utf8)
-        case .blob(let b): header(4, b.count); out.append(contentsOf: b)
+        case .null: appendHeader(0, 0, to: &out)
+        case .int64(let i): appendInteger(i, to: &out)
+        case .double(let d): appendReal(d, to: &out)
+        case .string(let s): appendHeader(3, s.utf8.count, to: &out); out.append(contentsOf: s.utf8)
+        case .blob(let b): appendHeader(4, b.count, to: &out); out.append(contentsOf: b)
         }
+    }
+
+    /// A value's type tag (0 null, 1 integer, 2 real, 3 text, 4 blob) and its byte count, big-endian.
+    static func appendHeader(_ tag: UInt8, _ count: Int, to out: inout [UInt8]) {
+        out.append(tag)
+        withUnsafeBytes(of: UInt64(count).bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func appendInteger(_ i: Int64, to out: inout [UInt8]) {
+        appendHeader(1, 8, to: &out)
+        withUnsafeBytes(of: i.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func appendReal(_ d: Double, to out: inout [UInt8]) {
+        appendHeader(2, 8, to: &out)
+        withUnsafeBytes(of: d.bitPattern.bigEndian) { out.append(contentsOf: $0) }
     }
 
     /// `PRAGMA integrity_check` of the SQLite file `file`: `nil` when it answers `ok`, else its first answer.

@@ -62,7 +62,17 @@ struct BatchProbeTests {
         let source = dir.file("s.sqlite")
         let q = try DatabaseQueue(path: source)
         let all = try q.read { try String.fetchAll($0, sql: "SELECT id FROM conversations ORDER BY id") }
-        try q.write { try $0.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads)") }
+        try q.write { db in
+            try db.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads)")
+            // Values of every storage class, text with a NUL, non-ASCII and invalid UTF-8: the one-pass probe
+            // reads them off the statement and must encode them as GRDB's values are encoded.
+            try db.execute(sql: """
+                INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES
+                  (?, CAST(x'61006200' AS TEXT), 1700000000, 1.5, x'00ff10'),
+                  (?, 'élan 😀', 1700000001, 7, x''),
+                  (?, CAST(x'ff61' AS TEXT), 1700000002, -3, NULL)
+                """, arguments: [all[3], all[3], all[4]])
+        }
         try q.close()
         #expect(all.count > 10)
         let ids = Set(all + ["no-such-conversation"])
