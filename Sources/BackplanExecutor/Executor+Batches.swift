@@ -11,24 +11,24 @@ extension Executor {
         ["backplan"] + [state.stateTag, groupTag].compactMap { $0 } + datasets.map(DatasetName.tag)
     }
 
-    /// One snapshot to make: datasets of one repository, host (shard) and retention.
+    /// One snapshot to make: datasets of one repository, host (shard) and erasure duty.
     struct Batch {
         var repo: Targets.Repository
         var host: String
         var members: [Int]   // indexes into the exported list
     }
 
-    /// Sends a round's exports: per (repository, host, retention) — in chunks of at most ``batchLimit``
+    /// Sends a round's exports: per (repository, host, erasure duty) — in chunks of at most ``batchLimit``
     /// datasets or 256 KiB of tags — hard links of the members' export files go into a staging folder of
     /// their own, and one `restic backup .` inside it makes one snapshot whose root holds one file per dataset.
-    /// Datasets share a snapshot only when the one retention rule treats their snapshots alike
-    /// (``BackplanPlan/DatasetPlan/Retention/groupKey``), so forget decisions agree (and a snapshot stays
-    /// while any member needs it, ``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``).
+    /// Datasets share a snapshot only when their erasure duties are equal
+    /// (``BackplanPlan/DatasetPlan/Retention/sharingKey``), so erasure falls on whole snapshots; a snapshot
+    /// stays while any member needs it (``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``).
     ///
     /// Then every dataset all of whose copies got a snapshot is recorded, all in one transaction; a dataset
     /// with a failed copy is `failed` and recorded nowhere. A snapshot none of whose datasets was recorded is
     /// forgotten at once (`abandon`); a failed dataset's file in a snapshot kept for others stays in it,
-    /// unrecorded, until retention forgets that snapshot (same retention, so never past its legal maximum).
+    /// unrecorded, until retention forgets that snapshot (same erasure duty, so never past its legal maximum).
     func sendBatches(_ exported: [Exported], now: Int64, work: String, log: (String) -> Void) throws -> [Action] {
         var batches: [String: Batch] = [:]
         var order: [String] = []
@@ -37,7 +37,7 @@ extension Executor {
             for c in e.due.plan.copies {
                 let repo = try targets.repository(region: c.region, tier: c.tier)
                 guard seen.insert(repo.repository).inserted else { continue }
-                let key = [repo.repository, e.due.shard, e.due.plan.retention.groupKey].joined(separator: "\n")
+                let key = [repo.repository, e.due.shard, e.due.plan.retention.sharingKey].joined(separator: "\n")
                 if batches[key] == nil {
                     batches[key] = Batch(repo: repo, host: e.due.shard, members: [])
                     order.append(key)

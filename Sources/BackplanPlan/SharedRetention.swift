@@ -30,8 +30,8 @@ extension DatasetPlan.Retention {
     /// dataset's own selection over the snapshots that hold it, then per snapshot
     ///
     /// - **erase** when any member's selection erases it (its legal maximum passed: the legal maximum wins,
-    ///   as in the one rule). The executor groups only datasets of equal retention into a snapshot, so
-    ///   every member's erasure falls on the same snapshots;
+    ///   as in the one rule). The executor groups only datasets of equal erasure duty into a snapshot
+    ///   (``sharingKey``), so every member's erasure falls on the same snapshots;
     /// - **forget** when every member has a retention here (`retentions`) and every member's selection
     ///   forgets it;
     /// - **keep** otherwise: while any member needs it — for its span, as its newest, as its last verified
@@ -76,9 +76,19 @@ extension DatasetPlan.Retention {
         return out
     }
 
-    /// A text that is equal for two retentions exactly when the one rule treats their snapshots alike (the
-    /// keep counts, span and erasure): the executor puts datasets into one snapshot only when it is equal.
-    public var groupKey: String {
-        "d\(daily)w\(weekly)m\(monthly)y\(yearly)s\(spanSeconds)e\(deleteAfterSeconds.map(String.init) ?? "-")"
+    /// A text that is equal for two retentions exactly when their erasure duties are equal (the same
+    /// ``deleteAfterSeconds``, or none): the executor puts datasets into one snapshot only then, so every
+    /// member's erasure falls on the same snapshots and no snapshot outlives a member's legal maximum. Keep
+    /// counts and spans may differ: ``sharedSelection(of:retentions:lastVerified:now:)`` keeps a snapshot while
+    /// any member's own selection keeps it, so a dataset may keep restore points longer than its own rule asks
+    /// (never fewer). One snapshot per (repository, host, erasure duty) is what keeps a round's restic starts
+    /// few: each pays restic's key derivation and index load (issue #12's benchmark).
+    ///
+    /// ```swift
+    /// DatasetPlan.Retention.rule(minimumSeconds: 30 * 86_400, maximumSeconds: 365 * 86_400, erase: false).sharingKey
+    ///     == DatasetPlan.Retention.rule(minimumSeconds: 90 * 86_400, maximumSeconds: 730 * 86_400, erase: false).sharingKey  // true
+    /// ```
+    public var sharingKey: String {
+        "e\(deleteAfterSeconds.map(String.init) ?? "-")"
     }
 }

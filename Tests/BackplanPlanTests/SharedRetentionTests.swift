@@ -86,12 +86,39 @@ struct SharedRetentionTests {
         #expect(managed.keep.contains("mid"), "x's only live snapshot, its newest")
     }
 
-    @Test("Group keys: equal exactly for equal retentions")
-    func groupKeys() {
+    @Test("Sharing keys: equal exactly for equal erasure duties, whatever the spans and keep counts")
+    func sharingKeys() {
         let a = DatasetPlan.Retention.rule(minimumSeconds: 35 * Self.day, maximumSeconds: 90 * Self.day, erase: true)
         let b = DatasetPlan.Retention.rule(minimumSeconds: 35 * Self.day, maximumSeconds: 90 * Self.day, erase: false)
         let c = DatasetPlan.Retention.rule(minimumSeconds: 35 * Self.day, maximumSeconds: 90 * Self.day, erase: true)
-        #expect(a.groupKey == c.groupKey)
-        #expect(a.groupKey != b.groupKey)
+        let d = DatasetPlan.Retention.rule(minimumSeconds: 30 * Self.day, maximumSeconds: 365 * Self.day, erase: false)
+        let e = DatasetPlan.Retention.rule(minimumSeconds: 60 * Self.day, maximumSeconds: 120 * Self.day, erase: true)
+        #expect(a.sharingKey == c.sharingKey)
+        #expect(a.sharingKey != b.sharingKey, "one erases, the other does not")
+        #expect(b.sharingKey == d.sharingKey, "neither erases: they may share snapshots")
+        #expect(a.sharingKey != e.sharingKey, "different legal maxima")
+    }
+
+    @Test("Members of different spans in shared snapshots: each keeps at least its own selection, none loses its span")
+    func mixedSpans() {
+        let short = DatasetPlan.Retention.rule(minimumSeconds: 30 * Self.day, maximumSeconds: 365 * Self.day, erase: false)
+        let long = DatasetPlan.Retention.rule(minimumSeconds: 365 * Self.day, maximumSeconds: 730 * Self.day, erase: false)
+        #expect(short.sharingKey == long.sharingKey)
+        let now: Int64 = 800 * Self.day
+        // A daily snapshot for 400 days; "s" is in every one, "l" in every other one.
+        let snaps = (0..<400).map { i in
+            SharedSnapshot(id: "d\(i)", time: now - Int64(i) * Self.day - 3600, members: i % 2 == 0 ? ["s", "l"] : ["s"])
+        }
+        let both = DatasetPlan.Retention.sharedSelection(of: snaps, retentions: ["s": short, "l": long], lastVerified: [:], now: now)
+        // s's own selection, as if it had snapshots of its own.
+        let alone = short.selection(of: snaps.map { RetentionSnapshot(id: $0.id, time: $0.time) }, now: now, lastVerified: nil)
+        #expect(Set(both.keep).isSuperset(of: Set(alone.keep.map(\.id))), "sharing never keeps fewer for s")
+        #expect(both.erase.isEmpty)
+        for (member, rule) in [("s", short), ("l", long)] {
+            let kept = snaps.filter { both.keep.contains($0.id) && $0.members.contains(member) }
+            let oldest = kept.map(\.time).min() ?? now
+            #expect(oldest <= now - rule.spanSeconds, "\(member)'s span is covered")
+        }
+        #expect(both.keep.count > alone.keep.count, "l's span keeps some of s's older snapshots")
     }
 }
