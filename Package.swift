@@ -15,6 +15,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The package's own modules are optimized in debug builds too: `make test` runs the simulator, the models and
+/// the planner in-process and through the debug binary, and unoptimized they made the suite outlast CI's
+/// 30 minutes on 2 cores (the online policy's frontier on CollegeMsg: 64 s at -Onone). Tests keep
+/// `@testable import` (SwiftPM still passes -enable-testing) and assertions.
+let librarySettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Backplan",
     products: [
@@ -33,7 +39,7 @@ let package = Package(
     targets: [
         // MARK: - Pure domain
 
-        .target(name: "BackplanCore", swiftSettings: swiftSettings),
+        .target(name: "BackplanCore", swiftSettings: librarySettings),
 
         // MARK: - The plan contract (Core and swift-crypto's SHA-256 only: no SQLite, YAML or BLAS;
         // BackplanPlanTests checks it)
@@ -41,9 +47,9 @@ let package = Package(
         .target(
             name: "BackplanPlan",
             dependencies: ["BackplanCore", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
         .target(name: "BackplanReports", dependencies: ["BackplanCore", "BackplanPlan", .product(name: "Plot", package: "Plot")],
-                swiftSettings: swiftSettings),
+                swiftSettings: librarySettings),
 
         // MARK: - BLAS / LAPACK
 
@@ -56,14 +62,14 @@ let package = Package(
         .target(
             name: "BackplanLinAlg",
             dependencies: ["CBLAS", "CLAPACKE", "BackplanCore"],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - YAML input files with file:line:key errors (policies, price catalogs, message-store schemas)
 
         .target(
             name: "BackplanYAML",
             dependencies: ["BackplanCore", .product(name: "Yams", package: "Yams")],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Stats store and importers
 
@@ -75,7 +81,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Learned forecast model
 
@@ -85,7 +91,7 @@ let package = Package(
                 "BackplanCore", "BackplanLinAlg", "BackplanStore", "BackplanPlan", "CXGBoost",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Planner
 
@@ -94,7 +100,7 @@ let package = Package(
             dependencies: [
                 "BackplanCore", "BackplanPlan", "BackplanYAML",
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Executor (restic; its own GRDB state store; reads plans only through BackplanPlan)
 
@@ -105,7 +111,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Simulation and the policy frontier
 
@@ -115,7 +121,7 @@ let package = Package(
                 "BackplanCore", "BackplanStore", "BackplanModel", "BackplanPlan", "BackplanPlanner", "BackplanYAML",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Command-line tool
 
@@ -126,7 +132,7 @@ let package = Package(
                 "BackplanReports", "BackplanSimulator", "BackplanExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Benchmarks (make bench)
 
@@ -136,7 +142,7 @@ let package = Package(
                 "BackplanCore", "BackplanLinAlg", "BackplanModel", "BackplanPlanner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
 
         // MARK: - Tests (one target per module, plus end-to-end tests of the built binary)
 
