@@ -75,7 +75,8 @@ extension Trait where Self == ConditionTrait {
 /// but differ in the last digits on another (a model's deviance `4.455881149393012` on one CPU,
 /// `4.455881149393356` on another). A number with a decimal point or an exponent may differ by
 /// `relativeTolerance` of its magnitude, or by one unit in its last printed decimal place (a value printed
-/// as `4.4559` may round to `4.4560` elsewhere); an integer — a count, a size, a time — must be equal.
+/// as `4.4559` may round to `4.4560` elsewhere), or by `absoluteTolerance` (a coefficient that is zero but for
+/// rounding: `4.5e-24` on one CPU, `-3.5e-24` on another); an integer — a count, a size, a time — must be equal.
 ///
 /// ```swift
 /// NumericText.firstDifference("deviance 4.455881149393012", "deviance 4.455881149393356")  // nil
@@ -85,7 +86,8 @@ public enum NumericText {
     enum Token: Equatable { case text(Substring), number(Substring) }
 
     /// `nil` when the texts agree, else a description of the first difference (with its position).
-    public static func firstDifference(_ a: String, _ b: String, relativeTolerance: Double = 1e-9) -> String? {
+    public static func firstDifference(_ a: String, _ b: String, relativeTolerance: Double = 1e-9,
+                                       absoluteTolerance: Double = 1e-12) -> String? {
         let ta = tokens(a), tb = tokens(b)
         var numberIndex = 0
         for (i, (x, y)) in zip(ta, tb).enumerated() {
@@ -93,7 +95,7 @@ public enum NumericText {
             case let (.text(s), .text(t)) where s == t: continue
             case let (.number(s), .number(t)):
                 numberIndex += 1
-                if !numbersAgree(s, t, relativeTolerance) { return "number \(numberIndex) (token \(i)): \(s) vs \(t)" }
+                if !numbersAgree(s, t, relativeTolerance, absoluteTolerance) { return "number \(numberIndex) (token \(i)): \(s) vs \(t)" }
             default:
                 return "token \(i): \(describe(x)) vs \(describe(y))"
             }
@@ -108,7 +110,7 @@ public enum NumericText {
         }
     }
 
-    static func numbersAgree(_ s: Substring, _ t: Substring, _ relative: Double) -> Bool {
+    static func numbersAgree(_ s: Substring, _ t: Substring, _ relative: Double, _ absolute: Double) -> Bool {
         if s == t { return true }
         let isInteger = { (u: Substring) in !u.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
         guard !isInteger(s) || !isInteger(t), let x = Double(s), let y = Double(t) else { return false }
@@ -116,7 +118,7 @@ public enum NumericText {
             guard let dot = u.firstIndex(of: "."), !u.contains(where: { $0 == "e" || $0 == "E" }) else { return 0 }
             return pow(10, -Double(u.distance(from: dot, to: u.endIndex) - 1))
         }
-        let allowed = max(relative * max(abs(x), abs(y)), lastPlace(s), lastPlace(t))
+        let allowed = max(relative * max(abs(x), abs(y)), lastPlace(s), lastPlace(t), absolute)
         return abs(x - y) <= allowed * (1 + 1e-9)  // the subtraction itself rounds
     }
 
