@@ -24,7 +24,8 @@ public enum PlanSummary {
             let b = t.datasetsPerBackupTier[tier] ?? 0, d = t.datasetsPerDataTier[tier] ?? 0
             if b > 0 || d > 0 { rows.append([tier, Format.count(b), Format.count(d)]) }
         }
-        s += Format.table(rows, rightAlignedFrom: 1) + "\n\n"
+        s += Format.table(rows, rightAlignedFrom: 1) + "\n"
+        s += scheduleLines(plan) + "\n"
         s += Format.table([
             ["monthly cost", "dollars"],
             ["storage", String(format: "%.2f", m.storage)],
@@ -46,6 +47,26 @@ public enum PlanSummary {
                 s += String(format: "Limit %@ holds with room: %.4g of %.4g %@\n", l.name, l.used, l.limit, l.unit)
             }
         }
+        return s
+    }
+
+    /// "Live data moved by object age (…): N datasets", with the three most common schedules, or
+    /// nothing when every dataset's live data stays on one tier: the tier table counts a scheduled dataset on
+    /// the tier its objects are written to, so without this line a plan whose live data moves by age reads as
+    /// all-standard.
+    static func scheduleLines(_ plan: Plan) -> String {
+        var count: [String: Int] = [:]
+        for d in plan.datasets {
+            guard let schedule = d.dataSchedule, !schedule.isSingleTier else { continue }
+            count[schedule.description, default: 0] += 1
+        }
+        guard !count.isEmpty else { return "" }
+        let total = count.values.reduce(0, +)
+        var s = "Live data moved by object age (counted above on the tier it is written to): \(Format.count(total)) datasets\n"
+        for (description, n) in count.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(3) {
+            s += "  \(Format.count(n))  \(description)\n"
+        }
+        if count.count > 3 { s += "  … and \(count.count - 3) other schedule(s) (backplan explain)\n" }
         return s
     }
 }
