@@ -108,9 +108,11 @@ struct OnlinePolicyTests {
             let outcome = f.online(budget: cron.ops, variant: .writes)
             #expect(outcome.ops <= Self.cap(cron.ops), "seed \(seed) split \(split): \(outcome) vs \(cron)")
             #expect(outcome.ops == run.backups.count && outcome.name == "online")
-            // The variant chosen on the inner split (issue 14: per-dataset cells) is not held to +1% on every log:
-            // seed 2 at split 0.7 ends at 767 against cron-daily's 758 (+1.19%), measured 2026-12-02 and reported in
-            // issue 14; not run here for make test's time.
+            // The variant chosen on the inner split (issue 14: per-dataset cells) paces the same way but is not held
+            // to +1% on every log: seed 2 at split 0.7 ends at 767 against cron-daily's 758 (+1.19%), measured
+            // 2026-12-02 and reported in issue 14. It must stay within +2%.
+            let chosen = f.online(budget: cron.ops)
+            #expect(Double(chosen.ops) <= Double(cron.ops) * 1.02, "seed \(seed) split \(split): \(chosen) vs \(cron)")
             // Every test write is covered: the exposure is finite and the final backups fall at t1.
             #expect(outcome.exposureHours.isFinite && outcome.exposureHours >= 0)
             #expect(run.backups.allSatisfy { $0.time >= f.cut && $0.time <= Double(f.t1) })
