@@ -57,6 +57,8 @@ enum ChildProcess {
     /// folder `directory` (else ours); waits for it.
     ///
     /// - Throws: ``InputError`` when it cannot be started.
+    private static let spawnLock = NSLock()
+
     static func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
                     stdout: Int32? = nil, directory: String? = nil) throws -> Result {
         var argv = [executable] + arguments
@@ -67,6 +69,12 @@ enum ChildProcess {
         guard input >= 0 else { throw InputError(file: stdin ?? "/dev/null", "cannot open for reading (errno \(errno))") }
         defer { close(input) }
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        // From the pipes to the parent's close of their write ends, one spawn at a time: the executor spawns
+        // restic from several threads at once (``Executor/sendBatches``), and a write end another child
+        // inherited between pipe() and FD_CLOEXEC would hold this one's reader open until that child exits.
+        spawnLock.lock()
+        var locked = true
+        defer { if locked { spawnLock.unlock() } }
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
             throw InputError("cannot create a pipe for \(executable) (errno \(errno))")
         }
@@ -104,6 +112,8 @@ enum ChildProcess {
         let spawned = posix_spawn(&pid, path, &actions, &attributes, cArgs, cEnv)
         close(outPipe[1])
         close(errPipe[1])
+        spawnLock.unlock()
+        locked = false
         guard spawned == 0 else {
             close(outPipe[0])
             close(errPipe[0])

@@ -25,6 +25,9 @@ extension Executor {
     /// (``BackplanPlan/DatasetPlan/Retention/sharingKey``), so erasure falls on whole snapshots; a snapshot
     /// stays while any member needs it (``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``).
     ///
+    /// The snapshots are made ``sendConcurrency`` at a time (each restic start is mostly its own key derivation,
+    /// one core's work); nothing is recorded until all are done.
+    ///
     /// Then every dataset all of whose copies got a snapshot is recorded, all in one transaction; a dataset
     /// with a failed copy is `failed` and recorded nowhere. A snapshot none of whose datasets was recorded is
     /// forgotten at once (`abandon`); a failed dataset's file in a snapshot kept for others stays in it,
@@ -66,7 +69,8 @@ extension Executor {
         var snapshot = [[String: String]](repeating: [:], count: exported.count)
         var failure: [Int: Restic.Failure] = [:]
         var made: [(repo: Targets.Repository, id: String, members: [Int])] = []
-        for (n, chunk) in chunks.enumerated() {
+        let outcomes = try Self.concurrently(chunks.count, limit: sendConcurrency) { n -> (id: String?, failure: Restic.Failure?) in
+            let chunk = chunks[n]
             let dir = "\(work)/batch-\(n)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -74,12 +78,18 @@ extension Executor {
                 try FileManager.default.linkItem(atPath: "\(work)/files/\(exported[m].filename)", toPath: "\(dir)/\(exported[m].filename)")
             }
             do {
-                let id = try restic.backup(chunk.repo, folder: dir, tags: tags(datasets: chunk.members.map { exported[$0].due.plan.id }),
-                                           host: chunk.host, time: now)
+                return (try restic.backup(chunk.repo, folder: dir, tags: tags(datasets: chunk.members.map { exported[$0].due.plan.id }),
+                                          host: chunk.host, time: now), nil)
+            } catch let error as Restic.Failure {
+                return (nil, error)
+            }
+        }
+        for (chunk, outcome) in zip(chunks, outcomes) {
+            if let id = outcome.id {
                 for m in chunk.members { snapshot[m][chunk.repo.repository] = id }
                 made.append((chunk.repo, id, chunk.members))
                 log("snapshot \(id) on \(chunk.repo.repository): \(chunk.members.count) dataset(s)")
-            } catch let error as Restic.Failure {
+            } else if let error = outcome.failure {
                 for m in chunk.members { failure[m] = error }
                 log("backup of \(chunk.members.count) dataset(s) to \(chunk.repo.repository) failed: \(error)")
             }
@@ -117,5 +127,46 @@ extension Executor {
                                   detail: "no dataset in it got all its copies"))
         }
         return actions
+    }
+
+    /// `body(i)` for every i in `0..<count`, at most `limit` at once on threads of their own (not Dispatch's
+    /// pool, which ``ChildProcess`` uses to read a child's stderr while these threads wait on its stdout); the
+    /// results in order. The first error thrown (in index order) is rethrown once all are done.
+    static func concurrently<T>(_ count: Int, limit: Int, _ body: @escaping (Int) throws -> T) throws -> [T] {
+        let box = ConcurrentResults(count, body)
+        let group = DispatchGroup()
+        for _ in 0..<min(count, max(1, limit)) {
+            group.enter()
+            let worker = Thread {
+                while true {
+                    box.lock.lock()
+                    let i = box.next
+                    box.next += 1
+                    box.lock.unlock()
+                    guard i < count else { break }
+                    let r = Result { try box.body(i) }
+                    box.lock.lock()
+                    box.results[i] = r
+                    box.lock.unlock()
+                }
+                group.leave()
+            }
+            worker.start()
+        }
+        group.wait()
+        return try box.results.map { try $0!.get() }
+    }
+}
+
+/// The shared state of ``Executor/concurrently(_:limit:_:)``'s threads, under its lock.
+private final class ConcurrentResults<T>: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var results: [Result<T, any Error>?]
+    let body: (Int) throws -> T
+
+    init(_ count: Int, _ body: @escaping (Int) throws -> T) {
+        results = Array(repeating: nil, count: count)
+        self.body = body
     }
 }

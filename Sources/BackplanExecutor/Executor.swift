@@ -23,6 +23,9 @@ public struct Executor {
     /// At most this many datasets go into one snapshot (their `dataset=` tags are arguments of one restic
     /// run; Linux allows about 2 MiB of them).
     public var batchLimit = 1_000
+    /// Snapshots a round makes at once (each a restic process; a restic start is mostly its key derivation,
+    /// one core's work): the machine's cores, at most 4.
+    public var sendConcurrency = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     public init(plan: Plan, targets: Targets, state: StateStore, restic: Restic = Restic(), scheduleGroup: String? = nil) {
         self.plan = plan
@@ -64,7 +67,7 @@ public struct Executor {
     ///
     /// A round exports every due dataset whose rows changed since its last backup into a private staging
     /// folder, one file each (``DatasetName/fileName(_:)``), and sends them with one `restic backup` per
-    /// (repository, retention, host) — chunks of at most ``batchLimit`` datasets — rather than one per
+    /// (repository, host, erasure duty) — chunks of at most ``batchLimit`` datasets — rather than one per
     /// dataset (``sendBatches(_:now:work:log:)``). Each dataset's backup is recorded, all in one transaction,
     /// only when every copy's snapshot exists.
     ///
