@@ -189,7 +189,7 @@ public struct Executor {
             let line = (["restic", "backup", ".", "--host", item.shard] + tags(datasets: [item.plan.id]).flatMap { ["--tag", $0] })
                 .joined(separator: " ")
             return Action(kind: "backup", dataset: item.plan.id, repository: repo.repository, snapshots: [],
-                          detail: "\(item.key) of \(item.store) as /\(filename) | \(line) (one snapshot per repository, retention and host)")
+                          detail: "\(item.key) of \(item.store) as /\(filename) | \(line) (one snapshot per repository, host and erasure duty)")
         }
     }
 
