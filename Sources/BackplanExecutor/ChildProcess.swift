@@ -52,13 +52,14 @@ enum ChildProcess {
         return unsafeBitCast(symbol, to: AddChdir.self)
     }()
 
+    /// Held from a spawn's pipe() to the parent's close of the pipes' write ends (``run(_:_:environment:stdin:stdout:directory:)``).
+    private static let spawnLock = NSLock()
+
     /// Runs `executable` with `arguments` (no shell) and `environment`, stdin from the file `stdin` (else
     /// `/dev/null`), stdout into the open descriptor `stdout` (else captured), stderr captured, in the working
     /// folder `directory` (else ours); waits for it.
     ///
     /// - Throws: ``InputError`` when it cannot be started.
-    private static let spawnLock = NSLock()
-
     static func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
                     stdout: Int32? = nil, directory: String? = nil) throws -> Result {
         var argv = [executable] + arguments
