@@ -41,6 +41,29 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
         self.why = why
     }
 
+    /// Decodes an entry; when the decoder's `userInfo` has ``Plan/skipsReasonsKey`` set to `true`
+    /// (``Plan/load(_:reasons:)`` with `reasons: false`), its ``why`` is passed over and set to
+    /// ``Why/notRead`` — three quarters of a plan's bytes are reasons, which executing a plan never reads.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        self.class = try c.decode(String.self, forKey: .class)
+        location = try c.decode(String.self, forKey: .location)
+        schedule = try c.decode(Schedule.self, forKey: .schedule)
+        backupTier = try c.decode(String.self, forKey: .backupTier)
+        dataTier = try c.decode(String.self, forKey: .dataTier)
+        dataSchedule = try c.decodeIfPresent(TierSchedule.self, forKey: .dataSchedule)
+        copies = try c.decode([Copy].self, forKey: .copies)
+        retention = try c.decode(Retention.self, forKey: .retention)
+        encrypt = try c.decode(Bool.self, forKey: .encrypt)
+        if decoder.userInfo[Plan.skipsReasonsKey] as? Bool == true {
+            guard c.contains(.why) else { throw DecodingError.keyNotFound(CodingKeys.why, .init(codingPath: c.codingPath, debugDescription: "no 'why'")) }
+            why = .notRead
+        } else {
+            why = try c.decode(Why.self, forKey: .why)
+        }
+    }
+
     /// When to back up, seconds.
     public struct Schedule: Codable, Sendable, Equatable {
         public var intervalSeconds: Int64
@@ -134,6 +157,13 @@ public struct DatasetPlan: Codable, Sendable, Equatable {
         public var decidedBy: String
         /// How the live data's tiering was chosen, in money (plans made with object-age profiles; else `nil`).
         public var dataTiering: TieringChoice?
+
+        /// What a plan loaded without its reasons (``Plan/load(_:reasons:)``) holds in place of each dataset's:
+        /// zeros, and `decidedBy` saying so. Such a plan is refused by ``Plan/jsonData()``, so it is never written.
+        public static let notRead = Why(forecast: Forecast(sizeBytes: 0, writesPerDay: 0, readsPerDay: 0, meanSessionSeconds: nil, meanQuietGapSeconds: nil),
+                                        chosen: Option(intervalSeconds: 0, backupTier: "", dataTier: "", monthlyDollars: Plan.Components(CostBreakdown()),
+                                                       exposedWrites: 0, restoreSeconds: 0),
+                                        runnerUp: nil, decidedBy: "not read (the plan was loaded without its reasons)")
 
         public init(forecast: Forecast, chosen: Option, runnerUp: Option?, decidedBy: String, dataTiering: TieringChoice? = nil) {
             self.forecast = forecast

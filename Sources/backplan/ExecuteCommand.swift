@@ -43,7 +43,7 @@ struct ExecuteCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var plan = try Plan.load(self.plan)
+        var plan = try Plan.load(self.plan, reasons: false)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let targets = try Targets.load(self.targets)
         try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)

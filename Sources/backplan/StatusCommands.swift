@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: state) else { throw InputError(file: state, "no such state store") }
         let store = try StateStore(path: state, readOnly: true)
         let t = now.flatMap(TimeArgument.parse) ?? Int64(Date().timeIntervalSince1970)
-        let loaded = try plan.map(Plan.load)
+        let loaded = try plan.map { try Plan.load($0, reasons: false) }
         let ids = try loaded.map { $0.datasets.map(\.id) } ?? store.datasets()
         var rows: [Row] = []
         for id in ids {

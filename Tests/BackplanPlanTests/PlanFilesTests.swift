@@ -72,6 +72,30 @@ struct PlanFilesTests {
         #expect(restic.hasSuffix("\nrestic prune\n"))
     }
 
+    @Test("A plan read without its reasons equals the plan but for them, still needs them in the file, and is never written")
+    func loadWithoutReasons() throws {
+        let dir = TempDir()
+        let plan = samplePlan()
+        try plan.write(to: dir.file("plan.json"), catalog: sampleCatalog())
+        let slim = try Plan.load(dir.file("plan.json"), reasons: false)
+        var expected = plan
+        for i in expected.datasets.indices { expected.datasets[i].why = .notRead }
+        #expect(slim == expected && !slim.datasets.isEmpty)
+        #expect(throws: InputError.self) { try slim.jsonData() }
+        #expect(throws: InputError.self) { try slim.write(to: dir.file("slim.json"), catalog: sampleCatalog()) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("slim.json")))
+        // The file must still be a whole plan: an entry without `why` is refused either way.
+        let bytes = try #require(dir.bytes("plan.json"))
+        var json = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
+        var datasets = try #require(json["datasets"] as? [[String: Any]])
+        datasets[0]["why"] = nil
+        json["datasets"] = datasets
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir.file("cut.json")))
+        for reasons in [true, false] {
+            #expect { try Plan.load(dir.file("cut.json"), reasons: reasons) } throws: { ($0 as? InputError)?.file == dir.file("cut.json") }
+        }
+    }
+
     @Test("No S3 Lifecycle file for a catalog whose tiers are not S3 storage classes")
     func noLifecycleOffS3() throws {
         let dir = TempDir()
