@@ -174,7 +174,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackplanCLITests",
-            dependencies: ["backplan", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["backplan", "BackplanStore", "BackplanTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
     ]
 )

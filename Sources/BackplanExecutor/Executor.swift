@@ -97,10 +97,17 @@ public struct Executor {
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
             let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store) { probe in
-                // Many conversations: one ordered pass over each table beats a few queries per conversation.
-                var conversations = Set<String>()
-                for item in mine where item.last != nil { if case .conversation(let id) = item.key { conversations.insert(id) } }
-                let batch = !dryRun && conversations.count >= Self.batchProbeMinimum ? try probe.manifests(ofConversations: conversations) : [:]
+                // Many conversations: one pass over each table beats a few queries per conversation; one pass per
+                // digest scheme the last backups were made in (backups made before the row-set scheme: ordered).
+                var conversations: [ContentDigest.Scheme: Set<String>] = [:]
+                for item in mine {
+                    guard let last = item.last, case .conversation(let id) = item.key else { continue }
+                    conversations[ContentDigest.Scheme(of: last.manifest.digest), default: []].insert(id)
+                }
+                var batch: [String: MessageStoreExport.Manifest] = [:]
+                for (scheme, ids) in conversations where !dryRun && ids.count >= Self.batchProbeMinimum {
+                    batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
+                }
                 return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
             }
             for (item, action) in verdicts {
@@ -116,16 +123,21 @@ public struct Executor {
         try FileManager.default.createDirectory(atPath: work + "/files", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: work) }
         var exported: [Exported] = []
-        for item in ready {
-            let filename = DatasetName.fileName(item.plan.id)
-            let manifest = try MessageStoreExport.export(source: item.store, key: item.key, to: "\(work)/files/\(filename)")
-            if let last = item.last, last.manifest.digest == manifest.digest, last.manifest.rows == manifest.rows {
-                actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
-                                      detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
-                try? FileManager.default.removeItem(atPath: "\(work)/files/\(filename)")
-                continue
+        // A store's changed datasets are exported from one open of it and one read transaction.
+        for store in Self.uniqueInOrder(ready.map(\.store)) {
+            try MessageStoreExport.exporting(source: store) { exporter in
+                for item in ready where item.store == store {
+                    let filename = DatasetName.fileName(item.plan.id)
+                    let manifest = try exporter.export(item.key, to: "\(work)/files/\(filename)")
+                    if let last = item.last, try Self.sameRows(last.manifest, manifest, file: "\(work)/files/\(filename)") {
+                        actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
+                                              detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
+                        try? FileManager.default.removeItem(atPath: "\(work)/files/\(filename)")
+                        continue
+                    }
+                    exported.append(Exported(due: item, filename: filename, manifest: manifest))
+                }
             }
-            exported.append(Exported(due: item, filename: filename, manifest: manifest))
         }
         clock.lap("exports of \(exported.count)")
         actions += try sendBatches(exported, now: now, work: work, log: log)
@@ -138,8 +150,17 @@ public struct Executor {
         return actions
     }
 
-    /// From this many due conversations of one store on, their rows are compared with one ordered pass over
-    /// the store's tables (``BackplanStore/MessageStoreExport/Probe/manifests(ofConversations:)``).
+    /// Whether the export `file` (whose manifest is `now`) holds the rows of the backup `last` recorded: the
+    /// digests compared in `last`'s scheme (the file digested again when `last` was made in an older one).
+    static func sameRows(_ last: MessageStoreExport.Manifest, _ now: MessageStoreExport.Manifest, file: String) throws -> Bool {
+        guard last.rows == now.rows else { return false }
+        let scheme = ContentDigest.Scheme(of: last.digest)
+        if scheme == ContentDigest.Scheme(of: now.digest) { return last.digest == now.digest }
+        return try MessageStoreExport.digest(file: file, scheme: scheme).digest == last.digest
+    }
+
+    /// From this many due conversations of one store on, their rows are compared with one pass over the
+    /// store's tables (``BackplanStore/MessageStoreExport/Probe/manifests(ofConversations:scheme:)``).
     static let batchProbeMinimum = 64
 
     /// A dataset due this round.
@@ -174,7 +195,9 @@ public struct Executor {
         }
         guard !dryRun else { return nil }
         var probed: MessageStoreExport.Manifest?
-        if case .conversation(let id) = item.key, let m = batch[id] { probed = m } else { probed = try probe.manifest(of: item.key) }
+        if case .conversation(let id) = item.key, let m = batch[id] { probed = m } else {
+            probed = try probe.manifest(of: item.key, scheme: ContentDigest.Scheme(of: last.manifest.digest))
+        }
         if let m = probed, m.digest == last.manifest.digest, m.rows == last.manifest.rows {
             return Action(kind: "unchanged", dataset: d.id, repository: nil, snapshots: [],
                           detail: "same \(m.rows) rows as the backup at \(last.time)")

@@ -64,7 +64,7 @@ public struct Restorer {
                 continue
             }
             let problem = try MessageStoreExport.integrityProblem(file: path)
-            let got = try MessageStoreExport.digest(file: path)
+            let got = try MessageStoreExport.digest(file: path, scheme: ContentDigest.Scheme(of: backup.manifest.digest))
             return Result(dataset: dataset, backupID: backup.id, backupTime: backup.time, repository: repo.repository,
                           snapshot: copy.snapshot, rows: got.rows, expectedRows: backup.manifest.rows,
                           digestMatches: got.digest == backup.manifest.digest, integrityProblem: problem,

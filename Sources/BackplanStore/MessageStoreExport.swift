@@ -9,7 +9,7 @@ import GRDB
 /// ```swift
 /// let m = try MessageStoreExport.export(source: "chat.sqlite", key: .conversation("c000042"), to: "/tmp/x.sqlite")
 /// m.rows           // conversation row + its messages + its reads
-/// m.digest         // SHA-256 of the rows, in a fixed order (see ``digest(file:)``)
+/// m.digest         // "rowset-sha256:…", the rows' ``ContentDigest`` (see ``digest(file:scheme:)``)
 /// let again = try MessageStoreExport.digest(file: "/tmp/x.sqlite")   // same rows, same digest
 /// ```
 public enum MessageStoreExport {
@@ -35,7 +35,8 @@ public enum MessageStoreExport {
     public struct Manifest: Codable, Sendable, Equatable {
         /// Rows over every exported table.
         public var rows: Int
-        /// SHA-256 (64 lowercase hex digits) of the rows, tables by name, rows ordered by every column.
+        /// The rows' ``ContentDigest``: `rowset-sha256:` and 64 lowercase hex digits, or, for a backup made before
+        /// that scheme, 64 hex digits alone (the rows ordered by every column).
         public var digest: String
         /// The source's largest message id among the exported messages (`nil` when there are none).
         public var maxMessageId: Int64?
@@ -58,30 +59,56 @@ public enum MessageStoreExport {
     ///
     /// - Throws: ``InputError`` naming `source` when it is missing or not a message store; GRDB errors on I/O.
     public static func export(source: String, key: Key, to destination: String) throws -> Manifest {
+        try exporting(source: source) { try $0.export(key, to: destination) }
+    }
+
+    /// Many exports of one message store from one open of it and one read transaction (one consistent view
+    /// for all): the executor exports a round's changed datasets of a store this way.
+    ///
+    /// ```swift
+    /// let ms = try MessageStoreExport.exporting(source: "chat.sqlite") { e in
+    ///     try ["c1", "c2"].map { try e.export(.conversation($0), to: "/tmp/\($0).sqlite") }
+    /// }
+    /// ```
+    public static func exporting<T>(source: String, _ body: (Exporter) throws -> T) throws -> T {
         guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
         var config = Configuration()
         config.readonly = true
         let src = try DatabaseQueue(path: source, configuration: config)
         defer { try? src.close() }
-        // The export is a scratch file read by restic at once and deleted after: no journal, no fsync (a crash
-        // loses the run, and the next round exports again), which saves two syncs per dataset.
-        var scratch = Configuration()
-        scratch.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") }
-        let dst = try DatabaseQueue(path: destination, configuration: scratch)
-        if key == .wholeStore {
-            try src.backup(to: dst)
-        } else {
-            try src.inDatabase { db in
-                try db.inTransaction(.deferred) {
-                    try copyRows(of: key, from: db, into: dst, source: source)
-                    return .commit
-                }
+        return try src.inDatabase { db in
+            var result: T?
+            try db.inTransaction(.deferred) {
+                result = try body(Exporter(db: db, source: source))
+                return .commit
             }
+            return result!
         }
-        try dst.close()
-        var m = try digest(file: destination)
-        m.bytes = Int64((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0)
-        return m
+    }
+
+    /// A message store open for exports inside ``exporting(source:_:)``.
+    public struct Exporter {
+        let db: Database
+        let source: String
+
+        /// ``MessageStoreExport/export(source:key:to:)`` inside the exporter's transaction.
+        public func export(_ key: Key, to destination: String) throws -> Manifest {
+            // The export is a scratch file read by restic at once and deleted after: no journal, no fsync (a crash
+            // loses the run, and the next round exports again), which saves two syncs per dataset.
+            var scratch = Configuration()
+            scratch.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") }
+            let dst = try DatabaseQueue(path: destination, configuration: scratch)
+            if key == .wholeStore {
+                // SQLite's online backup API, read through this transaction's connection: the same view.
+                try dst.writeWithoutTransaction { out in try db.backup(to: out) }
+            } else {
+                try copyRows(of: key, from: db, into: dst, source: source)
+            }
+            try dst.close()
+            var m = try digest(file: destination)
+            m.bytes = Int64((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0)
+            return m
+        }
     }
 
     private static func copyRows(of key: Key, from db: Database, into dst: DatabaseQueue, source: String) throws {
@@ -125,47 +152,44 @@ public enum MessageStoreExport {
     /// Row count and content digest of the message-store tables in the SQLite file `file` (any tables of
     /// the three that exist; a whole store's other tables too), from one read transaction.
     ///
-    /// The digest is the SHA-256 over, for each table by name: its name, then each row (ordered by every
-    /// column) as each value's type tag, byte length and bytes — so the digest of an export and of its
+    /// The digest is ``ContentDigest``'s in `scheme` (the newest by default; a restore checks a backup under the
+    /// scheme its manifest names, ``ContentDigest/Scheme/init(of:)``): for each table by name, its name and its
+    /// rows, each row as each value's type tag, byte length and bytes — so the digest of an export and of its
     /// restore agree exactly when they hold the same rows.
-    public static func digest(file: String) throws -> Manifest {
+    public static func digest(file: String, scheme: ContentDigest.Scheme = .rowSet) throws -> Manifest {
         var config = Configuration()
         config.readonly = true
         let q = try DatabaseQueue(path: file, configuration: config)
         defer { try? q.close() }
         return try q.read { db in
-            var hasher = SHA256()
+            var digest = ContentDigest(scheme)
             var count = 0
             var maxId: Int64?
+            var bytes: [UInt8] = []
             let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             for name in names {
                 let quoted = name.quotedDatabaseIdentifier
                 let columns = try db.columns(in: name).count
-                let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
-                hasher.update(data: Data("table \(name)\n".utf8))
-                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(quoted) ORDER BY \(order)")
+                let order = scheme.needsOrder ? " ORDER BY " + (1...max(columns, 1)).map(String.init).joined(separator: ", ") : ""
+                digest.beginTable(name)
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(quoted)\(order)")
                 while let row = try rows.next() {
                     count += 1
-                    for value in row.databaseValues { feed(value, into: &hasher) }
+                    bytes.removeAll(keepingCapacity: true)
+                    for value in row.databaseValues { append(value, to: &bytes) }
+                    digest.addRow(bytes)
                 }
                 if name == "messages" {
                     maxId = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
                 }
             }
-            let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            return Manifest(rows: count, digest: hex, maxMessageId: maxId, bytes: 0)
+            return Manifest(rows: count, digest: digest.finalize(), maxMessageId: maxId, bytes: 0)
         }
     }
 
-    static func feed(_ value: DatabaseValue, into h: inout SHA256) {
-        var bytes: [UInt8] = []
-        append(value, to: &bytes)
-        h.update(data: bytes)
-    }
-
-    /// The bytes ``feed(_:into:)`` hashes for one value — its type tag, its byte length (8 bytes, big-endian)
-    /// and its bytes (integers and doubles' bit patterns big-endian, text as UTF-8) — appended to `out`, so a
-    /// caller can hash a whole row with one update (the same digest: SHA-256 does not see how input is split).
+    /// The bytes a content digest (``ContentDigest``) takes of one value — its type tag, its byte length (8 bytes,
+    /// big-endian) and its bytes (integers and doubles' bit patterns big-endian, text as UTF-8) — appended to
+    /// `out`, so a caller hashes a whole row at once.
     static func append(_ value: DatabaseValue, to out: inout [UInt8]) {
         switch value.storage {
         case .null: appendHeader(0, 0, to: &out)

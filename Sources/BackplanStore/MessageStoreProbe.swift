@@ -38,14 +38,14 @@ extension MessageStoreExport {
         }
     }
 
-    /// The manifest (rows, digest, max message id; `bytes` 0) that exporting dataset `key` of `source` would
-    /// give, computed from the source in one read transaction without writing the export: the same tables in
-    /// name order, the same rows ordered by every column, the same values (an export copies them as stored,
-    /// under the same table definitions), so it equals ``digest(file:)`` of the export. Skip-if-unchanged
-    /// uses it to leave an unchanged dataset without writing a file. `nil` for the whole store, whose export
-    /// (SQLite's backup API) holds every table.
-    public static func source(_ source: String, manifestOf key: Key) throws -> Manifest? {
-        try probing(source) { try $0.manifest(of: key) }
+    /// The manifest (rows, digest in `scheme`, max message id; `bytes` 0) that exporting dataset `key` of
+    /// `source` would give, computed from the source in one read transaction without writing the export: the
+    /// same tables in name order, the same rows, the same values (an export copies them as stored, under the
+    /// same table definitions), so it equals ``digest(file:scheme:)`` of the export. Skip-if-unchanged uses it
+    /// to leave an unchanged dataset without writing a file, in the scheme of the last backup's digest. `nil`
+    /// for the whole store, whose export (SQLite's backup API) holds every table.
+    public static func source(_ source: String, manifestOf key: Key, scheme: ContentDigest.Scheme = .rowSet) throws -> Manifest? {
+        try probing(source) { try $0.manifest(of: key, scheme: scheme) }
     }
 
     /// Many probes of one message store in one read transaction (one open of the file, one consistent view):
@@ -71,8 +71,8 @@ extension MessageStoreExport {
             }
         }
 
-        /// ``MessageStoreExport/source(_:manifestOf:)`` inside the probe's transaction.
-        public func manifest(of key: Key) throws -> Manifest? {
+        /// ``MessageStoreExport/source(_:manifestOf:scheme:)`` inside the probe's transaction.
+        public func manifest(of key: Key, scheme: ContentDigest.Scheme = .rowSet) throws -> Manifest? {
             let selects: [(String, String, String)]
             switch key {
             case .conversation(let id):
@@ -83,21 +83,21 @@ extension MessageStoreExport {
             case .wholeStore:
                 return nil
             }
-            var hasher = SHA256()
+            var digest = ContentDigest(scheme)
             var count = 0
             var bytes: [UInt8] = []
             for (table, filter, argument) in selects {
                 let columns = try db.columns(in: table).count
-                let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
-                hasher.update(data: Data("table \(table)\n".utf8))
+                let order = scheme.needsOrder ? " ORDER BY " + (1...max(columns, 1)).map(String.init).joined(separator: ", ") : ""
+                digest.beginTable(table)
                 // Cached statements: a round probes thousands of datasets with the same few queries.
-                let select = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(filter) ORDER BY \(order)")
+                let select = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(filter)\(order)")
                 let rows = try Row.fetchCursor(select, arguments: [argument])
                 while let row = try rows.next() {
                     count += 1
                     bytes.removeAll(keepingCapacity: true)
                     for value in row.databaseValues { append(value, to: &bytes) }
-                    hasher.update(data: bytes)
+                    digest.addRow(bytes)
                 }
             }
             let maxID: Int64? = switch key {
@@ -105,7 +105,7 @@ extension MessageStoreExport {
             case .sender(let id): try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM messages WHERE sender = ?"), arguments: [id])
             case .wholeStore: nil
             }
-            return Manifest(rows: count, digest: Hex.string(hasher.finalize()), maxMessageId: maxID, bytes: 0)
+            return Manifest(rows: count, digest: digest.finalize(), maxMessageId: maxID, bytes: 0)
         }
     }
 

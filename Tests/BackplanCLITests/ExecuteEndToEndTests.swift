@@ -1,3 +1,4 @@
+import BackplanStore
 import BackplanTestSupport
 import Foundation
 import GRDB
@@ -192,6 +193,36 @@ struct ExecuteEndToEndTests {
         #expect(broken.status == 1 && broken.stderr.contains("entry 2"), "\(broken.stderr)")
         let state = try #require(FileManager.default.contents(atPath: f.state))
         #expect(!String(decoding: state, as: UTF8.self).contains("correct horse"), "no password in the state")
+    }
+
+    @Test("Backups recorded under the first (ordered) digest scheme still compare as unchanged and restore verified")
+    func orderedDigestBackups() throws {
+        let f = try ExecutorFixture(keep: 2, hostile: false)
+        let run = try f.execute(["--once", "--now", "\(Self.t0)"])
+        try #require(run.status == 0, "\(run.stderr)")
+        // The state as a Backplan before the row-set scheme recorded it: each backup's digest in the ordered scheme.
+        let q = try DatabaseQueue(path: f.state)
+        for id in f.ids {
+            let to = f.dir.file("before-\(UUID().uuidString).sqlite")
+            let r = try Backplan.run(["restore", id, "--to", to, "--targets", f.targets, "--state", f.state])
+            try #require(r.status == 0, "\(r.stderr)")
+            let recorded = try q.read { try String.fetchOne($0, sql: "SELECT digest FROM backups WHERE dataset = ?", arguments: [id]) }
+            #expect(recorded?.hasPrefix("rowset-sha256:") == true)
+            let ordered = try MessageStoreExport.digest(file: to, scheme: .ordered)
+            #expect(ContentDigest.Scheme(of: ordered.digest) == .ordered)
+            try q.write { try $0.execute(sql: "UPDATE backups SET digest = ? WHERE dataset = ?", arguments: [ordered.digest, id]) }
+        }
+        try q.close()
+        let later = try f.execute(["--once", "--now", "\(Self.t0 + 40 * 86_400)", "--json"])
+        #expect(later.status == 0, "\(later.stderr)")
+        let actions = try #require(try later.stdout.json() as? [[String: Any]])
+        let mine = actions.filter { f.ids.contains($0["dataset"] as? String ?? "") }
+        #expect(!mine.isEmpty && mine.allSatisfy { $0["kind"] as? String == "unchanged" }, "\(mine)")
+        for id in f.ids {
+            let to = f.dir.file("after-\(UUID().uuidString).sqlite")
+            let r = try Backplan.run(["restore", id, "--to", to, "--targets", f.targets, "--state", f.state])
+            #expect(r.status == 0 && r.stdout.contains("digest matches"), "\(r.stdout) \(r.stderr)")
+        }
     }
 
     @Test("A second executor on the same state exits 2; a loose password file or a missing repository exits 2 before any backup")

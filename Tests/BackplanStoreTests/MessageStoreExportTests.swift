@@ -33,6 +33,21 @@ struct ExportTests {
         #expect(FileManager.default.contents(atPath: Self.sample) == before)
     }
 
+    @Test("Many exports from one transaction of the source equal one export each, whole store included")
+    func manyFromOneTransaction() throws {
+        let dir = TempDir()
+        let keys: [MessageStoreExport.Key] = [.conversation("c000001"), .conversation("c000002"), .sender("u000001"), .wholeStore]
+        let together = try MessageStoreExport.exporting(source: Self.sample) { e in
+            try keys.enumerated().map { try e.export($1, to: dir.file("t\($0).sqlite")) }
+        }
+        for (i, key) in keys.enumerated() {
+            let alone = try MessageStoreExport.export(source: Self.sample, key: key, to: dir.file("a\(i).sqlite"))
+            #expect(together[i].digest == alone.digest && together[i].rows == alone.rows, "\(key)")
+            #expect(try MessageStoreExport.integrityProblem(file: dir.file("t\(i).sqlite")) == nil)
+        }
+        #expect(together[3].rows > together[0].rows + together[1].rows)
+    }
+
     @Test("A sender exports their messages, the conversations those are in, and their reads")
     func sender() throws {
         let dir = TempDir()
