@@ -26,7 +26,11 @@ extension MessageStoreExport.Probe {
     public func manifests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet) throws -> [String: MessageStoreExport.Manifest] {
         let names = Array(ids)
         var index: [String: Int] = [:]
-        for (i, id) in names.enumerated() { index[id] = i }
+        var short: [ShortKey: Int] = [:]   // the ids a key's raw bytes can be looked up by without a String
+        for (i, id) in names.enumerated() {
+            index[id] = i
+            if let k = Array(id.utf8).withUnsafeBytes({ ShortKey($0) }) { short[k] = i }
+        }
         // The rows' hashing runs on a thread of its own while this one reads (``DigestPipeline``).
         let pipeline = DigestPipeline(count: names.count, scheme: scheme)
         var finished: [ContentDigest]?
@@ -43,8 +47,6 @@ extension MessageStoreExport.Probe {
             let statement = try db.makeStatement(sql: sql)
             let s = statement.sqliteStatement
             let width = sqlite3_column_count(s)
-            var currentKey: [UInt8]? = nil   // the raw key bytes of the row before
-            var current: Int? = nil          // its index in `names`, when it is one of `ids`
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { break }
@@ -53,14 +55,12 @@ extension MessageStoreExport.Probe {
                 }
                 let k = Int32(keyIndex)
                 guard sqlite3_column_type(s, k) == SQLITE_TEXT, let keyText = sqlite3_column_text(s, k) else { continue }
-                let key = UnsafeBufferPointer(start: keyText, count: Int(sqlite3_column_bytes(s, k)))
-                if currentKey.map({ !$0.elementsEqual(key) }) ?? true {
-                    currentKey = Array(key)
-                    current = index[String(cString: keyText)]
-                }
-                guard let c = current else { continue }
+                let key = UnsafeRawBufferPointer(start: keyText, count: Int(sqlite3_column_bytes(s, k)))
+                // A short ASCII key is its own String(cString:): looked up by its bytes, no allocation per row.
+                let found = ShortKey(key).map { short[$0] } ?? index[String(cString: keyText)]
+                guard let c = found else { continue }
                 counts[c] += 1
-                pipeline.append(row: c) { bytes in for i in 0..<width { Self.appendColumn(s, i, to: &bytes) } }
+                pipeline.append(row: c) { chunk in for i in 0..<width { Self.appendColumn(s, i, to: chunk) } }
                 if let idIndex, sqlite3_column_type(s, Int32(idIndex)) == SQLITE_INTEGER {
                     let id = sqlite3_column_int64(s, Int32(idIndex))
                     maxIDs[c] = Swift.max(maxIDs[c] ?? id, id)
@@ -76,30 +76,60 @@ extension MessageStoreExport.Probe {
         return out
     }
 
-    /// Column `i` of the current row of `s`, appended as ``MessageStoreExport/append(_:to:)`` appends the
-    /// `DatabaseValue` GRDB makes of it (GRDB: `String(cString: sqlite3_column_text(…))` for text).
-    static func appendColumn(_ s: OpaquePointer, _ i: Int32, to out: inout [UInt8]) {
+    /// Column `i` of the current row of `s`, appended to `out` as ``MessageStoreExport/append(_:to:)`` appends
+    /// the `DatabaseValue` GRDB makes of it (GRDB: `String(cString: sqlite3_column_text(…))` for text): type
+    /// tag, byte count (8 bytes, big-endian), bytes.
+    static func appendColumn(_ s: OpaquePointer, _ i: Int32, to out: ByteChunk) {
         switch sqlite3_column_type(s, i) {
         case SQLITE_INTEGER:
-            MessageStoreExport.appendInteger(sqlite3_column_int64(s, i), to: &out)
+            out.put(UInt8(1))
+            out.put(UInt64(8))
+            out.put(UInt64(bitPattern: sqlite3_column_int64(s, i)))
         case SQLITE_FLOAT:
-            MessageStoreExport.appendReal(sqlite3_column_double(s, i), to: &out)
+            out.put(UInt8(2))
+            out.put(UInt64(8))
+            out.put(sqlite3_column_double(s, i).bitPattern)
         case SQLITE_TEXT:
-            guard let p = sqlite3_column_text(s, i) else { return MessageStoreExport.append(.null, to: &out) }
-            let text = UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i)))
+            guard let p = sqlite3_column_text(s, i) else { return appendNull(to: out) }
+            let text = UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i)))
             // ASCII without NUL is its own UTF-8 and String(cString:) keeps it whole: copy it as it is.
             if text.allSatisfy({ $0 != 0 && $0 < 0x80 }) {
-                MessageStoreExport.appendHeader(3, text.count, to: &out)
-                out.append(contentsOf: text)
+                out.put(UInt8(3))
+                out.put(UInt64(text.count))
+                out.put(text)
             } else {
-                MessageStoreExport.append(String(cString: p).databaseValue, to: &out)
+                var bytes: [UInt8] = []
+                MessageStoreExport.append(String(cString: p).databaseValue, to: &bytes)
+                out.put(bytes)
             }
         case SQLITE_BLOB:
             let n = Int(sqlite3_column_bytes(s, i))
-            MessageStoreExport.appendHeader(4, n, to: &out)
-            if n > 0, let p = sqlite3_column_blob(s, i) { out.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+            out.put(UInt8(4))
+            out.put(UInt64(n))
+            if n > 0, let p = sqlite3_column_blob(s, i) { out.put(UnsafeRawBufferPointer(start: p, count: n)) }
         default:
-            MessageStoreExport.append(.null, to: &out)
+            appendNull(to: out)
+        }
+    }
+
+    private static func appendNull(to out: ByteChunk) {
+        out.put(UInt8(0))
+        out.put(UInt64(0))
+    }
+}
+
+/// A dataset key of at most 16 ASCII bytes without NUL, held inline: what most conversation ids are, looked up
+/// per row of a batch probe without making a `String` of it (for such bytes `String(cString:)` is the same text).
+struct ShortKey: Hashable {
+    var low: UInt64 = 0, high: UInt64 = 0, count: Int
+
+    /// `nil` when `bytes` is longer than 16, or holds a NUL or a non-ASCII byte.
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= 16 else { return nil }
+        count = bytes.count
+        for (i, b) in bytes.enumerated() {
+            guard b != 0, b < 0x80 else { return nil }
+            if i < 8 { low |= UInt64(b) << (8 * UInt64(i)) } else { high |= UInt64(b) << (8 * UInt64(i - 8)) }
         }
     }
 }

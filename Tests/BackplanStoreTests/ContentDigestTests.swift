@@ -87,7 +87,7 @@ struct DigestPipelineTests {
             for _ in 0..<20_000 {   // ~1 MB a table: several chunks
                 let d = Int(rng.next() % UInt64(count))
                 let row = ContentDigestTests.integer(Int64(bitPattern: rng.next())) + ContentDigestTests.text(String(rng.next() % 1_000_000))
-                pipeline.append(row: d) { $0 += row }
+                pipeline.append(row: d) { $0.put(row) }
                 direct[d].addRow(row)
             }
         }

@@ -88,4 +88,30 @@ struct BatchProbeTests {
         let some = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: [all[0], all[5]]) }
         #expect(some.keys.sorted() == [all[0], all[5]].sorted() && some[all[5]] == batch[all[5]])
     }
+
+    @Test("Keys of 16 and 17 bytes, non-ASCII keys and keys with control characters: the one-pass manifests still equal each conversation's own")
+    func keyShapes() throws {
+        let dir = TempDir()
+        try FileManager.default.copyItem(atPath: ExportTests.sample, toPath: dir.file("s.sqlite"))
+        let source = dir.file("s.sqlite")
+        let keys = [String(repeating: "k", count: 16), String(repeating: "k", count: 17), "élan", "日本語の会話", "a", "tab\tand\nnewline"]
+        let q = try DatabaseQueue(path: source)
+        try q.write { db in
+            for (i, k) in keys.enumerated() {
+                try db.execute(sql: "INSERT INTO conversations VALUES (?, 'group', 0, 'group')", arguments: [k])
+                try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'u1', ?, ?, 0)",
+                               arguments: [k, 1_700_000_000 + i, 100 + i])
+            }
+        }
+        try q.close()
+        let ids = Set(keys + ["c000001"])
+        for scheme in [ContentDigest.Scheme.rowSet, .ordered] {
+            let batch = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: ids, scheme: scheme) }
+            for id in ids {
+                let one = try #require(try MessageStoreExport.source(source, manifestOf: .conversation(id), scheme: scheme))
+                #expect(batch[id] == one, "\(id.debugDescription) \(scheme)")
+                #expect(one.rows >= 1, "\(id.debugDescription)")
+            }
+        }
+    }
 }
