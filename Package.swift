@@ -71,12 +71,16 @@ let package = Package(
             dependencies: ["BackplanCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: librarySettings),
 
+        // MARK: - A pass-through SQLite VFS that reports the pages it reads (the executor's change probe)
+
+        .target(name: "CPageTap", linkerSettings: [.linkedLibrary("sqlite3")]),
+
         // MARK: - Stats store and importers
 
         .target(
             name: "BackplanStore",
             dependencies: [
-                "BackplanCore", "BackplanYAML",
+                "BackplanCore", "BackplanYAML", "CPageTap",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -85,6 +85,7 @@ public struct Executor {
         }
         clock.lap("recovery")
         let history = try state.allBackups()
+        clock.lap("history")
         var due: [Due] = []
         for d in plan.datasets {
             let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
@@ -92,11 +93,19 @@ public struct Executor {
             let (store, key, shard) = try targets.locate(d.location)
             due.append(Due(plan: d, store: store, key: key, shard: shard, last: last))
         }
-        // Every probe of a store (the quiet trigger's newest write, the unchanged test) in one read of it.
+        // Every probe of a store (the quiet trigger's newest write, the unchanged test) in one read of it, through
+        // the page tap when the probe memo beside the state store can be used (ProbeMemo: a cache, rebuilt when lost).
+        var memo: ProbeMemo?
+        if !dryRun {
+            let path = ProbeMemo.path(forState: state.path)
+            do { memo = try ProbeMemo(path: path) } catch {
+                log("probe memo '\(path)' unusable (\(error)): every row of each store is read; remove the file to start a new memo")
+            }
+        }
         var ready: [Due] = []
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
-            let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store) { probe in
+            let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
                 // Many conversations: one pass over each table beats a few queries per conversation; one pass per
                 // digest scheme the last backups were made in (backups made before the row-set scheme: ordered).
                 var conversations: [ContentDigest.Scheme: Set<String>] = [:]
@@ -106,7 +115,13 @@ public struct Executor {
                 }
                 var batch: [String: MessageStoreExport.Manifest] = [:]
                 for (scheme, ids) in conversations where !dryRun && ids.count >= Self.batchProbeMinimum {
-                    batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
+                    if scheme == .rowSet, let memo {
+                        let (manifests, outcome) = try probe.manifests(ofConversations: ids, memo: memo)
+                        log("probe of \(store): \(outcome)")
+                        batch.merge(manifests) { a, _ in a }
+                    } else {
+                        batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
+                    }
                 }
                 return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
             }
@@ -125,10 +140,12 @@ public struct Executor {
         var exported: [Exported] = []
         // A store's changed datasets are exported from one open of it and one read transaction.
         for store in Self.uniqueInOrder(ready.map(\.store)) {
-            try MessageStoreExport.exporting(source: store) { exporter in
+            try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
+                var conversations: [String: MessageStoreExport.Manifest] = [:]
                 for item in ready where item.store == store {
                     let filename = DatasetName.fileName(item.plan.id)
                     let manifest = try exporter.export(item.key, to: "\(work)/files/\(filename)")
+                    if case .conversation(let id) = item.key, ContentDigest.Scheme(of: manifest.digest) == .rowSet { conversations[id] = manifest }
                     if let last = item.last, try Self.sameRows(last.manifest, manifest, file: "\(work)/files/\(filename)") {
                         actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
                                               detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
@@ -136,6 +153,12 @@ public struct Executor {
                         continue
                     }
                     exported.append(Exported(due: item, filename: filename, manifest: manifest))
+                }
+                // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
+                // from these exports' manifests and this transaction's pages.
+                if let memo, conversations.count >= Self.batchProbeMinimum,
+                   let outcome = try? exporter.startMemo(memo, manifests: conversations) {
+                    log("probe memo of \(store) started from the exports: \(outcome)")
                 }
             }
         }

@@ -70,16 +70,20 @@ public enum MessageStoreExport {
     ///     try ["c1", "c2"].map { try e.export(.conversation($0), to: "/tmp/\($0).sqlite") }
     /// }
     /// ```
-    public static func exporting<T>(source: String, _ body: (Exporter) throws -> T) throws -> T {
+    ///
+    /// With `pages` the store is read through the page tap, so the exports' manifests can start a probe memo
+    /// (``Exporter/startMemo(_:manifests:)``).
+    public static func exporting<T>(source: String, pages: PageSink? = nil, _ body: (Exporter) throws -> T) throws -> T {
         guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
         var config = Configuration()
         config.readonly = true
-        let src = try DatabaseQueue(path: source, configuration: config)
+        let uri = pages.flatMap { PageSink.uri(path: source, sink: $0) }
+        let src = try DatabaseQueue(path: uri ?? source, configuration: config)
         defer { try? src.close() }
         return try src.inDatabase { db in
             var result: T?
             try db.inTransaction(.deferred) {
-                result = try body(Exporter(db: db, source: source))
+                result = try body(Exporter(db: db, source: source, pages: uri == nil ? nil : pages))
                 return .commit
             }
             return result!
@@ -90,6 +94,15 @@ public enum MessageStoreExport {
     public struct Exporter {
         let db: Database
         let source: String
+        let pages: PageSink?
+
+        /// Starts the probe memo of this store, when it has none, from this transaction's pages and the
+        /// manifests of conversations exported in it (a round that backs every dataset up probes nothing, and
+        /// without this the next round would read every row to build the memo). `nil` when the memo of the
+        /// store was there already or the pages could not be read through the tap.
+        public func startMemo(_ memo: ProbeMemo, manifests: [String: Manifest]) throws -> Probe.MemoOutcome? {
+            try Probe(db: db, pages: pages, source: source).startMemo(memo, manifests: manifests)
+        }
 
         /// ``MessageStoreExport/export(source:key:to:)`` inside the exporter's transaction.
         public func export(_ key: Key, to destination: String) throws -> Manifest {

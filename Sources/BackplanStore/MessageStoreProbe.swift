@@ -54,13 +54,21 @@ extension MessageStoreExport {
     /// ```swift
     /// let manifests = try MessageStoreExport.probing("chat.sqlite") { p in try keys.map { try p.manifest(of: $0) } }
     /// ```
-    public static func probing<T>(_ source: String, _ body: (Probe) throws -> T) throws -> T {
-        try read(source) { db in try body(Probe(db: db)) }
+    ///
+    /// With `pages`, the store is read through the page tap (``PageSink``), which keeps the pages SQLite reads
+    /// for ``Probe/manifests(ofConversations:memo:)``; when the tap cannot be set up the probe reads as without it.
+    public static func probing<T>(_ source: String, pages: PageSink? = nil, _ body: (Probe) throws -> T) throws -> T {
+        let uri = pages.flatMap { PageSink.uri(path: source, sink: $0) }
+        return try read(source, uri: uri) { db in try body(Probe(db: db, pages: uri == nil ? nil : pages, source: source)) }
     }
 
-    /// A message store open for reading inside ``probing(_:_:)``.
+    /// A message store open for reading inside ``probing(_:pages:_:)``.
     public struct Probe {
         let db: Database
+        /// The sink of the pages SQLite reads, when the store was opened through the tap.
+        let pages: PageSink?
+        /// The store's path as given.
+        let source: String
 
         /// ``MessageStoreExport/source(_:newestMessageTimeFor:)`` inside the probe's transaction.
         public func newestMessageTime(of key: Key) throws -> Int64? {
@@ -109,11 +117,11 @@ extension MessageStoreExport {
         }
     }
 
-    private static func read<T>(_ source: String, _ body: (Database) throws -> T) throws -> T {
+    private static func read<T>(_ source: String, uri: String? = nil, _ body: (Database) throws -> T) throws -> T {
         guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
         var config = Configuration()
         config.readonly = true
-        let q = try DatabaseQueue(path: source, configuration: config)
+        let q = try DatabaseQueue(path: uri ?? source, configuration: config)
         defer { try? q.close() }
         return try q.read(body)
     }

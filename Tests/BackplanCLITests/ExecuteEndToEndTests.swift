@@ -225,6 +225,54 @@ struct ExecuteEndToEndTests {
         }
     }
 
+    @Test("Rounds after the first read only the store's changed pages: exactly the edited conversations are backed up, also with the memo lost or garbage")
+    func probeMemoRounds() throws {
+        let day: Int64 = 86_400
+        let retention: [String: Any] = ["daily": 7, "weekly": 5, "monthly": 0, "yearly": 0, "spanSeconds": 35 * day,
+                                        "restic": "--keep-daily 7 --keep-weekly 5"]
+        let f = try ExecutorFixture(keep: 100, hostile: false, retention: retention)
+        let memo = f.state + "-probe"
+        let first = try f.execute(["--once", "--now", "\(Self.t0)", "--json"])
+        try #require(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("started from the exports"), "\(first.stderr)")
+        let q = try DatabaseQueue(path: f.store)
+        // Each round: a new message, an edited read, an edited message, and the deletion of the previous round's
+        // new message (rows the plan's import read must stay: execute checks the store continues it).
+        func edit(_ round: Int) throws -> Set<String> {
+            let picked = [f.ids[3 * round], f.ids[3 * round + 1], f.ids[3 * round + 2]]
+            var changed: Set<String> = [picked[0], picked[2]]
+            try q.write { db in
+                try db.execute(sql: "DELETE FROM messages WHERE sender = 'new'")
+                if round > 1 { changed.insert(f.ids[3 * (round - 1)]) }
+                try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'new', 1, 1, 0)",
+                               arguments: [picked[0]])
+                try db.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads WHERE conversation_id = ?)",
+                               arguments: [picked[1]])
+                if db.changesCount > 0 { changed.insert(picked[1]) }
+                try db.execute(sql: "UPDATE messages SET size_bytes = size_bytes + 1 WHERE id = (SELECT min(id) FROM messages WHERE conversation_id = ?)",
+                               arguments: [picked[2]])
+            }
+            return changed
+        }
+        for round in 1...4 {
+            let changed = try edit(round)
+            if round == 3 { try FileManager.default.removeItem(atPath: memo) }
+            if round == 4 { try Data("not a database, not ours to remove".utf8).write(to: URL(fileURLWithPath: memo)) }
+            let r = try f.execute(["--once", "--now", "\(Self.t0 + Int64(round) * 2 * day)", "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let actions = try #require(try r.stdout.json() as? [[String: Any]])
+            let backedUp = Set(actions.filter { $0["kind"] as? String == "backup" }.compactMap { $0["dataset"] as? String })
+            #expect(backedUp == changed, "round \(round)")
+            #expect(actions.filter { $0["kind"] as? String == "unchanged" }.count == f.ids.count - changed.count, "round \(round)")
+            switch round {
+            case 1, 2: #expect(r.stderr.contains("incremental: "), "\(r.stderr)")
+            case 3: #expect(r.stderr.contains("built: "), "a lost memo is built again: \(r.stderr)")
+            default: #expect(r.stderr.contains("unusable") && FileManager.default.contents(atPath: memo) == Data("not a database, not ours to remove".utf8))
+            }
+        }
+        try q.close()
+    }
+
     @Test("A second executor on the same state exits 2; a loose password file or a missing repository exits 2 before any backup")
     func refusals() throws {
         let f = try ExecutorFixture(keep: 1, hostile: false)

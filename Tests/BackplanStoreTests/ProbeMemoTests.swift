@@ -1,0 +1,224 @@
+import BackplanCore
+@testable import BackplanStore
+import BackplanTestSupport
+import Crypto
+import Foundation
+import GRDB
+import Testing
+
+@Suite("The page tap and the probe memo")
+struct ProbeMemoTests {
+    /// A copy of the sample store with `pageSize`-byte pages (many leaves, rows that spill to overflow pages).
+    static func store(_ dir: TempDir, pageSize: Int = 1024, wal: Bool = false) throws -> String {
+        let path = dir.file("s.sqlite")
+        try FileManager.default.copyItem(atPath: ExportTests.sample, toPath: path)
+        let q = try DatabaseQueue(path: path)
+        try q.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
+            try db.execute(sql: "VACUUM")
+            if wal { try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        }
+        try q.close()
+        return path
+    }
+
+    static func ids(_ path: String) throws -> [String] {
+        let q = try DatabaseQueue(path: path)
+        defer { try? q.close() }
+        return try q.read { try String.fetchAll($0, sql: "SELECT id FROM conversations ORDER BY id") }
+    }
+
+    @Test("SQLite's varints and a table leaf's first and last rowid, read off the page bytes")
+    func varints() {
+        let cases: [([UInt8], UInt64, Int)] = [([0x05], 5, 1), ([0x81, 0x00], 128, 2), ([0x7F], 127, 1),
+                                               ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], UInt64.max, 9)]
+        for (bytes, value, end) in cases {
+            let got = bytes.withUnsafeBytes { PageSink.varint($0, 0) }
+            #expect(got?.0 == value && got?.1 == end, "\(bytes)")
+        }
+        #expect(([0x81, 0x81] as [UInt8]).withUnsafeBytes { PageSink.varint($0, 0) } == nil, "runs off the page")
+        // A leaf (0x0D) with two cells at 0x10 and 0x20: payload sizes 1, rowids 7 and 300.
+        var page = [UInt8](repeating: 0, count: 64)
+        page[0] = 0x0D; page[4] = 2; page[8] = 0; page[9] = 0x10; page[10] = 0; page[11] = 0x20
+        page[0x10] = 1; page[0x11] = 7
+        page[0x20] = 1; page[0x21] = 0x82; page[0x22] = 0x2C
+        let (leaf, rowids) = page.withUnsafeBytes { PageSink.tableLeafRowids(page: 2, $0) }
+        #expect(leaf && rowids == 7...300)
+        page[11] = 0x3F   // a cell pointer at the last byte: its varint runs off the page
+        #expect(page.withUnsafeBytes { PageSink.tableLeafRowids(page: 2, $0) }.1 == nil)
+        page[0] = 0x05    // an interior page
+        #expect(!page.withUnsafeBytes { PageSink.tableLeafRowids(page: 2, $0) }.0)
+    }
+
+    @Test("The tap sees each page as the file holds it, and the leaves' rowid ranges hold their cells", arguments: [512, 4096])
+    func tapSeesPages(pageSize: Int) throws {
+        let dir = TempDir()
+        let path = try Self.store(dir, pageSize: pageSize)
+        let sink = PageSink()
+        let (leaves, counts) = try MessageStoreExport.probing(path, pages: sink) { probe -> ([MessageStoreExport.Probe.Leaf], [Bool]) in
+            let leaves = try #require(try probe.walkLeaves())
+            let counts = try leaves.map { leaf -> Bool in
+                guard let r = leaf.rowids else { return false }
+                let n = try Int.fetchOne(probe.db, sql: "SELECT count(*) FROM \(leaf.table) WHERE rowid BETWEEN ? AND ?", arguments: [r.lowerBound, r.upperBound])
+                return (n ?? 0) > 0
+            }
+            return (leaves, counts)
+        }
+        #expect(leaves.count > 50 && counts.allSatisfy { $0 })
+        #expect(Set(leaves.map(\.table)) == ["conversations", "messages", "reads"])
+        let file = try #require(FileManager.default.contents(atPath: path))
+        #expect(sink.pages.count >= leaves.count)
+        for (number, page) in sink.pages {
+            let bytes = file[Int(number - 1) * pageSize ..< Int(number) * pageSize]
+            #expect(page.hash == Data(SHA256.hash(data: bytes)), "page \(number)")
+        }
+    }
+
+    @Test("A WAL store: pages whose newest version is in the WAL are seen there, and the memo follows")
+    func walPages() throws {
+        let dir = TempDir()
+        let path = try Self.store(dir, wal: true)
+        let ids = try Self.ids(path)
+        let memo = try ProbeMemo(path: dir.file("memo"))
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: Set(ids), memo: memo) }
+        // A writer that keeps its changes in the WAL (no checkpoint) while the probe reads.
+        let writer = try DatabaseQueue(path: path)
+        try writer.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        try writer.write { db in
+            for i in 0..<300 {
+                try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'w', ?, 9, 0)",
+                               arguments: [ids[i % 7], 1_800_000_000 + i])
+            }
+        }
+        let maxID = try writer.read { try Int64.fetchOne($0, sql: "SELECT max(id) FROM messages") }
+        let (probed, outcome, top) = try MessageStoreExport.probing(path, pages: PageSink()) { probe in
+            let (m, o) = try probe.manifests(ofConversations: Set(ids), memo: memo)
+            let top = try probe.walkLeaves()?.filter { $0.table == "messages" }.compactMap { $0.rowids?.upperBound }.max()
+            return (m, o, top)
+        }
+        try writer.close()
+        #expect(top == maxID, "the newest rows are on pages read from the WAL")
+        #expect(outcome.path == .incremental && outcome.computed < ids.count / 2, "\(outcome)")
+        let full = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: Set(ids)) }
+        #expect(probed == full)
+    }
+
+    @Test("Through seeded edits of every kind the memo's manifests equal a full probe's", arguments: Array(UInt64(1)...8))
+    func memoEqualsFullProbe(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let dir = TempDir()
+        let path = try Self.store(dir, pageSize: [512, 1024, 4096][Int(seed % 3)], wal: seed % 2 == 0)
+        var ids = try Self.ids(path)
+        let setup = try DatabaseQueue(path: path)
+        try setup.write { db in   // rows that spill to overflow pages, from the start
+            for c in ids.prefix(3) {
+                try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, ?, 3, 1, 0)",
+                               arguments: [c, String(repeating: "x", count: 6_000)])
+            }
+        }
+        try setup.close()
+        let memo = try ProbeMemo(path: dir.file("memo"))
+        var incremental = 0
+        for step in 0..<9 {
+            let q = try DatabaseQueue(path: path)
+            let c = ids[Int.random(in: 0..<ids.count, using: &rng)]
+            let op = step % 3 == 1 ? 6 : Int.random(in: 0..<11, using: &rng)
+            try q.writeWithoutTransaction { db in
+                switch op {
+                case 0: try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'n', 1, 5, 0)", arguments: [c])
+                case 1: try db.execute(sql: "UPDATE messages SET size_bytes = size_bytes + 1 WHERE id = (SELECT id FROM messages WHERE conversation_id = ? LIMIT 1)", arguments: [c])
+                case 2: try db.execute(sql: "DELETE FROM messages WHERE id = (SELECT max(id) FROM messages WHERE conversation_id = ?)", arguments: [c])
+                case 3: try db.execute(sql: "INSERT INTO reads VALUES (?, 'r', 2, 10)", arguments: [c])
+                case 4: try db.execute(sql: "UPDATE conversations SET class = 'edited' WHERE id = ?", arguments: [c])
+                case 5:   // a row that spills to overflow pages
+                    try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, ?, 3, 1, 0)",
+                                   arguments: [c, String(repeating: "x", count: 6_000)])
+                case 6:   // the same length, only the tail: SQLite overwrites the overflow pages in place, the leaf stays byte for byte
+                    try db.execute(sql: """
+                        UPDATE messages SET sender = substr(sender, 1, 5900) || CASE WHEN substr(sender, 5901, 1) = 'x'
+                          THEN replace(substr(sender, 5901), 'x', 'z') ELSE replace(substr(sender, 5901), 'z', 'x') END
+                        WHERE length(sender) = 6000 AND conversation_id = ?
+                        """, arguments: [ids[Int(seed) % 3]])
+                case 7: try db.execute(sql: "DELETE FROM reads WHERE conversation_id = ?", arguments: [c])
+                case 8: try db.execute(sql: "VACUUM")   // pages rewritten, reads' rowids renumbered
+                case 9:
+                    let id = "new-\(step)"
+                    try db.execute(sql: "INSERT INTO conversations(id, kind, created_at, class) VALUES (?, 'group', 0, 'group')", arguments: [id])
+                    try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'n', 4, 5, 0)", arguments: [id])
+                default: try db.execute(sql: "ALTER TABLE conversations ADD COLUMN note\(step) TEXT DEFAULT 'd'")   // values change, pages do not
+                }
+            }
+            try q.close()
+            ids = try Self.ids(path)
+            // A random subset asked, with ids of no rows: conversations changed but not asked must not stay in the memo.
+            let asked = Set(ids.filter { _ in Double.random(in: 0..<1, using: &rng) < 0.6 } + ["absent-\(step % 3)"])
+            let (got, outcome) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: asked, memo: memo) }
+            let want = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: asked) }
+            for id in asked where got[id] != want[id] {
+                Issue.record("seed \(seed) step \(step) op \(op): \(id) memo \(String(describing: got[id])) full \(String(describing: want[id]))")
+            }
+            #expect(outcome.path != .untapped)
+            if outcome.path == .incremental { incremental += 1 }
+        }
+        #expect(incremental >= 5, "the memo was used")
+    }
+
+    @Test("A conversation that changed while not asked is computed again when it is asked next")
+    func changedWhileNotAsked() throws {
+        let dir = TempDir()
+        let path = try Self.store(dir)
+        let ids = try Self.ids(path)
+        let memo = try ProbeMemo(path: dir.file("memo"))
+        let all = Set(ids)
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: all, memo: memo) }
+        let q = try DatabaseQueue(path: path)
+        try q.write { try $0.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads WHERE conversation_id = ?)", arguments: [ids[1]]) }
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: [ids[0]], memo: memo) }
+        let (after, outcome) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: all, memo: memo) }
+        try q.close()
+        #expect(outcome.path == .incremental)
+        let full = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: all) }
+        #expect(after[ids[1]] == full[ids[1]] && after == full)
+    }
+
+    @Test("A memo saved by another probe since it was loaded is not used or overwritten by a stale diff")
+    func generations() throws {
+        let dir = TempDir()
+        let path = try Self.store(dir)
+        let ids = Set(try Self.ids(path))
+        let memo = try ProbeMemo(path: dir.file("memo"))
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+        let store = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        let fingerprint = try MessageStoreExport.probing(path) { try $0.fingerprint() }
+        let old = try #require(try memo.load(store: store, fingerprint: fingerprint))
+        #expect(try memo.load(store: store, fingerprint: fingerprint + "x") == nil, "another schema")
+        #expect(try memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: [], added: [],
+                              computed: [:], invalid: []))
+        #expect(try memo.keys(ofLeaves: old.leaves.compactMap(\.id), store: store, generation: old.generation) == nil)
+        #expect(try !memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: [], added: [],
+                               computed: [:], invalid: []), "stale")
+        #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys(["", "a", "é"])).sorted() == ["", "a", "é"])
+        #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys([])).isEmpty)
+    }
+
+    @Test("A store read without the tap, a garbage memo file, another database at its path: every row read, or the memo refuses to open and touches nothing")
+    func fallbacks() throws {
+        let dir = TempDir()
+        let path = try Self.store(dir)
+        let ids = Set(try Self.ids(path))
+        let memo = try ProbeMemo(path: dir.file("memo"))
+        let (got, outcome) = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids, memo: memo) }
+        #expect(outcome.path == .untapped)
+        #expect(got == (try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids) }))
+        let garbage = dir.write("garbage", String(repeating: "not a database ", count: 100))
+        #expect(throws: (any Error).self) { _ = try ProbeMemo(path: garbage) }
+        // Another database at the memo's path is not written to.
+        let q = try DatabaseQueue(path: dir.file("other.sqlite"))
+        try q.write { try $0.execute(sql: "CREATE TABLE mine (x); INSERT INTO mine VALUES (1)") }
+        try q.close()
+        let before = try #require(FileManager.default.contents(atPath: dir.file("other.sqlite")))
+        #expect(throws: InputError.self) { _ = try ProbeMemo(path: dir.file("other.sqlite")) }
+        #expect(FileManager.default.contents(atPath: dir.file("other.sqlite")) == before)
+        _ = try ProbeMemo(path: dir.file("memo"))   // its own file opens again
+    }
+}
