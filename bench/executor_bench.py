@@ -115,6 +115,9 @@ def main():
         kinds = [x["kind"] for x in json.loads(text)]
         load = next((l.split("read and checked in ", 1)[1] for l in err.splitlines() if "read and checked in " in l), "?")
         phases = "plan and targets " + load + ", " + next((l.split("round times: ", 1)[1] for l in err.splitlines() if "round times: " in l), "?")
+        memo = [l.split(": ", 2)[-1] for l in err.splitlines() if l.startswith("backplan: probe of ") or "probe memo of" in l]
+        if memo:
+            phases += "; probe memo: " + "; ".join(memo)
         return dt, tree_bytes(f"{out}/repo") - before, kinds, snapshot_count(f"{out}/repo", renv) - snaps, phases + f"; CPU {cpu:.2f} s"
 
     def whole():

@@ -142,7 +142,11 @@ public struct Executor {
         for store in Self.uniqueInOrder(ready.map(\.store)) {
             try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
                 var conversations: [String: MessageStoreExport.Manifest] = [:]
-                for item in ready where item.store == store {
+                // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
+                // from this transaction's pages and these exports' manifests.
+                let mine = ready.filter { $0.store == store }
+                let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
+                for item in mine {
                     let filename = DatasetName.fileName(item.plan.id)
                     let manifest = try exporter.export(item.key, to: "\(work)/files/\(filename)")
                     if case .conversation(let id) = item.key, ContentDigest.Scheme(of: manifest.digest) == .rowSet { conversations[id] = manifest }
@@ -154,10 +158,7 @@ public struct Executor {
                     }
                     exported.append(Exported(due: item, filename: filename, manifest: manifest))
                 }
-                // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
-                // from these exports' manifests and this transaction's pages.
-                if let memo, conversations.count >= Self.batchProbeMinimum,
-                   let outcome = try? exporter.startMemo(memo, manifests: conversations) {
+                if let memo, let start, let outcome = try? exporter.finishMemo(memo, start, manifests: conversations) {
                     log("probe memo of \(store) started from the exports: \(outcome)")
                 }
             }

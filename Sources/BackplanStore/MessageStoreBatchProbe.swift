@@ -23,7 +23,13 @@ extension MessageStoreExport.Probe {
     /// ```swift
     /// let m = try MessageStoreExport.probing("chat.sqlite") { try $0.manifests(ofConversations: ["c000042", "c000043"]) }
     /// ```
-    public func manifests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet) throws -> [String: MessageStoreExport.Manifest] {
+    ///
+    /// With `indexed`, each table is read only for the asked keys (`WHERE <key> IN (…)`, 500 keys a statement,
+    /// through the store's indexes) instead of scanned: for the few conversations the probe memo leaves to
+    /// compute. A row is matched by its key text as bound, so keys that are not their own `String(cString:)`
+    /// (a NUL, invalid UTF-8) must not be asked this way (``manifests(ofConversations:memo:)`` does not).
+    public func manifests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet,
+                          indexed: Bool = false) throws -> [String: MessageStoreExport.Manifest] {
         let names = Array(ids)
         var index: [String: Int] = [:]
         var short: [ShortKey: Int] = [:]   // the ids a key's raw bytes can be looked up by without a String
@@ -43,27 +49,32 @@ extension MessageStoreExport.Probe {
             guard let keyIndex = columns.firstIndex(where: { $0.name == keyColumn }) else { continue }
             let idIndex = table == "messages" ? columns.firstIndex(where: { $0.name == "id" }) : nil
             let order = scheme.needsOrder ? " ORDER BY \(keyColumn), " + (1...max(columns.count, 1)).map(String.init).joined(separator: ", ") : ""
-            let sql = "SELECT * FROM \(table)\(order)"
-            let statement = try db.makeStatement(sql: sql)
-            let s = statement.sqliteStatement
-            let width = sqlite3_column_count(s)
-            while true {
-                let rc = sqlite3_step(s)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql)
-                }
-                let k = Int32(keyIndex)
-                guard sqlite3_column_type(s, k) == SQLITE_TEXT, let keyText = sqlite3_column_text(s, k) else { continue }
-                let key = UnsafeRawBufferPointer(start: keyText, count: Int(sqlite3_column_bytes(s, k)))
-                // A short ASCII key is its own String(cString:): looked up by its bytes, no allocation per row.
-                let found = ShortKey(key).map { short[$0] } ?? index[String(cString: keyText)]
-                guard let c = found else { continue }
-                counts[c] += 1
-                pipeline.append(row: c) { chunk in for i in 0..<width { Self.appendColumn(s, i, to: chunk) } }
-                if let idIndex, sqlite3_column_type(s, Int32(idIndex)) == SQLITE_INTEGER {
-                    let id = sqlite3_column_int64(s, Int32(idIndex))
-                    maxIDs[c] = Swift.max(maxIDs[c] ?? id, id)
+            let parts = indexed ? stride(from: 0, to: names.count, by: 500).map { Array(names[$0..<min($0 + 500, names.count)]) } : [[]]
+            for part in parts {
+                let filter = indexed ? " WHERE \(keyColumn) IN (" + Array(repeating: "?", count: part.count).joined(separator: ", ") + ")" : ""
+                let sql = "SELECT * FROM \(table)\(filter)\(order)"
+                let statement = try db.makeStatement(sql: sql)
+                if indexed { try statement.setArguments(StatementArguments(part)) }
+                let s = statement.sqliteStatement
+                let width = sqlite3_column_count(s)
+                while true {
+                    let rc = sqlite3_step(s)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql)
+                    }
+                    let k = Int32(keyIndex)
+                    guard sqlite3_column_type(s, k) == SQLITE_TEXT, let keyText = sqlite3_column_text(s, k) else { continue }
+                    let key = UnsafeRawBufferPointer(start: keyText, count: Int(sqlite3_column_bytes(s, k)))
+                    // A short ASCII key is its own String(cString:): looked up by its bytes, no allocation per row.
+                    let found = ShortKey(key).map { short[$0] } ?? index[String(cString: keyText)]
+                    guard let c = found else { continue }
+                    counts[c] += 1
+                    pipeline.append(row: c) { chunk in for i in 0..<width { Self.appendColumn(s, i, to: chunk) } }
+                    if let idIndex, sqlite3_column_type(s, Int32(idIndex)) == SQLITE_INTEGER {
+                        let id = sqlite3_column_int64(s, Int32(idIndex))
+                        maxIDs[c] = Swift.max(maxIDs[c] ?? id, id)
+                    }
                 }
             }
         }

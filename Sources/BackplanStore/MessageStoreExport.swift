@@ -72,7 +72,7 @@ public enum MessageStoreExport {
     /// ```
     ///
     /// With `pages` the store is read through the page tap, so the exports' manifests can start a probe memo
-    /// (``Exporter/startMemo(_:manifests:)``).
+    /// (``Exporter/beginMemo(_:)``).
     public static func exporting<T>(source: String, pages: PageSink? = nil, _ body: (Exporter) throws -> T) throws -> T {
         guard FileManager.default.fileExists(atPath: source) else { throw InputError(file: source, "no such message store") }
         var config = Configuration()
@@ -96,12 +96,26 @@ public enum MessageStoreExport {
         let source: String
         let pages: PageSink?
 
-        /// Starts the probe memo of this store, when it has none, from this transaction's pages and the
-        /// manifests of conversations exported in it (a round that backs every dataset up probes nothing, and
-        /// without this the next round would read every row to build the memo). `nil` when the memo of the
-        /// store was there already or the pages could not be read through the tap.
-        public func startMemo(_ memo: ProbeMemo, manifests: [String: Manifest]) throws -> Probe.MemoOutcome? {
-            try Probe(db: db, pages: pages, source: source).startMemo(memo, manifests: manifests)
+        /// Starts the probe memo of this store when it has none (a round that backs every dataset up probes
+        /// nothing, and without this the next round would read every row to build the memo): before the
+        /// exports, the tables' pages are walked; after them, ``finishMemo(_:_:manifests:)`` saves the pages with
+        /// the exported conversations' manifests, all of one transaction. `nil` when the store has a memo or
+        /// its pages cannot be read through the tap.
+        ///
+        /// ```swift
+        /// try MessageStoreExport.exporting(source: "chat.sqlite", pages: PageSink()) { e in
+        ///     let start = try e.beginMemo(memo)
+        ///     let m = try e.export(.conversation("c1"), to: "/tmp/c1.sqlite")
+        ///     if let start { _ = try e.finishMemo(memo, start, manifests: ["c1": m]) }
+        /// }
+        /// ```
+        public func beginMemo(_ memo: ProbeMemo) throws -> Probe.MemoStart? {
+            try Probe(db: db, pages: pages, source: source).beginMemo(memo)
+        }
+
+        /// Saves the memo ``beginMemo(_:)`` started, with the manifests of the conversations exported since.
+        public func finishMemo(_ memo: ProbeMemo, _ start: Probe.MemoStart, manifests: [String: Manifest]) throws -> Probe.MemoOutcome {
+            try Probe(db: db, pages: pages, source: source).finishMemo(memo, start, manifests: manifests)
         }
 
         /// ``MessageStoreExport/export(source:key:to:)`` inside the exporter's transaction.

@@ -22,9 +22,16 @@ extension MessageStoreExport.Probe {
         public var computed = 0
         /// Whether the memo was saved (`false`: it could not be written, or another probe saved first).
         public var saved = false
+        /// Wall-clock seconds of the probe's steps (walking the pages, reading the memo, computing, saving).
+        public var seconds: [(String, Double)] = []
 
         public var description: String {
             "\(path.rawValue): \(changedLeaves) of \(leaves) leaf pages changed, \(computed) conversation(s) read\(saved ? "" : ", memo not saved")"
+                + (seconds.isEmpty ? "" : " (" + seconds.map { "\($0.0) \(String(format: "%.2f", $0.1)) s" }.joined(separator: ", ") + ")")
+        }
+
+        public static func == (a: Self, b: Self) -> Bool {
+            (a.path, a.leaves, a.changedLeaves, a.computed, a.saved) == (b.path, b.leaves, b.changedLeaves, b.computed, b.saved)
         }
     }
 
@@ -38,8 +45,8 @@ extension MessageStoreExport.Probe {
     /// every page SQLite reads — a few percent of reading the rows. A table leaf page whose bytes equal a leaf of
     /// the memo holds the same rows; the rows on leaves that are new or gone are the only rows that can differ,
     /// so only conversations with a row on one of them (their keys: read now from the new leaves by rowid range,
-    /// kept in the memo for the gone ones) are computed again (indexed queries, ``manifest(of:scheme:)``, or one
-    /// pass when they are many); every other conversation's manifest is the memo's. A leaf whose rows spill to
+    /// kept in the memo for the gone ones) are computed again (through the store's indexes, or in one pass when
+    /// they are more than a quarter of the leaves); every other conversation's manifest is the memo's. A leaf whose rows spill to
     /// overflow pages is never taken as unchanged. The memo then holds this probe's pages and manifests; the
     /// manifests of conversations that changed but were not asked for are dropped from it.
     ///
@@ -47,21 +54,33 @@ extension MessageStoreExport.Probe {
     /// table is not a rowid table, the schema or page format differs from the memo's, or the memo is unreadable.
     public func manifests(ofConversations ids: Set<String>, memo: ProbeMemo)
         throws -> (manifests: [String: MessageStoreExport.Manifest], outcome: MemoOutcome) {
+        var clock = Date()
+        var seconds: [(String, Double)] = []
+        func lap(_ step: String) {
+            seconds.append((step, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
         let store = URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path
-        guard let leaves = try walkLeaves() else {
+        let walked = try walkLeaves()
+        lap("walk")
+        guard let leaves = walked else {
             try? memo.drop(store: store)
             return (try manifests(ofConversations: ids), MemoOutcome(path: .untapped, computed: ids.count))
         }
         let fingerprint = try self.fingerprint()
         let old = try? memo.load(store: store, fingerprint: fingerprint)
         let gone = old.map { Self.diff($0, leaves) }
-        guard let old, let gone, let goneKeys = try? memo.keys(ofLeaves: gone.ids, store: store, generation: old.generation) else {
+        let goneKeys = old.flatMap { o in gone.flatMap { try? memo.keys(ofLeaves: $0.ids, store: store, generation: o.generation) } }
+        lap("memo")
+        guard let old, let gone, let goneKeys else {
             let all = try manifests(ofConversations: ids)
             var added: [(leaf: ProbeMemo.Leaf, keys: Set<String>)] = []
             for leaf in leaves { added.append((leaf.memoLeaf, try keys(on: leaf).keys)) }
             let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: nil, replacing: true, removed: [],
                                         added: added, computed: all, invalid: [])) ?? false
-            return (all, MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count, saved: saved))
+            lap("rows and save")
+            return (all, MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count, saved: saved,
+                                     seconds: seconds))
         }
         var changed = goneKeys
         let fresh = gone.fresh
@@ -73,31 +92,40 @@ extension MessageStoreExport.Probe {
             changed.formUnion(keys)
             added.append((leaf.memoLeaf, keys))
         }
+        lap("new leaves")
         let candidates = ids.filter { changed.contains($0) || old.manifests[$0] == nil }
-        var computed: [String: MessageStoreExport.Manifest] = [:]
-        if !allPlain || candidates.count > max(Self.batchProbeMinimum, leaves.count / 4) {
-            computed = try manifests(ofConversations: candidates)
-        } else {
-            for c in candidates { computed[c] = try manifest(of: .conversation(c), scheme: .rowSet) }
-        }
+        let computed = try manifests(ofConversations: candidates, indexed: allPlain && candidates.count <= leaves.count / 4)
+        lap("rows")
         var out: [String: MessageStoreExport.Manifest] = [:]
         for id in ids { out[id] = computed[id] ?? old.manifests[id] }
         let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: gone.ids,
                                     added: added, computed: computed, invalid: changed)) ?? false
+        lap("save")
         return (out, MemoOutcome(path: .incremental, leaves: leaves.count, changedLeaves: fresh.count + gone.ids.count,
-                                 computed: candidates.count, saved: saved))
+                                 computed: candidates.count, saved: saved, seconds: seconds))
     }
 
-    /// ``MessageStoreExport/Exporter/startMemo(_:manifests:)`` inside an exporter's transaction.
-    func startMemo(_ memo: ProbeMemo, manifests: [String: MessageStoreExport.Manifest]) throws -> MemoOutcome? {
+    /// A memo begun by ``MessageStoreExport/Exporter/beginMemo(_:)``: the store's leaves, walked in the
+    /// exporter's transaction.
+    public struct MemoStart {
+        let store: String
+        let fingerprint: String
+        let leaves: [Leaf]
+    }
+
+    func beginMemo(_ memo: ProbeMemo) throws -> MemoStart? {
         let store = URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path
         let fingerprint = try self.fingerprint()
         guard (try? memo.generation(store: store, fingerprint: fingerprint)) ?? nil == nil, let leaves = try walkLeaves() else { return nil }
+        return MemoStart(store: store, fingerprint: fingerprint, leaves: leaves)
+    }
+
+    func finishMemo(_ memo: ProbeMemo, _ start: MemoStart, manifests: [String: MessageStoreExport.Manifest]) throws -> MemoOutcome {
         var added: [(leaf: ProbeMemo.Leaf, keys: Set<String>)] = []
-        for leaf in leaves { added.append((leaf.memoLeaf, try keys(on: leaf).keys)) }
-        let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: nil, replacing: true, removed: [],
+        for leaf in start.leaves { added.append((leaf.memoLeaf, try keys(on: leaf).keys)) }
+        let saved = (try? memo.save(store: start.store, fingerprint: start.fingerprint, expected: nil, replacing: true, removed: [],
                                     added: added, computed: manifests, invalid: [])) ?? false
-        return MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: 0, saved: saved)
+        return MemoOutcome(path: .built, leaves: start.leaves.count, changedLeaves: start.leaves.count, computed: 0, saved: saved)
     }
 
     /// The memo's leaves that are gone (their memo ids) and the leaves read now that are new: the two sides
@@ -121,9 +149,6 @@ extension MessageStoreExport.Probe {
         }
         return (gone + unmatched.values.joined(), fresh)
     }
-
-    /// Below this many candidates (or a quarter of the leaf pages) they are computed by indexed queries, each.
-    static let batchProbeMinimum = 64
 
     /// A table leaf page read in this transaction.
     struct Leaf {

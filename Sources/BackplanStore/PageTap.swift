@@ -30,8 +30,10 @@ public final class PageSink: @unchecked Sendable {
     /// Pages read while ``recording``, by page number (1-based). A page read twice in one transaction has one
     /// content, so the last read stands.
     public private(set) var pages: [Int64: Page] = [:]
-    /// Off: reads are not kept (the probe stops recording once it has walked the tables).
-    public var recording = true
+    /// On only while the probe walks the tables (exports read far more pages, none of which need a hash). A
+    /// page of a table SQLite had read before, from its cache, is not seen again: the walk then finds a leaf
+    /// it has no hash of and the probe reads every row instead.
+    public var recording = false
 
     public init() {}
 

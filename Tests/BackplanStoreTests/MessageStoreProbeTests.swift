@@ -84,6 +84,10 @@ struct BatchProbeTests {
         }
         let exported = try MessageStoreExport.export(source: source, key: .conversation(all[3]), to: dir.file("e.sqlite"))
         #expect(batch[all[3]]?.digest == exported.digest && batch[all[3]]?.rows == exported.rows)
+        // Read through the indexes for the asked keys only (three statements of 500 keys): the same manifests.
+        let many = ids.union((0..<800).map { "absent-\($0)" })
+        let indexed = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: many, indexed: true) }
+        for id in many { #expect(indexed[id] == (batch[id] ?? batch["no-such-conversation"]), "\(id)") }
         // A subset probes only what it is asked.
         let some = try MessageStoreExport.probing(source) { try $0.manifests(ofConversations: [all[0], all[5]]) }
         #expect(some.keys.sorted() == [all[0], all[5]].sorted() && some[all[5]] == batch[all[5]])
