@@ -39,15 +39,16 @@ extension MessageStoreExport.Probe {
     static let keyedTables = [("conversations", "id"), ("messages", "conversation_id"), ("reads", "conversation_id")]
 
     /// ``manifests(ofConversations:scheme:)`` in the row-set scheme, equal to it for every conversation (tested
-    /// over thousands of seeded edits), reading only what changed since the last probe recorded in `memo`.
+    /// after seeded edits of every kind, rollback and WAL stores), reading only what changed since the last
+    /// probe recorded in `memo`.
     ///
     /// The probe walks each table's b-tree with SQLite's `dbstat` table while the page tap (``PageSink``) hashes
     /// every page SQLite reads — a few percent of reading the rows. A table leaf page whose bytes equal a leaf of
     /// the memo holds the same rows; the rows on leaves that are new or gone are the only rows that can differ,
     /// so only conversations with a row on one of them (their keys: read now from the new leaves by rowid range,
     /// kept in the memo for the gone ones) are computed again (through the store's indexes, or in one pass when
-    /// they are more than a quarter of the leaves); every other conversation's manifest is the memo's. A leaf whose rows spill to
-    /// overflow pages is never taken as unchanged. The memo then holds this probe's pages and manifests; the
+    /// they are more than a quarter of the leaves); every other conversation's manifest is the memo's. A leaf
+    /// whose rows spill to overflow pages is never taken as unchanged. The memo then holds this probe's pages and manifests; the
     /// manifests of conversations that changed but were not asked for are dropped from it.
     ///
     /// Falls back to reading every row when the store was not opened through the tap, `dbstat` is missing, a
