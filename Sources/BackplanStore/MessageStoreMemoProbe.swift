@@ -61,7 +61,7 @@ extension MessageStoreExport.Probe {
             seconds.append((step, Date().timeIntervalSince(clock)))
             clock = Date()
         }
-        let store = URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path
+        let store = memoKey
         let walked = try walkLeaves()
         lap("walk")
         guard let leaves = walked else {
@@ -115,7 +115,7 @@ extension MessageStoreExport.Probe {
     }
 
     func beginMemo(_ memo: ProbeMemo) throws -> MemoStart? {
-        let store = URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path
+        let store = memoKey
         let fingerprint = try self.fingerprint()
         guard (try? memo.generation(store: store, fingerprint: fingerprint)) ?? nil == nil, let leaves = try walkLeaves() else { return nil }
         return MemoStart(store: store, fingerprint: fingerprint, leaves: leaves)
@@ -128,6 +128,9 @@ extension MessageStoreExport.Probe {
                                     added: added, computed: manifests, invalid: [])) ?? false
         return MemoOutcome(path: .built, leaves: start.leaves.count, changedLeaves: start.leaves.count, computed: 0, saved: saved)
     }
+
+    /// The store's name in the memo: its absolute path, links resolved.
+    var memoKey: String { URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path }
 
     /// The memo's leaves that are gone (their memo ids) and the leaves read now that are new: the two sides
     /// matched as multisets of (table, page hash); a leaf with overflow pages never matches.

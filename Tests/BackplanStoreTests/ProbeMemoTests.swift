@@ -22,6 +22,13 @@ struct ProbeMemoTests {
         return path
     }
 
+    /// A store of 4096-byte pages, its conversation ids and an empty memo.
+    static func fixture() throws -> (TempDir, String, Set<String>, ProbeMemo) {
+        let dir = TempDir()
+        let path = try store(dir)
+        return (dir, path, Set(try ids(path)), try ProbeMemo(path: dir.file("memo")))
+    }
+
     static func ids(_ path: String) throws -> [String] {
         let q = try DatabaseQueue(path: path)
         defer { try? q.close() }
@@ -183,13 +190,9 @@ struct ProbeMemoTests {
 
     @Test("A memo saved by another probe since it was loaded is not used or overwritten by a stale diff")
     func generations() throws {
-        let dir = TempDir()
-        let path = try Self.store(dir)
-        let ids = Set(try Self.ids(path))
-        let memo = try ProbeMemo(path: dir.file("memo"))
+        let (dir, path, ids, memo) = try Self.fixture()
         _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
-        let store = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
-        let fingerprint = try MessageStoreExport.probing(path) { try $0.fingerprint() }
+        let (store, fingerprint) = try MessageStoreExport.probing(path) { ($0.memoKey, try $0.fingerprint()) }
         let old = try #require(try memo.load(store: store, fingerprint: fingerprint))
         #expect(try memo.load(store: store, fingerprint: fingerprint + "x") == nil, "another schema")
         #expect(try memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: [], added: [],
@@ -199,14 +202,12 @@ struct ProbeMemoTests {
                                computed: [:], invalid: []), "stale")
         #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys(["", "a", "é"])).sorted() == ["", "a", "é"])
         #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys([])).isEmpty)
+        withExtendedLifetime(dir) {}   // the store and memo live in it until here
     }
 
     @Test("A store read without the tap, a garbage memo file, another database at its path: every row read, or the memo refuses to open and touches nothing")
     func fallbacks() throws {
-        let dir = TempDir()
-        let path = try Self.store(dir)
-        let ids = Set(try Self.ids(path))
-        let memo = try ProbeMemo(path: dir.file("memo"))
+        let (dir, path, ids, memo) = try Self.fixture()
         let (got, outcome) = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids, memo: memo) }
         #expect(outcome.path == .untapped)
         #expect(got == (try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids) }))
