@@ -141,15 +141,13 @@ public struct Executor {
         // A store's changed datasets are exported from one open of it and one read transaction.
         for store in Self.uniqueInOrder(ready.map(\.store)) {
             try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
-                var conversations: [String: MessageStoreExport.Manifest] = [:]
                 // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
-                // from this transaction's pages and these exports' manifests.
+                // from this transaction's pages and these exports' rows.
                 let mine = ready.filter { $0.store == store }
                 let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
                 for item in mine {
                     let filename = DatasetName.fileName(item.plan.id)
                     let manifest = try exporter.export(item.key, to: "\(work)/files/\(filename)")
-                    if case .conversation(let id) = item.key, ContentDigest.Scheme(of: manifest.digest) == .rowSet { conversations[id] = manifest }
                     if let last = item.last, try Self.sameRows(last.manifest, manifest, file: "\(work)/files/\(filename)") {
                         actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
                                               detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
@@ -158,7 +156,7 @@ public struct Executor {
                     }
                     exported.append(Exported(due: item, filename: filename, manifest: manifest))
                 }
-                if let memo, let start, let outcome = try? exporter.finishMemo(memo, start, manifests: conversations) {
+                if let memo, let start, let outcome = try? exporter.finishMemo(memo, start) {
                     log("probe memo of \(store) started from the exports: \(outcome)")
                 }
             }

@@ -86,17 +86,37 @@ public struct ContentDigest {
         case .ordered:
             return Hex.string(stream.finalize())
         case .rowSet:
-            var h = SHA256()
-            h.update(data: Data("backplan rowset-sha256 1\n".utf8))
-            for t in tables + (current.map { [$0] } ?? []) {
-                var bytes = Array("table \(t.name)\n".utf8)
-                withUnsafeBytes(of: t.rows.bigEndian) { bytes.append(contentsOf: $0) }
-                for limb in t.sum.limbs { withUnsafeBytes(of: limb.bigEndian) { bytes.append(contentsOf: $0) } }
-                h.update(data: bytes)
-            }
-            return Scheme.rowSetPrefix + Hex.string(h.finalize())
+            return Self.rowSetDigest(tableSums)
         }
     }
+
+    /// A row-set digest's state: each table begun so far, with its row count and the sum of its rows' SHA-256
+    /// (empty in the ordered scheme). Sums of row sets add and subtract, so the probe memo keeps this per
+    /// conversation and per page and updates it from the rows of changed pages alone.
+    var tableSums: [TableSum] {
+        scheme == .rowSet ? tables.map { TableSum(name: $0.name, rows: $0.rows, sum: $0.sum) }
+            + (current.map { [TableSum(name: $0.name, rows: $0.rows, sum: $0.sum)] } ?? []) : []
+    }
+
+    /// ``finalize()`` of a row-set digest whose tables hold `tables` (``tableSums``).
+    static func rowSetDigest(_ tables: [TableSum]) -> String {
+        var h = SHA256()
+        h.update(data: Data("backplan rowset-sha256 1\n".utf8))
+        for t in tables {
+            var bytes = Array("table \(t.name)\n".utf8)
+            withUnsafeBytes(of: t.rows.bigEndian) { bytes.append(contentsOf: $0) }
+            for limb in t.sum.limbs { withUnsafeBytes(of: limb.bigEndian) { bytes.append(contentsOf: $0) } }
+            h.update(data: bytes)
+        }
+        return Scheme.rowSetPrefix + Hex.string(h.finalize())
+    }
+}
+
+/// One table of a row-set digest: its name, row count and the sum of its rows' SHA-256 (``ContentDigest/tableSums``).
+struct TableSum: Equatable {
+    var name: String
+    var rows: UInt64
+    var sum: Sum256
 }
 
 /// A 256-bit unsigned integer modulo 2²⁵⁶ in four 64-bit limbs, most significant first (no heap storage: a
@@ -118,6 +138,39 @@ struct Sum256: Equatable {
         (l2, carry) = Self.add(l2, a2, carry)
         (l1, carry) = Self.add(l1, a1, carry)
         (l0, _) = Self.add(l0, a0, carry)
+    }
+
+    /// Adds `other` (modulo 2²⁵⁶).
+    mutating func add(_ other: Sum256) {
+        var carry: UInt64 = 0
+        (l3, carry) = Self.add(l3, other.l3, carry)
+        (l2, carry) = Self.add(l2, other.l2, carry)
+        (l1, carry) = Self.add(l1, other.l1, carry)
+        (l0, _) = Self.add(l0, other.l0, carry)
+    }
+
+    /// Subtracts `other` (modulo 2²⁵⁶): adds its two's complement.
+    mutating func subtract(_ other: Sum256) {
+        var negated = Sum256(l0: ~other.l0, l1: ~other.l1, l2: ~other.l2, l3: ~other.l3)
+        negated.add(Sum256(l3: 1))
+        add(negated)
+    }
+
+    /// The 32 bytes, big-endian.
+    func append(to out: inout [UInt8]) {
+        for limb in limbs { withUnsafeBytes(of: limb.bigEndian) { out.append(contentsOf: $0) } }
+    }
+
+    /// From 32 big-endian bytes at `offset` of `bytes`.
+    init(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        l0 = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).bigEndian
+        l1 = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).bigEndian
+        l2 = bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self).bigEndian
+        l3 = bytes.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self).bigEndian
+    }
+
+    init(l0: UInt64 = 0, l1: UInt64 = 0, l2: UInt64 = 0, l3: UInt64 = 0) {
+        (self.l0, self.l1, self.l2, self.l3) = (l0, l1, l2, l3)
     }
 
     private static func add(_ x: UInt64, _ y: UInt64, _ carry: UInt64) -> (UInt64, UInt64) {

@@ -154,4 +154,7 @@ final class ByteChunk {
     }
 
     func put(_ bytes: [UInt8]) { bytes.withUnsafeBytes { put($0) } }
+
+    /// Empties the buffer (keeps its memory), for the next row.
+    func reset() { count = 0 }
 }

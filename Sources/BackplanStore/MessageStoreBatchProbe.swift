@@ -30,6 +30,13 @@ extension MessageStoreExport.Probe {
     /// (a NUL, invalid UTF-8) must not be asked this way (``manifests(ofConversations:memo:)`` does not).
     public func manifests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet,
                           indexed: Bool = false) throws -> [String: MessageStoreExport.Manifest] {
+        try digests(ofConversations: ids, scheme: scheme, indexed: indexed).mapValues(\.manifest)
+    }
+
+    /// ``manifests(ofConversations:scheme:indexed:)`` with each conversation's digest before it is finished (the
+    /// probe memo keeps its row-set state, ``RowSums``).
+    func digests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet,
+                 indexed: Bool = false) throws -> [String: (manifest: MessageStoreExport.Manifest, digest: ContentDigest)] {
         let names = Array(ids)
         var index: [String: Int] = [:]
         var short: [ShortKey: Int] = [:]   // the ids a key's raw bytes can be looked up by without a String
@@ -80,9 +87,9 @@ extension MessageStoreExport.Probe {
         }
         let digests = pipeline.finish()
         finished = digests
-        var out: [String: MessageStoreExport.Manifest] = [:]
+        var out: [String: (manifest: MessageStoreExport.Manifest, digest: ContentDigest)] = [:]
         for (i, id) in names.enumerated() {
-            out[id] = MessageStoreExport.Manifest(rows: counts[i], digest: digests[i].finalize(), maxMessageId: maxIDs[i], bytes: 0)
+            out[id] = (MessageStoreExport.Manifest(rows: counts[i], digest: digests[i].finalize(), maxMessageId: maxIDs[i], bytes: 0), digests[i])
         }
         return out
     }

@@ -83,7 +83,7 @@ public enum MessageStoreExport {
         return try src.inDatabase { db in
             var result: T?
             try db.inTransaction(.deferred) {
-                result = try body(Exporter(db: db, source: source, pages: uri == nil ? nil : pages))
+                result = try body(Exporter(db: db, source: source, pages: uri == nil ? nil : pages, exported: ExportedSums()))
                 return .commit
             }
             return result!
@@ -95,27 +95,28 @@ public enum MessageStoreExport {
         let db: Database
         let source: String
         let pages: PageSink?
+        let exported: ExportedSums
 
         /// Starts the probe memo of this store when it has none (a round that backs every dataset up probes
         /// nothing, and without this the next round would read every row to build the memo): before the
-        /// exports, the tables' pages are walked; after them, ``finishMemo(_:_:manifests:)`` saves the pages with
-        /// the exported conversations' manifests, all of one transaction. `nil` when the store has a memo or
+        /// exports, the tables' pages are walked; after them, ``finishMemo(_:_:)`` saves the pages with
+        /// the exported conversations' row sums, all of one transaction. `nil` when the store has a memo or
         /// its pages cannot be read through the tap.
         ///
         /// ```swift
         /// try MessageStoreExport.exporting(source: "chat.sqlite", pages: PageSink()) { e in
         ///     let start = try e.beginMemo(memo)
-        ///     let m = try e.export(.conversation("c1"), to: "/tmp/c1.sqlite")
-        ///     if let start { _ = try e.finishMemo(memo, start, manifests: ["c1": m]) }
+        ///     _ = try e.export(.conversation("c1"), to: "/tmp/c1.sqlite")
+        ///     if let start { _ = try e.finishMemo(memo, start) }
         /// }
         /// ```
         public func beginMemo(_ memo: ProbeMemo) throws -> Probe.MemoStart? {
             try Probe(db: db, pages: pages, source: source).beginMemo(memo)
         }
 
-        /// Saves the memo ``beginMemo(_:)`` started, with the manifests of the conversations exported since.
-        public func finishMemo(_ memo: ProbeMemo, _ start: Probe.MemoStart, manifests: [String: Manifest]) throws -> Probe.MemoOutcome {
-            try Probe(db: db, pages: pages, source: source).finishMemo(memo, start, manifests: manifests)
+        /// Saves the memo ``beginMemo(_:)`` started, with the row sums of the conversations exported since.
+        public func finishMemo(_ memo: ProbeMemo, _ start: Probe.MemoStart) throws -> Probe.MemoOutcome {
+            try Probe(db: db, pages: pages, source: source).finishMemo(memo, start, sums: exported.sums)
         }
 
         /// ``MessageStoreExport/export(source:key:to:)`` inside the exporter's transaction.
@@ -132,10 +133,17 @@ public enum MessageStoreExport {
                 try copyRows(of: key, from: db, into: dst, source: source)
             }
             try dst.close()
-            var m = try digest(file: destination)
+            let (manifest, digest) = try digestState(file: destination)
+            if case .conversation(let id) = key, let sums = RowSums(digest: digest, maxMessageId: manifest.maxMessageId) { exported.sums[id] = sums }
+            var m = manifest
             m.bytes = Int64((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0)
             return m
         }
+    }
+
+    /// The row sums of the conversations an ``Exporter`` exported, for the probe memo it may start.
+    final class ExportedSums {
+        var sums: [String: RowSums] = [:]
     }
 
     private static func copyRows(of key: Key, from db: Database, into dst: DatabaseQueue, source: String) throws {
@@ -184,6 +192,11 @@ public enum MessageStoreExport {
     /// rows, each row as each value's type tag, byte length and bytes — so the digest of an export and of its
     /// restore agree exactly when they hold the same rows.
     public static func digest(file: String, scheme: ContentDigest.Scheme = .rowSet) throws -> Manifest {
+        try digestState(file: file, scheme: scheme).manifest
+    }
+
+    /// ``digest(file:scheme:)`` with the digest before it is finished (its row-set state, ``RowSums``).
+    static func digestState(file: String, scheme: ContentDigest.Scheme = .rowSet) throws -> (manifest: Manifest, digest: ContentDigest) {
         var config = Configuration()
         config.readonly = true
         let q = try DatabaseQueue(path: file, configuration: config)
@@ -210,7 +223,7 @@ public enum MessageStoreExport {
                     maxId = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
                 }
             }
-            return Manifest(rows: count, digest: digest.finalize(), maxMessageId: maxId, bytes: 0)
+            return (Manifest(rows: count, digest: digest.finalize(), maxMessageId: maxId, bytes: 0), digest)
         }
     }
 

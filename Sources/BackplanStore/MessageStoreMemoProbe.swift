@@ -18,20 +18,23 @@ extension MessageStoreExport.Probe {
         public var path: Path
         /// Table leaf pages of the store now, and those new or gone since the memo.
         public var leaves = 0, changedLeaves = 0
-        /// Conversations asked whose manifests were computed from their rows (the rest came from the memo).
+        /// Conversations asked whose manifests were computed from all their rows.
         public var computed = 0
+        /// Conversations whose row sums were brought up to date from the changed pages' rows alone.
+        public var summed = 0
         /// Whether the memo was saved (`false`: it could not be written, or another probe saved first).
         public var saved = false
         /// Wall-clock seconds of the probe's steps (walking the pages, reading the memo, computing, saving).
         public var seconds: [(String, Double)] = []
 
         public var description: String {
-            "\(path.rawValue): \(changedLeaves) of \(leaves) leaf pages changed, \(computed) conversation(s) read\(saved ? "" : ", memo not saved")"
+            "\(path.rawValue): \(changedLeaves) of \(leaves) leaf pages changed, \(summed) conversation(s) updated from their rows, "
+                + "\(computed) read whole\(saved ? "" : ", memo not saved")"
                 + (seconds.isEmpty ? "" : " (" + seconds.map { "\($0.0) \(String(format: "%.2f", $0.1)) s" }.joined(separator: ", ") + ")")
         }
 
         public static func == (a: Self, b: Self) -> Bool {
-            (a.path, a.leaves, a.changedLeaves, a.computed, a.saved) == (b.path, b.leaves, b.changedLeaves, b.computed, b.saved)
+            (a.path, a.leaves, a.changedLeaves, a.computed, a.summed, a.saved) == (b.path, b.leaves, b.changedLeaves, b.computed, b.summed, b.saved)
         }
     }
 
@@ -44,15 +47,18 @@ extension MessageStoreExport.Probe {
     ///
     /// The probe walks each table's b-tree with SQLite's `dbstat` table while the page tap (``PageSink``) hashes
     /// every page SQLite reads — a few percent of reading the rows. A table leaf page whose bytes equal a leaf of
-    /// the memo holds the same rows; the rows on leaves that are new or gone are the only rows that can differ,
-    /// so only conversations with a row on one of them (their keys: read now from the new leaves by rowid range,
-    /// kept in the memo for the gone ones) are computed again (through the store's indexes, or in one pass when
-    /// they are more than a quarter of the leaves); every other conversation's manifest is the memo's. A leaf
-    /// whose rows spill to overflow pages is never taken as unchanged. The memo then holds this probe's pages and manifests; the
-    /// manifests of conversations that changed but were not asked for are dropped from it.
+    /// the memo holds the same rows; the rows on leaves that are new or gone are the only rows that can differ.
+    /// The memo keeps each conversation's row sums (``RowSums``: a row-set digest adds and subtracts) and, for
+    /// the pages likely to change next — each table's last leaf, where new rows land, and the pages that changed
+    /// last time — the sums of their rows per conversation (``LeafSum``). A conversation with rows on changed
+    /// pages is brought up to date from those rows alone: minus the gone pages' sums, plus the new pages' (read
+    /// now, by rowid range). Only a conversation with rows on a gone page the memo kept no sums of (its keys
+    /// only), or whose largest message id may have left, is read whole again (through the store's indexes, or in
+    /// one pass when they are many). A leaf whose rows spill to overflow pages is never taken as unchanged.
     ///
     /// Falls back to reading every row when the store was not opened through the tap, `dbstat` is missing, a
-    /// table is not a rowid table, the schema or page format differs from the memo's, or the memo is unreadable.
+    /// table is not a rowid table, the schema or page format differs from the memo's, the memo is unreadable,
+    /// or more than a quarter of the leaves changed (a VACUUM): then the memo is built again.
     public func manifests(ofConversations ids: Set<String>, memo: ProbeMemo)
         throws -> (manifests: [String: MessageStoreExport.Manifest], outcome: MemoOutcome) {
         var clock = Date()
@@ -70,40 +76,57 @@ extension MessageStoreExport.Probe {
         }
         let fingerprint = try self.fingerprint()
         let old = try? memo.load(store: store, fingerprint: fingerprint)
-        let gone = old.map { Self.diff($0, leaves) }
-        let goneKeys = old.flatMap { o in gone.flatMap { try? memo.keys(ofLeaves: $0.ids, store: store, generation: o.generation) } }
+        let diff = old.map { Self.diff($0, leaves) }
+        let few = diff.map { $0.fresh.count <= Swift.max(16, leaves.count / 4) } ?? false
+        let contents = few ? old.flatMap { o in diff.flatMap { try? memo.contents(ofLeaves: $0.gone, store: store, generation: o.generation) } } : nil
         lap("memo")
-        guard let old, let gone, let goneKeys else {
-            let all = try manifests(ofConversations: ids)
-            var added: [(leaf: ProbeMemo.Leaf, keys: Set<String>)] = []
-            for leaf in leaves { added.append((leaf.memoLeaf, try keys(on: leaf).keys)) }
+        guard let old, let diff, let contents else {
+            let all = try digests(ofConversations: ids)
+            lap("rows")
             let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: nil, replacing: true, removed: [],
-                                        added: added, computed: all, invalid: [])) ?? false
-            lap("rows and save")
-            return (all, MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count, saved: saved,
-                                     seconds: seconds))
+                                        added: try newLeaves(leaves), sums: all.compactMapValues(RowSums.init), invalid: [])) ?? false
+            lap("save")
+            return (all.mapValues(\.manifest), MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count,
+                                                          saved: saved, seconds: seconds))
         }
-        var changed = goneKeys
-        let fresh = gone.fresh
-        var added: [(leaf: ProbeMemo.Leaf, keys: Set<String>)] = []
-        var allPlain = true
-        for leaf in fresh {
-            let (keys, plain) = try keys(on: leaf)
-            allPlain = allPlain && plain
-            changed.formUnion(keys)
-            added.append((leaf.memoLeaf, keys))
+        // The rows on new pages, plus; those on gone pages, minus (their keys only, for pages kept without sums).
+        var delta: [String: SumDelta] = [:]
+        var added: [ProbeMemo.NewLeaf] = []
+        var plain = old.leaves.allSatisfy(\.plain)
+        for leaf in diff.fresh {
+            let (sums, p) = try self.sums(on: leaf)
+            plain = plain && p
+            added.append(.init(leaf: leaf.memoLeaf(plain: p), keys: [], sums: sums))
+            for (k, s) in sums { delta[k, default: SumDelta()].add(s, table: leaf.table) }
+        }
+        for (table, sums) in contents.sums {
+            for (k, s) in sums { delta[k, default: SumDelta()].subtract(s, table: table) }
+        }
+        // Each table's last leaf (where new rows land) kept with its sums, so the next append finds them.
+        var summed: [Int64: [String: LeafSum]] = [:]
+        for i in lastLeaves(leaves) {
+            guard let id = diff.matched[i], old.leaves.first(where: { $0.id == id })?.summed == false else { continue }
+            summed[id] = try self.sums(on: leaves[i]).sums
         }
         lap("new leaves")
-        let candidates = ids.filter { changed.contains($0) || old.manifests[$0] == nil }
-        let computed = try manifests(ofConversations: candidates, indexed: allPlain && candidates.count <= leaves.count / 4)
+        var whole = contents.keys
+        let before = try memo.sums(of: Set(delta.keys).subtracting(whole), store: store)
+        var sums: [String: RowSums] = [:]
+        for (k, d) in delta where !whole.contains(k) {
+            if let s = before[k], let next = d.applied(to: s) { sums[k] = next } else { whole.insert(k) }
+        }
+        let updated = sums.count
+        let candidates = ids.filter { whole.contains($0) || (old.manifests[$0] == nil && sums[$0] == nil) }
+        let computed = try digests(ofConversations: candidates, indexed: plain && candidates.count <= leaves.count / 4)
+        for (k, c) in computed { sums[k] = RowSums(c) }
         lap("rows")
         var out: [String: MessageStoreExport.Manifest] = [:]
-        for id in ids { out[id] = computed[id] ?? old.manifests[id] }
-        let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: gone.ids,
-                                    added: added, computed: computed, invalid: changed)) ?? false
+        for id in ids { out[id] = computed[id]?.manifest ?? sums[id]?.manifest ?? old.manifests[id] }
+        let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: diff.gone,
+                                    added: added, summed: summed, sums: sums, invalid: whole)) ?? false
         lap("save")
-        return (out, MemoOutcome(path: .incremental, leaves: leaves.count, changedLeaves: fresh.count + gone.ids.count,
-                                 computed: candidates.count, saved: saved, seconds: seconds))
+        return (out, MemoOutcome(path: .incremental, leaves: leaves.count, changedLeaves: diff.fresh.count + diff.gone.count,
+                                 computed: candidates.count, summed: updated, saved: saved, seconds: seconds))
     }
 
     /// A memo begun by ``MessageStoreExport/Exporter/beginMemo(_:)``: the store's leaves, walked in the
@@ -121,20 +144,43 @@ extension MessageStoreExport.Probe {
         return MemoStart(store: store, fingerprint: fingerprint, leaves: leaves)
     }
 
-    func finishMemo(_ memo: ProbeMemo, _ start: MemoStart, manifests: [String: MessageStoreExport.Manifest]) throws -> MemoOutcome {
-        var added: [(leaf: ProbeMemo.Leaf, keys: Set<String>)] = []
-        for leaf in start.leaves { added.append((leaf.memoLeaf, try keys(on: leaf).keys)) }
+    func finishMemo(_ memo: ProbeMemo, _ start: MemoStart, sums: [String: RowSums]) throws -> MemoOutcome {
         let saved = (try? memo.save(store: start.store, fingerprint: start.fingerprint, expected: nil, replacing: true, removed: [],
-                                    added: added, computed: manifests, invalid: [])) ?? false
+                                    added: try newLeaves(start.leaves), sums: sums, invalid: [])) ?? false
         return MemoOutcome(path: .built, leaves: start.leaves.count, changedLeaves: start.leaves.count, computed: 0, saved: saved)
+    }
+
+    /// Every leaf of a memo built anew: each table's last leaf with its rows' sums, the others with their keys.
+    private func newLeaves(_ leaves: [Leaf]) throws -> [ProbeMemo.NewLeaf] {
+        let last = lastLeaves(leaves)
+        return try leaves.indices.map { i in
+            if last.contains(i) {
+                let (sums, plain) = try sums(on: leaves[i])
+                return .init(leaf: leaves[i].memoLeaf(plain: plain), keys: [], sums: sums)
+            }
+            let (keys, plain) = try keys(on: leaves[i])
+            return .init(leaf: leaves[i].memoLeaf(plain: plain), keys: keys, sums: nil)
+        }
+    }
+
+    /// The indexes of each table's leaf holding its largest rowids (where rows appended land).
+    private func lastLeaves(_ leaves: [Leaf]) -> Set<Int> {
+        var last: [String: Int] = [:]
+        for (i, leaf) in leaves.enumerated() {
+            guard let top = leaf.rowids?.upperBound else { continue }
+            if let j = last[leaf.table], let t = leaves[j].rowids?.upperBound, t >= top { continue }
+            last[leaf.table] = i
+        }
+        return Set(last.values)
     }
 
     /// The store's name in the memo: its absolute path, links resolved.
     var memoKey: String { URL(fileURLWithPath: source).resolvingSymlinksInPath().standardizedFileURL.path }
 
-    /// The memo's leaves that are gone (their memo ids) and the leaves read now that are new: the two sides
-    /// matched as multisets of (table, page hash); a leaf with overflow pages never matches.
-    static func diff(_ old: ProbeMemo.Snapshot, _ leaves: [Leaf]) -> (ids: [Int64], fresh: [Leaf]) {
+    /// The memo's leaves that are gone (their memo ids), the leaves read now that are new, and those that match
+    /// one of the memo (index among `leaves` → memo id): the two sides matched as multisets of (table, page
+    /// hash); a leaf with overflow pages never matches.
+    static func diff(_ old: ProbeMemo.Snapshot, _ leaves: [Leaf]) -> (gone: [Int64], fresh: [Leaf], matched: [Int: Int64]) {
         var unmatched: [Data: [Int64]] = [:]
         var gone: [Int64] = []
         for leaf in old.leaves {
@@ -142,16 +188,17 @@ extension MessageStoreExport.Probe {
             if leaf.volatile { gone.append(id) } else { unmatched[matchKey(leaf.table, leaf.hash), default: []].append(id) }
         }
         var fresh: [Leaf] = []
-        for leaf in leaves {
+        var matched: [Int: Int64] = [:]
+        for (i, leaf) in leaves.enumerated() {
             let k = matchKey(leaf.table, leaf.hash)
-            if !leaf.volatile, var ids = unmatched[k], !ids.isEmpty {
-                ids.removeLast()
+            if !leaf.volatile, var ids = unmatched[k], let id = ids.popLast() {
                 unmatched[k] = ids
+                matched[i] = id
             } else {
                 fresh.append(leaf)
             }
         }
-        return (gone + unmatched.values.joined(), fresh)
+        return (gone + unmatched.values.joined(), fresh, matched)
     }
 
     /// A table leaf page read in this transaction.
@@ -160,7 +207,7 @@ extension MessageStoreExport.Probe {
         var hash: Data
         var rowids: ClosedRange<Int64>?
         var volatile: Bool
-        var memoLeaf: ProbeMemo.Leaf { ProbeMemo.Leaf(id: nil, table: table, hash: hash, volatile: volatile) }
+        func memoLeaf(plain: Bool) -> ProbeMemo.Leaf { ProbeMemo.Leaf(id: nil, table: table, hash: hash, volatile: volatile, plain: plain) }
     }
 
     static func matchKey(_ table: String, _ hash: Data) -> Data { Data(table.utf8) + [0] + hash }

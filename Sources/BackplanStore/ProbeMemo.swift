@@ -39,16 +39,24 @@ public final class ProbeMemo: @unchecked Sendable {
         queue = try DatabaseQueue(path: path, configuration: config)
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)") }
         try queue.write { db in
+            // A cache: a memo of another layout is dropped, not migrated (the next probe rebuilds it).
+            if try Int.fetchOne(db, sql: "PRAGMA user_version") != Self.layout {
+                try db.execute(sql: "DROP TABLE IF EXISTS stores; DROP TABLE IF EXISTS leaves; DROP TABLE IF EXISTS manifests")
+            }
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS stores (store TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, generation INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS leaves (id INTEGER PRIMARY KEY, store TEXT NOT NULL, tbl TEXT NOT NULL, hash BLOB NOT NULL,
-                                                   volatile INTEGER NOT NULL, keys BLOB NOT NULL);
+                                                   volatile INTEGER NOT NULL, plain INTEGER NOT NULL, keys BLOB NOT NULL, sums BLOB);
                 CREATE INDEX IF NOT EXISTS leaves_by_store ON leaves(store);
                 CREATE TABLE IF NOT EXISTS manifests (store TEXT NOT NULL, key TEXT NOT NULL, rows INTEGER NOT NULL, digest TEXT NOT NULL,
-                                                      max_id INTEGER, PRIMARY KEY (store, key));
+                                                      max_id INTEGER, sums BLOB NOT NULL, PRIMARY KEY (store, key));
+                PRAGMA user_version = \(Self.layout);
                 """)
         }
     }
+
+    /// The memo file's layout (`PRAGMA user_version`).
+    static let layout = 2
 
     /// The memo file of the state store at `statePath`.
     public static func path(forState statePath: String) -> String { statePath + "-probe" }
@@ -60,6 +68,17 @@ public final class ProbeMemo: @unchecked Sendable {
         var hash: Data
         /// Rows on it spill to overflow pages, which the page's hash does not cover: never taken as unchanged.
         var volatile: Bool
+        /// Every key on it is its text as stored (no NUL, valid UTF-8): keys can be looked up through an index.
+        var plain = true
+        /// The memo holds its rows' sums per key (``LeafSum``), not only its keys.
+        var summed = false
+    }
+
+    /// A leaf to save: its keys, and its rows' sums per key when they were read.
+    struct NewLeaf {
+        var leaf: Leaf
+        var keys: Set<String>
+        var sums: [String: LeafSum]?
     }
 
     /// What the memo holds for one store.
@@ -74,8 +93,9 @@ public final class ProbeMemo: @unchecked Sendable {
         try queue.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT fingerprint, generation FROM stores WHERE store = ?", arguments: [store]),
                   row["fingerprint"] as String == fingerprint else { return nil }
-            let leaves = try Row.fetchAll(db, sql: "SELECT id, tbl, hash, volatile FROM leaves WHERE store = ?", arguments: [store]).map {
-                Leaf(id: $0[0], table: $0[1], hash: $0[2], volatile: $0[3])
+            let leaves = try Row.fetchAll(db, sql: "SELECT id, tbl, hash, volatile, plain, sums IS NOT NULL FROM leaves WHERE store = ?",
+                                          arguments: [store]).map {
+                Leaf(id: $0[0], table: $0[1], hash: $0[2], volatile: $0[3], plain: $0[4], summed: $0[5])
             }
             var manifests: [String: MessageStoreExport.Manifest] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT key, rows, digest, max_id FROM manifests WHERE store = ?", arguments: [store])
@@ -93,27 +113,56 @@ public final class ProbeMemo: @unchecked Sendable {
         }
     }
 
-    /// The conversation keys of the rows on the memo's leaves `ids`, or `nil` when the memo of `store` is no
-    /// longer at `generation` (another probe saved since it was loaded: its leaf ids mean other pages now).
-    func keys(ofLeaves ids: [Int64], store: String, generation: Int64) throws -> Set<String>? {
+    /// What the memo holds of some of its leaves: the keys on those without sums, and the sums of the others.
+    struct Contents {
+        var keys = Set<String>()
+        var sums: [(table: String, sums: [String: LeafSum])] = []
+    }
+
+    /// The contents of the memo's leaves `ids`, or `nil` when the memo of `store` is no longer at `generation`
+    /// (another probe saved since it was loaded: its leaf ids mean other pages now) or a leaf's sums are unreadable.
+    func contents(ofLeaves ids: [Int64], store: String, generation: Int64) throws -> Contents? {
         try queue.read { db in
             guard try Int64.fetchOne(db, sql: "SELECT generation FROM stores WHERE store = ?", arguments: [store]) == generation else { return nil }
-            var keys = Set<String>()
-            let select = try db.cachedStatement(sql: "SELECT keys FROM leaves WHERE id = ?")
+            var out = Contents()
+            let select = try db.cachedStatement(sql: "SELECT tbl, keys, sums FROM leaves WHERE id = ?")
             for id in ids {
-                guard let blob = try Data.fetchOne(select, arguments: [id]) else { continue }
-                for k in Self.decodeKeys(blob) { keys.insert(k) }
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                if let blob = row[2] as Data? {
+                    guard let sums = LeafSum.sums(blob: blob) else { return nil }
+                    out.sums.append((row[0], sums))
+                } else {
+                    for k in Self.decodeKeys(row[1]) { out.keys.insert(k) }
+                }
             }
-            return keys
+            return out
         }
     }
 
-    /// One save: the leaves that left (`removed`, memo ids) and came (`added`, with their rows' keys), the
-    /// manifests computed (`computed`) and those no longer valid (`invalid`). With `replacing`, everything the
-    /// memo held for `store` goes first. Returns `false`, saving nothing, when the memo of `store` changed since
-    /// the load of generation `expected` (`nil`: it held nothing).
-    func save(store: String, fingerprint: String, expected: Int64?, replacing: Bool, removed: [Int64],
-              added: [(leaf: Leaf, keys: Set<String>)], computed: [String: MessageStoreExport.Manifest], invalid: Set<String>) throws -> Bool {
+    /// ``contents(ofLeaves:store:generation:)``'s keys: those on the leaves `ids`, with or without sums.
+    func keys(ofLeaves ids: [Int64], store: String, generation: Int64) throws -> Set<String>? {
+        try contents(ofLeaves: ids, store: store, generation: generation).map { c in c.keys.union(c.sums.flatMap(\.sums.keys)) }
+    }
+
+    /// The row sums the memo holds of the conversations `keys` of `store` (those it has).
+    func sums(of keys: Set<String>, store: String) throws -> [String: RowSums] {
+        try queue.read { db in
+            var out: [String: RowSums] = [:]
+            let select = try db.cachedStatement(sql: "SELECT sums FROM manifests WHERE store = ? AND key = ?")
+            for key in keys {
+                if let blob = try Data.fetchOne(select, arguments: [store, key]), let s = RowSums(blob: blob) { out[key] = s }
+            }
+            return out
+        }
+    }
+
+    /// One save: the leaves that left (`removed`, memo ids) and came (`added`), sums read for leaves the memo
+    /// holds without them (`summed`, by memo id), the conversations' row sums computed or updated (`sums`) and
+    /// those no longer valid (`invalid`). With `replacing`, everything the memo held for `store` goes first.
+    /// Returns `false`, saving nothing, when the memo of `store` changed since the load of generation
+    /// `expected` (`nil`: it held nothing).
+    func save(store: String, fingerprint: String, expected: Int64?, replacing: Bool, removed: [Int64], added: [NewLeaf],
+              summed: [Int64: [String: LeafSum]] = [:], sums: [String: RowSums], invalid: Set<String>) throws -> Bool {
         var saved = false
         try queue.inTransaction(.immediate) { db in
             let now = try Int64.fetchOne(db, sql: "SELECT generation FROM stores WHERE store = ?", arguments: [store])
@@ -124,14 +173,20 @@ public final class ProbeMemo: @unchecked Sendable {
             }
             let remove = try db.cachedStatement(sql: "DELETE FROM leaves WHERE id = ?")
             for id in removed { try remove.execute(arguments: [id]) }
-            let insert = try db.cachedStatement(sql: "INSERT INTO leaves (store, tbl, hash, volatile, keys) VALUES (?, ?, ?, ?, ?)")
-            for (leaf, keys) in added {
-                try insert.execute(arguments: [store, leaf.table, leaf.hash, leaf.volatile, Self.encodeKeys(keys)])
+            let insert = try db.cachedStatement(sql: "INSERT INTO leaves (store, tbl, hash, volatile, plain, keys, sums) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for a in added {
+                try insert.execute(arguments: [store, a.leaf.table, a.leaf.hash, a.leaf.volatile, a.leaf.plain,
+                                               a.sums == nil ? Self.encodeKeys(a.keys) : Data(), a.sums.map(LeafSum.blob)])
             }
+            let update = try db.cachedStatement(sql: "UPDATE leaves SET sums = ?, keys = x'' WHERE id = ?")
+            for (id, s) in summed { try update.execute(arguments: [LeafSum.blob(s), id]) }
             let forget = try db.cachedStatement(sql: "DELETE FROM manifests WHERE store = ? AND key = ?")
-            for key in invalid where computed[key] == nil { try forget.execute(arguments: [store, key]) }
-            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO manifests (store, key, rows, digest, max_id) VALUES (?, ?, ?, ?, ?)")
-            for (key, m) in computed { try upsert.execute(arguments: [store, key, m.rows, m.digest, m.maxMessageId]) }
+            for key in invalid where sums[key] == nil { try forget.execute(arguments: [store, key]) }
+            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO manifests (store, key, rows, digest, max_id, sums) VALUES (?, ?, ?, ?, ?, ?)")
+            for (key, s) in sums {
+                let m = s.manifest
+                try upsert.execute(arguments: [store, key, m.rows, m.digest, m.maxMessageId, s.blob])
+            }
             try db.execute(sql: "INSERT OR REPLACE INTO stores (store, fingerprint, generation) VALUES (?, ?, ?)",
                            arguments: [store, fingerprint, (now ?? 0) + 1])
             saved = true

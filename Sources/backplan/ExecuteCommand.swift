@@ -45,13 +45,16 @@ struct ExecuteCommand: ParsableCommand {
         let started = Date()
         var plan = try Plan.load(self.plan, reasons: false)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
+        let planRead = Date()
         let targets = try Targets.load(self.targets)
         try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)
+        let checked = Date()
         let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
         defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)
         let executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
-        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        let seconds = { (a: Date, b: Date) in String(format: "%.2f", b.timeIntervalSince(a)) }
+        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(seconds(started, Date())) s (plan \(seconds(started, planRead)) s, targets and inputs \(seconds(planRead, checked)) s, state \(seconds(checked, Date())) s)")
         let fixedNow = now.flatMap(TimeArgument.parse)
         let stop = until.flatMap(TimeArgument.parse)
         var all: [Executor.Action] = []

@@ -170,6 +170,69 @@ struct ProbeMemoTests {
         #expect(incremental >= 5, "the memo was used")
     }
 
+    @Test("Rows appended, edited and deleted on each table's last pages are summed in from those pages alone, and equal a full probe")
+    func appendsAreSummed() throws {
+        let (dir, path, ids, memo) = try Self.fixture()
+        let first = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+        #expect(first.outcome.path == .built)
+        let chosen = Array(ids.sorted().prefix(5))
+        let q = try DatabaseQueue(path: path)
+        let edits: [(String, (Database) throws -> Void)] = [
+            ("append", { db in
+                for c in chosen {
+                    try db.execute(sql: "INSERT INTO messages(conversation_id, sender, sent_at, size_bytes, attachment_bytes) VALUES (?, 'n', 9, 5, 0)", arguments: [c])
+                }
+            }),
+            ("append to reads", { db in for c in chosen { try db.execute(sql: "INSERT INTO reads VALUES (?, 'r', 9, 10)", arguments: [c]) } }),
+            ("edit the newest", { db in try db.execute(sql: "UPDATE messages SET size_bytes = 77 WHERE id = (SELECT max(id) FROM messages)") }),
+            ("delete the newest", { db in try db.execute(sql: "DELETE FROM messages WHERE id = (SELECT max(id) FROM messages)") }),
+        ]
+        for (name, edit) in edits {
+            try q.write(edit)
+            let (got, outcome) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+            let full = try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids) }
+            #expect(got == full, "\(name)")
+            #expect(outcome.path == .incremental && outcome.summed > 0 && outcome.saved, "\(name): \(outcome)")
+            // Deleting the newest message may take a conversation's largest id away: that one is read whole.
+            #expect(outcome.computed <= (name == "delete the newest" ? 1 : 0), "\(name): \(outcome)")
+        }
+        try q.close()
+        withExtendedLifetime(dir) {}
+    }
+
+    @Test("Row sums add and subtract modulo 2^256, and the memo's blobs read back what was written")
+    func sumsAndBlobs() throws {
+        var rng = SplitMix64(seed: 7)
+        func digest() -> SHA256.Digest { SHA256.hash(data: (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        var a = Sum256(), b = Sum256()
+        let ds = (0..<50).map { _ in digest() }
+        for d in ds { a.add(d) }
+        for d in ds.prefix(20) { b.add(d) }
+        var c = a
+        c.subtract(b)
+        var rest = Sum256()
+        for d in ds.dropFirst(20) { rest.add(d) }
+        #expect(c == rest)
+        c.add(b)
+        #expect(c == a)
+        var max = Sum256(l0: .max, l1: .max, l2: .max, l3: .max)
+        max.add(Sum256(l3: 1))
+        #expect(max == Sum256(), "wraps modulo 2^256")
+        let leaf: [String: LeafSum] = ["c1": LeafSum(rows: 3, sum: a, maxMessageId: 42), "": LeafSum(rows: 1, sum: b, maxMessageId: nil),
+                                       "é": LeafSum(rows: 2, sum: rest, maxMessageId: -5)]
+        #expect(LeafSum.sums(blob: LeafSum.blob(leaf)) == leaf)
+        #expect(LeafSum.sums(blob: LeafSum.blob(leaf).dropLast()) == nil, "cut short")
+        var digestOf = ContentDigest(.rowSet)
+        for t in MessageStoreExport.Probe.keyedTables.map(\.0) {
+            digestOf.beginTable(t)
+            digestOf.addRow([1, 2, 3])
+        }
+        let sums = try #require(RowSums(digest: digestOf, maxMessageId: 9))
+        #expect(sums.manifest.digest == digestOf.finalize() && sums.manifest.rows == 3)
+        #expect(RowSums(blob: sums.blob) == sums)
+        #expect(RowSums(digest: ContentDigest(.rowSet), maxMessageId: nil) == nil, "not the three keyed tables")
+    }
+
     @Test("A conversation that changed while not asked is computed again when it is asked next")
     func changedWhileNotAsked() throws {
         let dir = TempDir()
@@ -196,10 +259,10 @@ struct ProbeMemoTests {
         let old = try #require(try memo.load(store: store, fingerprint: fingerprint))
         #expect(try memo.load(store: store, fingerprint: fingerprint + "x") == nil, "another schema")
         #expect(try memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: [], added: [],
-                              computed: [:], invalid: []))
+                              sums: [:], invalid: []))
         #expect(try memo.keys(ofLeaves: old.leaves.compactMap(\.id), store: store, generation: old.generation) == nil)
         #expect(try !memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: [], added: [],
-                               computed: [:], invalid: []), "stale")
+                               sums: [:], invalid: []), "stale")
         #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys(["", "a", "é"])).sorted() == ["", "a", "é"])
         #expect(ProbeMemo.decodeKeys(ProbeMemo.encodeKeys([])).isEmpty)
         withExtendedLifetime(dir) {}   // the store and memo live in it until here
