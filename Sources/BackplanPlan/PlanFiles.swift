@@ -34,7 +34,11 @@ extension Plan {
     /// - Throws: ``InputError`` naming the file when it is missing, not a Backplan plan, or of another schema
     ///   version.
     public static func load(_ file: String, reasons: Bool = true) throws -> Plan {
-        let data = try InputFile.contents(of: file, what: "plan file")
+        try decode(try InputFile.contents(of: file, what: "plan file"), file: file, reasons: reasons)
+    }
+
+    /// ``load(_:reasons:)`` of the bytes `data` read from `file`.
+    static func decode(_ data: Data, file: String, reasons: Bool) throws -> Plan {
         let plan: Plan
         do {
             let decoder = JSONDecoder()

@@ -43,7 +43,8 @@ struct ExecuteCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var plan = try Plan.load(self.plan, reasons: false)
+        // The plan's cache beside the state store (PlanCache: valid only for these exact bytes; a dry run writes none).
+        var plan = try PlanCache.load(self.plan, cache: PlanCache.path(forState: state), write: !dryRun)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let planRead = Date()
         let targets = try Targets.load(self.targets)
