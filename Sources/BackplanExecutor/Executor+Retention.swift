@@ -4,7 +4,7 @@ import Foundation
 
 extension Executor {
     /// Retention at `now`, per repository: every snapshot with a live recorded copy, with the datasets in it
-    /// (``StateStore/allBackups()``), goes through the one rule for shared snapshots
+    /// (``StateStore/liveBackups()``), goes through the one rule for shared snapshots
     /// (``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``): a snapshot is
     /// erased when a dataset's legal maximum passed, forgotten when every dataset in it is one of this run's
     /// plan and each one's selection forgets it, and kept otherwise. The forgotten and erased ids go to
@@ -18,7 +18,7 @@ extension Executor {
                           log: (String) -> Void) throws -> [Action] {
         var actions: [Action] = []
         var touched = sweptRepositories
-        let history = try state.allBackups()
+        let history = try state.liveBackups()
         let verifiedBackup = try state.lastVerifiedBackups()
         // Keyed as the state keeps ids (``StateStore/storedID(_:)``), like the history.
         let planned = Dictionary(plan.datasets.map { (StateStore.storedID($0.id), $0) }, uniquingKeysWith: { a, _ in a })

@@ -84,7 +84,7 @@ public struct Executor {
             touched = recovered.touched
         }
         clock.lap("recovery")
-        let history = try state.allBackups()
+        let history = try state.liveBackups()
         clock.lap("history")
         var due: [Due] = []
         for d in plan.datasets {
@@ -257,7 +257,7 @@ public struct Executor {
     /// When the next backup of any dataset falls due after `now` (for the executor's loop).
     public func nextDue(after now: Int64) throws -> Int64 {
         var next = Int64.max
-        let history = try state.allBackups()
+        let history = try state.liveBackups()
         for d in plan.datasets {
             let last = history[StateStore.storedID(d.id)]?.last { b in b.copies.contains { $0.forgottenAt == nil } }
             let t = last.map { d.schedule.nextDue(after: $0.time) } ?? now

@@ -98,6 +98,7 @@ public final class StateStore {
                 CREATE TABLE IF NOT EXISTS copies(backup_id INTEGER NOT NULL REFERENCES backups(id), region TEXT NOT NULL,
                   tier TEXT NOT NULL, repository TEXT NOT NULL, snapshot TEXT NOT NULL, forgotten_at INTEGER);
                 CREATE INDEX IF NOT EXISTS copies_backup ON copies(backup_id);
+                CREATE INDEX IF NOT EXISTS copies_live ON copies(backup_id) WHERE forgotten_at IS NULL;
                 CREATE INDEX IF NOT EXISTS copies_snapshot ON copies(repository, snapshot);
                 CREATE TABLE IF NOT EXISTS drills(id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, backup_id INTEGER NOT NULL,
                   time INTEGER NOT NULL, ok INTEGER NOT NULL, seconds REAL NOT NULL, message TEXT NOT NULL);
@@ -166,23 +167,33 @@ public final class StateStore {
         }
     }
 
-    /// Every backup of every dataset with its copies (forgotten ones included), by dataset, oldest first: a
-    /// round reads the whole history with two queries rather than two per dataset.
-    public func allBackups() throws -> [String: [Backup]] {
+    /// Every backup that still has a copy restic keeps (a copy not forgotten), with all its copies, by dataset,
+    /// oldest first: what a round decides from (the newest live backup of each dataset, retention over the live
+    /// snapshots), read with two queries rather than two per dataset. Backups whose copies were all forgotten
+    /// stay in the store for the audit and `status` but are not read: a store of a year of hourly backups holds
+    /// far more of them than live ones.
+    public func liveBackups() throws -> [String: [Backup]] {
         try queue.read { db in
+            let live = "SELECT backup_id FROM copies WHERE forgotten_at IS NULL"
             var copies: [Int64: [Copy]] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM copies ORDER BY rowid") {
-                copies[r["backup_id"], default: []].append(
-                    Copy(region: r["region"], tier: r["tier"], repository: r["repository"], snapshot: r["snapshot"], forgottenAt: r["forgotten_at"]))
+            let c = try Row.fetchCursor(db, sql: """
+                SELECT backup_id, region, tier, repository, snapshot, forgotten_at FROM copies
+                WHERE backup_id IN (\(live)) ORDER BY rowid
+                """)
+            while let r = try c.next() {
+                copies[r[0], default: []].append(Copy(region: r[1], tier: r[2], repository: r[3], snapshot: r[4], forgottenAt: r[5]))
             }
             var out: [String: [Backup]] = [:]
             // Keyed by ``storedID(_:)``: what a bound id keeps (up to its first NUL).
-            for r in try Row.fetchAll(db, sql: "SELECT *, CAST(dataset AS BLOB) AS dataset_bytes FROM backups ORDER BY time, id") {
-                let id: Int64 = r["id"]
-                let b = Backup(id: id, dataset: Self.text(r["dataset_bytes"]), time: r["time"], filename: r["filename"],
-                               manifest: .init(rows: r["rows"], digest: r["digest"], maxMessageId: r["max_message_id"], bytes: r["bytes"]),
-                               copies: copies[id] ?? [])
-                out[b.dataset, default: []].append(b)
+            let b = try Row.fetchCursor(db, sql: """
+                SELECT id, CAST(dataset AS BLOB), time, filename, rows, digest, max_message_id, bytes FROM backups
+                WHERE id IN (\(live)) ORDER BY time, id
+                """)
+            while let r = try b.next() {
+                let id: Int64 = r[0]
+                let backup = Backup(id: id, dataset: Self.text(r[1]), time: r[2], filename: r[3],
+                                    manifest: .init(rows: r[4], digest: r[5], maxMessageId: r[6], bytes: r[7]), copies: copies[id] ?? [])
+                out[backup.dataset, default: []].append(backup)
             }
             return out
         }
@@ -193,7 +204,7 @@ public final class StateStore {
 
     /// A dataset id as the store keeps it: SQLite receives a bound Swift string up to its first NUL, so an id
     /// holding one (``DatasetName`` escapes it everywhere else) is stored, and found by `WHERE dataset = ?`,
-    /// as its part before the NUL. ``allBackups()`` and ``lastVerifiedBackups()`` are keyed by it.
+    /// as its part before the NUL. ``liveBackups()`` and ``lastVerifiedBackups()`` are keyed by it.
     public static func storedID(_ id: String) -> String {
         guard let nul = id.utf8.firstIndex(of: 0) else { return id }
         return String(decoding: id.utf8[..<nul], as: UTF8.self)

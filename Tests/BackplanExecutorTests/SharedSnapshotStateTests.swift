@@ -24,7 +24,7 @@ struct SharedSnapshotStateTests {
         })
         #expect(ids.count == 3 && Set(ids).count == 3)
         try s.recordBackups([.init(dataset: "a", time: 200, filename: "a.sqlite", manifest: Self.m, copies: [Self.copy("s2")])])
-        let all = try s.allBackups()
+        let all = try s.liveBackups()
         #expect(all.keys.sorted() == ["a", "b", "c"])
         #expect(all["a"]?.map(\.time) == [100, 200])
         #expect(all["b"]?.first?.copies.first?.snapshot == "s1")
@@ -35,6 +35,7 @@ struct SharedSnapshotStateTests {
         #expect(try s.liveSnapshots(in: "/r") == ["s2"])
         #expect(try s.lastBackup(of: "c") == nil, "c's only copy was in s1")
         #expect(try s.lastBackup(of: "a")?.time == 200)
+        #expect(try s.liveBackups().mapValues { $0.map(\.time) } == ["a": [200]], "backups with no copy left are not read")
         #expect(try s.auditEntries().map(\.action) == ["backup", "backup", "backup", "backup", "forget", "forget"])
         #expect(try s.verifyAudit() == nil)
     }
@@ -48,7 +49,7 @@ struct SharedSnapshotStateTests {
         try s.recordDrill(dataset: id, backupID: backupID, time: 200, ok: true, seconds: 1, message: "ok")
         let stored = StateStore.storedID(id)
         #expect(stored == "nul")
-        #expect(try s.allBackups().keys.sorted() == [stored])
+        #expect(try s.liveBackups().keys.sorted() == [stored])
         #expect(try s.lastVerifiedBackups() == [stored: backupID])
         #expect(try s.lastBackup(of: id)?.id == backupID, "found by the id as given")
     }
@@ -81,7 +82,7 @@ struct SharedSnapshotStateTests {
             try? s.audit(time: Int64(i), action: "prune", detail: "repository=/r")
         }
         #expect(try a.auditEntries().count == 80)
-        #expect(try a.allBackups().count == 40)
+        #expect(try a.liveBackups().count == 40)
         #expect(try b.verifyAudit() == nil)
     }
 }
