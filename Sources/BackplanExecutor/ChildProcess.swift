@@ -71,7 +71,7 @@ enum ChildProcess {
         defer { close(input) }
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         // From the pipes to the parent's close of their write ends, one spawn at a time: the executor spawns
-        // restic from several threads at once (``Executor/sendBatches``), and a write end another child
+        // restic from several threads at once (``Executor/startSending(_:items:now:work:)``), and a write end another child
         // inherited between pipe() and FD_CLOEXEC would hold this one's reader open until that child exits.
         spawnLock.lock()
         var locked = true

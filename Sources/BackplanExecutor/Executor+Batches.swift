@@ -11,38 +11,29 @@ extension Executor {
         ["backplan"] + [state.stateTag, groupTag].compactMap { $0 } + datasets.map(DatasetName.tag)
     }
 
-    /// One snapshot to make: datasets of one repository, host (shard) and erasure duty.
+    /// One snapshot to make: datasets of one repository, host and erasure duty.
     struct Batch {
         var repo: Targets.Repository
         var host: String
-        var members: [Int]   // indexes into the exported list
+        var members: [Int]   // indexes into the round's list of datasets to send
     }
 
-    /// Sends a round's exports: per (repository, host, erasure duty) — in chunks of at most ``batchLimit``
-    /// datasets or 256 KiB of tags — hard links of the members' export files go into a staging folder of
-    /// their own, and one `restic backup .` inside it makes one snapshot whose root holds one file per dataset.
-    /// Datasets share a snapshot only when their erasure duties are equal
-    /// (``BackplanPlan/DatasetPlan/Retention/sharingKey``), so erasure falls on whole snapshots; a snapshot
-    /// stays while any member needs it (``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``).
-    ///
-    /// The snapshots are made ``sendConcurrency`` at a time (each restic start is mostly its own key derivation,
-    /// one core's work); nothing is recorded until all are done.
-    ///
-    /// Then every dataset all of whose copies got a snapshot is recorded, all in one transaction; a dataset
-    /// with a failed copy is `failed` and recorded nowhere. A snapshot none of whose datasets was recorded is
-    /// forgotten at once (`abandon`); a failed dataset's file in a snapshot kept for others stays in it,
-    /// unrecorded, until retention forgets that snapshot (same erasure duty, so never past its legal maximum).
-    func sendBatches(_ exported: [Exported], now: Int64, work: String, log: (String) -> Void) throws -> [Action] {
+    /// The snapshots to make for `items` (the datasets a round sends): per (repository, host, erasure duty), in
+    /// chunks of at most ``batchLimit`` datasets or 256 KiB of tags. Datasets share a snapshot only when their
+    /// erasure duties are equal (``BackplanPlan/DatasetPlan/Retention/sharingKey``), so erasure falls on whole
+    /// snapshots; a snapshot stays while any member needs it
+    /// (``BackplanPlan/DatasetPlan/Retention/sharedSelection(of:retentions:lastVerified:now:)``).
+    func batches(of items: [Due]) throws -> [Batch] {
         var batches: [String: Batch] = [:]
         var order: [String] = []
-        for (i, e) in exported.enumerated() {
+        for (i, item) in items.enumerated() {
             var seen = Set<String>()
-            for c in e.due.plan.copies {
+            for c in item.plan.copies {
                 let repo = try targets.repository(region: c.region, tier: c.tier)
                 guard seen.insert(repo.repository).inserted else { continue }
-                let key = [repo.repository, e.due.shard, e.due.plan.retention.sharingKey].joined(separator: "\n")
+                let key = [repo.repository, item.shard, item.plan.retention.sharingKey].joined(separator: "\n")
                 if batches[key] == nil {
-                    batches[key] = Batch(repo: repo, host: e.due.shard, members: [])
+                    batches[key] = Batch(repo: repo, host: item.shard, members: [])
                     order.append(key)
                 }
                 batches[key]?.members.append(i)
@@ -54,7 +45,7 @@ extension Executor {
             var current = Batch(repo: b.repo, host: b.host, members: [])
             var tagBytes = 0
             for m in b.members {
-                let bytes = DatasetName.tag(exported[m].due.plan.id).utf8.count + 8
+                let bytes = DatasetName.tag(items[m].plan.id).utf8.count + 8
                 if !current.members.isEmpty && (current.members.count >= batchLimit || tagBytes + bytes > 256 * 1024) {
                     chunks.append(current)
                     current.members = []
@@ -65,44 +56,121 @@ extension Executor {
             }
             if !current.members.isEmpty { chunks.append(current) }
         }
-        // snapshot[i][repository] = the snapshot holding dataset i there; failure[i] = why a copy failed.
-        var snapshot = [[String: String]](repeating: [:], count: exported.count)
-        var failure: [Int: Restic.Failure] = [:]
-        var made: [(repo: Targets.Repository, id: String, members: [Int])] = []
-        let outcomes = try Self.concurrently(chunks.count, limit: sendConcurrency) { n -> (id: String?, failure: Restic.Failure?) in
-            let chunk = chunks[n]
+        return chunks
+    }
+
+    /// A round's snapshots in the making: one staging folder per batch, and the restic runs, started before the
+    /// exports are done (``startSending(_:items:now:work:)``).
+    final class Sending {
+        let batches: [Batch]
+        let folders: [String]
+        /// The folders each dataset (by its index among the round's items) is linked into.
+        let foldersOf: [Int: [String]]
+        let runs: Background<Result<Restic.Summary, Restic.Failure>>
+
+        init(batches: [Batch], folders: [String], runs: Background<Result<Restic.Summary, Restic.Failure>>) {
+            self.batches = batches
+            self.folders = folders
+            var of: [Int: [String]] = [:]
+            for (b, folder) in zip(batches, folders) { for m in b.members { of[m, default: []].append(folder) } }
+            foldersOf = of
+            self.runs = runs
+        }
+
+        /// Puts the finished export `file` of dataset `index` into its batches' folders: a hard link, so restic
+        /// sees the whole file or none of it.
+        func add(_ index: Int, file: String) throws {
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            for folder in foldersOf[index] ?? [] { try FileManager.default.linkItem(atPath: file, toPath: "\(folder)/\(name)") }
+        }
+    }
+
+    /// Starts one `restic backup .` per batch in a staging folder of its own (``sendConcurrency`` at a time),
+    /// before the round's exports are written: a restic start is mostly its key derivation (scrypt, calibrated
+    /// by `restic init` to about half a second) and a 200 ms wait after taking its lock, and only then does it
+    /// list the folder — time in which the exports land there (``Sending/add(_:file:)``). Whether restic read
+    /// them all is checked after (``finishSending(_:items:exported:now:log:)``), so the order only saves time: a
+    /// snapshot that missed a file is forgotten and made again.
+    func startSending(_ batches: [Batch], items: [Due], now: Int64, work: String) throws -> Sending {
+        var folders: [String] = []
+        for n in batches.indices {
             let dir = "\(work)/batch-\(n)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            for m in chunk.members {
-                try FileManager.default.linkItem(atPath: "\(work)/files/\(exported[m].filename)", toPath: "\(dir)/\(exported[m].filename)")
-            }
+            folders.append(dir)
+        }
+        let restic = self.restic
+        let jobs = zip(batches, folders).map { b, dir in (b.repo, dir, tags(datasets: b.members.map { items[$0].plan.id }), b.host) }
+        let runs = Background(jobs.count, limit: sendConcurrency) { n -> Result<Restic.Summary, Restic.Failure> in
+            let (repo, dir, tags, host) = jobs[n]
             do {
-                return (try restic.backup(chunk.repo, folder: dir, tags: tags(datasets: chunk.members.map { exported[$0].due.plan.id }),
-                                          host: chunk.host, time: now), nil)
-            } catch let error as Restic.Failure {
-                return (nil, error)
+                return .success(try restic.backup(repo, folder: dir, tags: tags, host: host, time: now))
+            } catch let failure as Restic.Failure {
+                return .failure(failure)
             }
         }
-        for (chunk, outcome) in zip(chunks, outcomes) {
-            if let id = outcome.id {
-                for m in chunk.members { snapshot[m][chunk.repo.repository] = id }
-                made.append((chunk.repo, id, chunk.members))
-                log("snapshot \(id) on \(chunk.repo.repository): \(chunk.members.count) dataset(s)")
-            } else if let error = outcome.failure {
-                for m in chunk.members { failure[m] = error }
-                log("backup of \(chunk.members.count) dataset(s) to \(chunk.repo.repository) failed: \(error)")
+        return Sending(batches: batches, folders: folders, runs: runs)
+    }
+
+    /// Ends a round's sending: waits for the restic runs and checks that each snapshot holds every file of its
+    /// batch (restic's count of files and bytes read against the exports'). The snapshot of a batch that
+    /// missed a file, that restic found empty, or some of whose datasets turned out unchanged at export (its
+    /// tags named them) is forgotten (`abandon`) and made again, now that every export is in its folder.
+    ///
+    /// Then every dataset all of whose copies got a snapshot is recorded, all in one transaction; a dataset
+    /// with a failed copy is `failed` and recorded nowhere. A snapshot none of whose datasets was recorded is
+    /// forgotten at once (`abandon`); a failed dataset's file in a snapshot kept for others stays in it,
+    /// unrecorded, until retention forgets that snapshot (same erasure duty, so never past its legal maximum).
+    ///
+    /// - Parameter exported: by index among `items`, the datasets exported that changed.
+    func finishSending(_ sending: Sending, items: [Due], exported: [Int: Exported], now: Int64, log: (String) -> Void) throws -> [Action] {
+        let outcomes = try sending.runs.wait()
+        defer { for folder in sending.folders { try? FileManager.default.removeItem(atPath: folder) } }
+        // snapshot[i][repository] = the snapshot holding dataset i there; failure[i] = why a copy failed.
+        var snapshot: [Int: [String: String]] = [:]
+        var failure: [Int: Restic.Failure] = [:]
+        var made: [(repo: Targets.Repository, id: String, members: [Int])] = []
+        var actions: [Action] = []
+        for (n, chunk) in sending.batches.enumerated() {
+            let sent = chunk.members.filter { exported[$0] != nil }
+            var outcome = outcomes[n]
+            if let early = try? outcome.get(), sent.count == chunk.members.count, early.files == sent.count,
+               early.bytes == sent.reduce(0, { $0 + (exported[$1]?.manifest.bytes ?? 0) }) {
+                // complete: restic read every export of the batch
+            } else if (try? outcome.get()) != nil || Self.foundEmpty(outcome) {
+                if let early = try? outcome.get() {
+                    try? state.audit(time: now, action: "abandon",
+                                     detail: "repository=\(chunk.repo.repository) snapshot=\(early.snapshot) datasets=\(chunk.members.count)")
+                    try? restic.forget(chunk.repo, ids: [early.snapshot])
+                    actions.append(Action(kind: "abandon", dataset: nil, repository: chunk.repo.repository, snapshots: [early.snapshot],
+                                          detail: "restic read \(early.files) of the batch's \(chunk.members.count) files (\(sent.count) changed); made again"))
+                }
+                guard !sent.isEmpty else { continue }
+                do {
+                    outcome = .success(try restic.backup(chunk.repo, folder: sending.folders[n], tags: tags(datasets: sent.map { items[$0].plan.id }),
+                                                         host: chunk.host, time: now))
+                } catch let f as Restic.Failure {
+                    outcome = .failure(f)
+                }
+            }
+            guard !sent.isEmpty else { continue }
+            switch outcome {
+            case .success(let s):
+                for m in sent { snapshot[m, default: [:]][chunk.repo.repository] = s.snapshot }
+                made.append((chunk.repo, s.snapshot, sent))
+                log("snapshot \(s.snapshot) on \(chunk.repo.repository): \(sent.count) dataset(s)")
+            case .failure(let error):
+                for m in sent { failure[m] = error }
+                log("backup of \(sent.count) dataset(s) to \(chunk.repo.repository) failed: \(error)")
             }
         }
         var records: [StateStore.NewBackup] = []
         var recorded = Set<Int>()
-        var actions: [Action] = []
-        for (i, e) in exported.enumerated() {
+        for (i, e) in exported.sorted(by: { $0.key < $1.key }) {
             let d = e.due.plan
             var copies: [StateStore.Copy] = []
             for c in d.copies {
                 let repo = try targets.repository(region: c.region, tier: c.tier)
-                if let id = snapshot[i][repo.repository] {
+                if let id = snapshot[i]?[repo.repository] {
                     copies.append(.init(region: c.region, tier: c.tier, repository: repo.repository, snapshot: id, forgottenAt: nil))
                 }
             }
@@ -129,44 +197,9 @@ extension Executor {
         return actions
     }
 
-    /// `body(i)` for every i in `0..<count`, at most `limit` at once on threads of their own (not Dispatch's
-    /// pool, which ``ChildProcess`` uses to read a child's stderr while these threads wait on its stdout); the
-    /// results in order. The first error thrown (in index order) is rethrown once all are done.
-    static func concurrently<T>(_ count: Int, limit: Int, _ body: @escaping (Int) throws -> T) throws -> [T] {
-        let box = ConcurrentResults(count, body)
-        let group = DispatchGroup()
-        for _ in 0..<min(count, max(1, limit)) {
-            group.enter()
-            let worker = Thread {
-                while true {
-                    box.lock.lock()
-                    let i = box.next
-                    box.next += 1
-                    box.lock.unlock()
-                    guard i < count else { break }
-                    let r = Result { try box.body(i) }
-                    box.lock.lock()
-                    box.results[i] = r
-                    box.lock.unlock()
-                }
-                group.leave()
-            }
-            worker.start()
-        }
-        group.wait()
-        return try box.results.map { try $0!.get() }
-    }
-}
-
-/// The shared state of ``Executor/concurrently(_:limit:_:)``'s threads, under its lock.
-private final class ConcurrentResults<T>: @unchecked Sendable {
-    let lock = NSLock()
-    var next = 0
-    var results: [Result<T, any Error>?]
-    let body: (Int) throws -> T
-
-    init(_ count: Int, _ body: @escaping (Int) throws -> T) {
-        results = Array(repeating: nil, count: count)
-        self.body = body
+    /// Whether restic refused to make a snapshot of an empty folder (it listed it before any export was there).
+    static func foundEmpty(_ outcome: Result<Restic.Summary, Restic.Failure>) -> Bool {
+        if case .failure(let f) = outcome { return f.stderr.contains("snapshot is empty") }
+        return false
     }
 }

@@ -68,7 +68,7 @@ public struct Executor {
     /// A round exports every due dataset whose rows changed since its last backup into a private staging
     /// folder, one file each (``DatasetName/fileName(_:)``), and sends them with one `restic backup` per
     /// (repository, host, erasure duty) — chunks of at most ``batchLimit`` datasets — rather than one per
-    /// dataset (``sendBatches(_:now:work:log:)``). Each dataset's backup is recorded, all in one transaction,
+    /// dataset (``batches(of:)``, ``startSending(_:items:now:work:)``, ``finishSending(_:items:exported:now:log:)``). Each dataset's backup is recorded, all in one transaction,
     /// only when every copy's snapshot exists.
     ///
     /// With `dryRun` nothing is exported, sent, forgotten or recorded; the actions say what would happen.
@@ -137,32 +137,43 @@ public struct Executor {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-exec-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work + "/files", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: work) }
-        var exported: [Exported] = []
-        // A store's changed datasets are exported from one open of it and one read transaction.
-        for store in Self.uniqueInOrder(ready.map(\.store)) {
-            try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
-                // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
-                // from this transaction's pages and these exports' rows.
-                let mine = ready.filter { $0.store == store }
-                let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
-                for item in mine {
-                    let filename = DatasetName.fileName(item.plan.id)
-                    let manifest = try exporter.export(item.key, to: "\(work)/files/\(filename)")
-                    if let last = item.last, try Self.sameRows(last.manifest, manifest, file: "\(work)/files/\(filename)") {
-                        actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
-                                              detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
-                        try? FileManager.default.removeItem(atPath: "\(work)/files/\(filename)")
-                        continue
+        // restic starts before the exports are written (its key derivation and lock wait come before it lists
+        // the staging folders); finishSending checks that each snapshot got every file and makes again one that did not.
+        let sending = try startSending(try batches(of: ready), items: ready, now: now, work: work)
+        var exported: [Int: Exported] = [:]
+        do {
+            // A store's changed datasets are exported from one open of it and one read transaction.
+            for store in Self.uniqueInOrder(ready.map(\.store)) {
+                try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
+                    // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
+                    // from this transaction's pages and these exports' rows.
+                    let mine = ready.indices.filter { ready[$0].store == store }
+                    let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
+                    for i in mine {
+                        let item = ready[i]
+                        let filename = DatasetName.fileName(item.plan.id)
+                        let file = "\(work)/files/\(filename)"
+                        let manifest = try exporter.export(item.key, to: file)
+                        if let last = item.last, try Self.sameRows(last.manifest, manifest, file: file) {
+                            actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
+                                                  detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
+                            try? FileManager.default.removeItem(atPath: file)
+                            continue
+                        }
+                        try sending.add(i, file: file)
+                        exported[i] = Exported(due: item, filename: filename, manifest: manifest)
                     }
-                    exported.append(Exported(due: item, filename: filename, manifest: manifest))
-                }
-                if let memo, let start, let outcome = try? exporter.finishMemo(memo, start) {
-                    log("probe memo of \(store) started from the exports: \(outcome)")
+                    if let memo, let start, let outcome = try? exporter.finishMemo(memo, start) {
+                        log("probe memo of \(store) started from the exports: \(outcome)")
+                    }
                 }
             }
+        } catch {
+            _ = try? sending.runs.wait()   // what they made is unrecorded: the sweep of the next round forgets it
+            throw error
         }
         clock.lap("exports of \(exported.count)")
-        actions += try sendBatches(exported, now: now, work: work, log: log)
+        actions += try finishSending(sending, items: ready, exported: exported, now: now, log: log)
         clock.lap("send and record")
         actions += try retention(now: now, dryRun: false, touched: touched, log: log)
         clock.lap("retention")
@@ -239,13 +250,25 @@ public struct Executor {
     }
 
     /// Wall-clock seconds of a round's phases, for the log (where a round's time goes).
+    /// Beside each wall-clock time, the CPU seconds this process (all its threads) and its children (restic)
+    /// used meanwhile: on a shared machine a phase that waits shows less CPU than wall time.
     struct PhaseClock {
         var last = Date()
+        var lastCPU = Self.cpu()
         var laps: [String] = []
         mutating func lap(_ name: String) {
-            let t = Date()
-            laps.append("\(name) \(String(format: "%.2f", t.timeIntervalSince(last))) s")
-            last = t
+            let t = Date(), c = Self.cpu()
+            laps.append("\(name) \(String(format: "%.2f s (CPU %.2f + %.2f)", t.timeIntervalSince(last), c.own - lastCPU.own, c.children - lastCPU.children))")
+            (last, lastCPU) = (t, c)
+        }
+
+        static func cpu() -> (own: Double, children: Double) {
+            func seconds(_ who: __rusage_who) -> Double {
+                var u = rusage()
+                getrusage(who.rawValue, &u)
+                return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+            }
+            return (seconds(RUSAGE_SELF), seconds(RUSAGE_CHILDREN))
         }
     }
 

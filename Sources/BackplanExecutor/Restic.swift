@@ -54,18 +54,30 @@ public struct Restic: Sendable {
     /// retention and host: one export per dataset, named by ``DatasetName/fileName(_:)``) as one snapshot whose
     /// root holds those files (`restic backup .` run inside the folder, so each file is `/<name>` in the
     /// snapshot); returns restic's snapshot id. `time` (Unix seconds) becomes the snapshot's time.
-    public func backup(_ repo: Targets.Repository, folder: String, tags: [String], host: String, time: Int64) throws -> String {
+    public func backup(_ repo: Targets.Repository, folder: String, tags: [String], host: String, time: Int64) throws -> Summary {
         var args = ["backup", "--json", "--force", "--host", host, "--time", Self.timeText(time)]
         for t in tags { args += ["--tag", t] }
         let out = try run(repo, args + ["."], action: "backup", directory: folder)
-        return try snapshotID(fromBackupJSON: out, repo)
+        return try summary(fromBackupJSON: out, repo)
+    }
+
+    /// What `restic backup --json` reports at its end: the snapshot's id, and the files and bytes it read.
+    public struct Summary: Sendable, Equatable {
+        public var snapshot: String
+        public var files: Int
+        public var bytes: Int64
     }
 
     private func snapshotID(fromBackupJSON out: String, _ repo: Targets.Repository) throws -> String {
+        try summary(fromBackupJSON: out, repo).snapshot
+    }
+
+    private func summary(fromBackupJSON out: String, _ repo: Targets.Repository) throws -> Summary {
         for line in out.split(separator: "\n") {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   obj["message_type"] as? String == "summary", let id = obj["snapshot_id"] as? String, !id.isEmpty else { continue }
-            return id
+            return Summary(snapshot: id, files: (obj["total_files_processed"] as? NSNumber)?.intValue ?? -1,
+                           bytes: (obj["total_bytes_processed"] as? NSNumber)?.int64Value ?? -1)
         }
         throw Failure(action: "backup", repository: repo.repository, status: 0, stderr: "no snapshot id in restic's --json summary")
     }
