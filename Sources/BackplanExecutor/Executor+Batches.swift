@@ -59,38 +59,8 @@ extension Executor {
         return chunks
     }
 
-    /// A round's snapshots in the making: one staging folder per batch, and the restic runs, started before the
-    /// exports are done (``startSending(_:items:now:work:)``).
-    final class Sending {
-        let batches: [Batch]
-        let folders: [String]
-        /// The folders each dataset (by its index among the round's items) is linked into.
-        let foldersOf: [Int: [String]]
-        let runs: Background<Result<Restic.Summary, Restic.Failure>>
-
-        init(batches: [Batch], folders: [String], runs: Background<Result<Restic.Summary, Restic.Failure>>) {
-            self.batches = batches
-            self.folders = folders
-            var of: [Int: [String]] = [:]
-            for (b, folder) in zip(batches, folders) { for m in b.members { of[m, default: []].append(folder) } }
-            foldersOf = of
-            self.runs = runs
-        }
-
-        /// Puts the finished export `file` of dataset `index` into its batches' folders: a hard link, so restic
-        /// sees the whole file or none of it.
-        func add(_ index: Int, file: String) throws {
-            let name = URL(fileURLWithPath: file).lastPathComponent
-            for folder in foldersOf[index] ?? [] { try FileManager.default.linkItem(atPath: file, toPath: "\(folder)/\(name)") }
-        }
-    }
-
-    /// Starts one `restic backup .` per batch in a staging folder of its own (``sendConcurrency`` at a time),
-    /// before the round's exports are written: a restic start is mostly its key derivation (scrypt, calibrated
-    /// by `restic init` to about half a second) and a 200 ms wait after taking its lock, and only then does it
-    /// list the folder — time in which the exports land there (``Sending/add(_:file:)``). Whether restic read
-    /// them all is checked after (``finishSending(_:items:exported:now:log:)``), so the order only saves time: a
-    /// snapshot that missed a file is forgotten and made again.
+    /// Makes a staging folder per batch and returns the round's ``Sending``, whose restic runs start while the
+    /// exports are written (``Sending/startDue(secondsPerExport:)``).
     func startSending(_ batches: [Batch], items: [Due], now: Int64, work: String) throws -> Sending {
         var folders: [String] = []
         for n in batches.indices {
@@ -100,15 +70,16 @@ extension Executor {
         }
         let restic = self.restic
         let jobs = zip(batches, folders).map { b, dir in (b.repo, dir, tags(datasets: b.members.map { items[$0].plan.id }), b.host) }
-        let runs = Background(jobs.count, limit: sendConcurrency) { n -> Result<Restic.Summary, Restic.Failure> in
+        return Sending(batches: batches, folders: folders, limit: sendConcurrency) { n in
             let (repo, dir, tags, host) = jobs[n]
             do {
                 return .success(try restic.backup(repo, folder: dir, tags: tags, host: host, time: now))
             } catch let failure as Restic.Failure {
                 return .failure(failure)
+            } catch {
+                return .failure(Restic.Failure(action: "backup", repository: repo.repository, status: -1, stderr: "\(error)"))
             }
         }
-        return Sending(batches: batches, folders: folders, runs: runs)
     }
 
     /// Ends a round's sending: waits for the restic runs and checks that each snapshot holds every file of its
@@ -122,8 +93,10 @@ extension Executor {
     /// unrecorded, until retention forgets that snapshot (same erasure duty, so never past its legal maximum).
     ///
     /// - Parameter exported: by index among `items`, the datasets exported that changed.
-    func finishSending(_ sending: Sending, items: [Due], exported: [Int: Exported], now: Int64, log: (String) -> Void) throws -> [Action] {
-        let outcomes = try sending.runs.wait()
+    /// - Returns: the actions, and the backups recorded (for the round's retention, which reads no history again).
+    func finishSending(_ sending: Sending, items: [Due], exported: [Int: Exported], now: Int64,
+                       log: (String) -> Void) throws -> (actions: [Action], recorded: [StateStore.Backup]) {
+        let outcomes = sending.wait()
         defer { for folder in sending.folders { try? FileManager.default.removeItem(atPath: folder) } }
         // snapshot[i][repository] = the snapshot holding dataset i there; failure[i] = why a copy failed.
         var snapshot: [Int: [String: String]] = [:]
@@ -185,7 +158,7 @@ extension Executor {
             actions.append(Action(kind: "backup", dataset: d.id, repository: nil, snapshots: copies.map(\.snapshot),
                                   detail: "\(e.manifest.rows) rows, digest \(e.manifest.digest), /\(e.filename)"))
         }
-        try state.recordBackups(records)
+        let ids = try state.recordBackups(records)
         log("recorded \(records.count) backup(s) in \(made.count) snapshot(s)")
         // Snapshots none of whose datasets was recorded (their copies elsewhere failed) are not backups.
         for s in made where !s.members.contains(where: recorded.contains) {
@@ -194,7 +167,10 @@ extension Executor {
             actions.append(Action(kind: "abandon", dataset: nil, repository: s.repo.repository, snapshots: [s.id],
                                   detail: "no dataset in it got all its copies"))
         }
-        return actions
+        let backups = zip(ids, records).map { id, r in
+            StateStore.Backup(id: id, dataset: StateStore.storedID(r.dataset), time: r.time, filename: r.filename, manifest: r.manifest, copies: r.copies)
+        }
+        return (actions, backups)
     }
 
     /// Whether restic refused to make a snapshot of an empty folder (it listed it before any export was there).

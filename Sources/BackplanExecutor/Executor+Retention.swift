@@ -14,11 +14,14 @@ extension Executor {
     /// The state store records a forget *before* restic runs it: a run killed in between leaves a snapshot
     /// the state holds as forgotten, which the next round's sweep forgets; the other order would leave the
     /// state naming a snapshot restic no longer has.
+    ///
+    /// - Parameter history: ``StateStore/liveBackups()`` as it is now, when the caller holds it (a round: its own
+    ///   read plus the backups it recorded); `nil` reads it.
     public func retention(now: Int64, dryRun: Bool, touched sweptRepositories: [String: Targets.Repository] = [:],
-                          log: (String) -> Void) throws -> [Action] {
+                          history known: [String: [StateStore.Backup]]? = nil, log: (String) -> Void) throws -> [Action] {
         var actions: [Action] = []
         var touched = sweptRepositories
-        let history = try state.liveBackups()
+        let history = try known ?? state.liveBackups()
         let verifiedBackup = try state.lastVerifiedBackups()
         // Keyed as the state keeps ids (``StateStore/storedID(_:)``), like the history.
         let planned = Dictionary(plan.datasets.map { (StateStore.storedID($0.id), $0) }, uniquingKeysWith: { a, _ in a })
@@ -42,14 +45,21 @@ extension Executor {
         }
         var records: [StateStore.Forget] = []
         var forgets: [String: [String]] = [:]   // repository -> snapshot ids, forgotten with one restic run
+        // The repository each (region, tier) maps to, looked up once.
+        var repositoryOf: [String: String] = [:]
+        for d in plan.datasets {
+            for c in d.copies where repositoryOf[c.region + "\n" + c.tier] == nil {
+                repositoryOf[c.region + "\n" + c.tier] = try targets.repository(region: c.region, tier: c.tier).repository
+            }
+        }
         for name in repos.keys.sorted() {
             guard let repo = repos[name], let snaps = shared[name] else { continue }
             var retentions: [String: DatasetPlan.Retention] = [:]
-            let list = snaps.map { SharedSnapshot(id: $0.key, time: $0.value.time, members: $0.value.members.sorted()) }
+            let list = snaps.map { SharedSnapshot(id: $0.key, time: $0.value.time, members: Array($0.value.members)) }
             for s in list {
-                for m in s.members {
+                for m in s.members where retentions[m] == nil {
                     // A dataset is ruled here only where its plan puts a copy.
-                    if let d = planned[m], try d.copies.contains(where: { try targets.repository(region: $0.region, tier: $0.tier).repository == name }) {
+                    if let d = planned[m], d.copies.contains(where: { repositoryOf[$0.region + "\n" + $0.tier] == name }) {
                         retentions[m] = d.retention
                     }
                 }

@@ -118,7 +118,7 @@ public struct Executor {
                     if scheme == .rowSet, let memo {
                         let (manifests, outcome) = try probe.manifests(ofConversations: ids, memo: memo)
                         log("probe of \(store): \(outcome)")
-                        batch.merge(manifests) { a, _ in a }
+                        if batch.isEmpty { batch = manifests } else { batch.merge(manifests) { a, _ in a } }
                     } else {
                         batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
                     }
@@ -141,23 +141,28 @@ public struct Executor {
         // the staging folders); finishSending checks that each snapshot got every file and makes again one that did not.
         let sending = try startSending(try batches(of: ready), items: ready, now: now, work: work)
         var exported: [Int: Exported] = [:]
+        var exportClock = ExportClock()
         do {
             // A store's changed datasets are exported from one open of it and one read transaction.
             for store in Self.uniqueInOrder(ready.map(\.store)) {
                 try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
                     // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
                     // from this transaction's pages and these exports' rows.
-                    let mine = ready.indices.filter { ready[$0].store == store }
+                    // By batch, so each batch's exports come together and its restic can start near their end.
+                    let mine = ready.indices.filter { ready[$0].store == store }.sorted { sending.firstBatch(of: $0) < sending.firstBatch(of: $1) }
                     let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
                     for i in mine {
+                        sending.startDue(secondsPerExport: exportClock.secondsPerExport)
                         let item = ready[i]
                         let filename = DatasetName.fileName(item.plan.id)
                         let file = "\(work)/files/\(filename)"
                         let manifest = try exporter.export(item.key, to: file)
+                        exportClock.count += 1
                         if let last = item.last, try Self.sameRows(last.manifest, manifest, file: file) {
                             actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
                                                   detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
                             try? FileManager.default.removeItem(atPath: file)
+                            sending.skip(i)
                             continue
                         }
                         try sending.add(i, file: file)
@@ -169,13 +174,17 @@ public struct Executor {
                 }
             }
         } catch {
-            _ = try? sending.runs.wait()   // what they made is unrecorded: the sweep of the next round forgets it
+            _ = sending.wait()   // what they made is unrecorded: the sweep of the next round forgets it
             throw error
         }
         clock.lap("exports of \(exported.count)")
-        actions += try finishSending(sending, items: ready, exported: exported, now: now, log: log)
+        let sent = try finishSending(sending, items: ready, exported: exported, now: now, log: log)
+        actions += sent.actions
         clock.lap("send and record")
-        actions += try retention(now: now, dryRun: false, touched: touched, log: log)
+        // The history read above and this round's backups: what liveBackups() would read now (nothing else changed it).
+        var live = history
+        for b in sent.recorded { live[b.dataset, default: []].append(b) }
+        actions += try retention(now: now, dryRun: false, touched: touched, history: live, log: log)
         clock.lap("retention")
         log("round times: " + clock.laps.joined(separator: ", "))
         // A round with a failed dataset stays marked unfinished: the next one sweeps what it may have left.
@@ -247,6 +256,14 @@ public struct Executor {
             return Action(kind: "backup", dataset: item.plan.id, repository: repo.repository, snapshots: [],
                           detail: "\(item.key) of \(item.store) as /\(filename) | \(line) (one snapshot per repository, host and erasure duty)")
         }
+    }
+
+    /// The exports' mean seconds so far (5 ms before the first: a conversation's export on the benchmark's store
+    /// takes 2-3 ms), for when to start restic (``Sending/startDue(secondsPerExport:)``).
+    struct ExportClock {
+        let started = Date()
+        var count = 0
+        var secondsPerExport: Double { count == 0 ? 0.005 : Date().timeIntervalSince(started) / Double(count) }
     }
 
     /// Wall-clock seconds of a round's phases, for the log (where a round's time goes).

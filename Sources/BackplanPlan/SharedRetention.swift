@@ -49,8 +49,9 @@ extension DatasetPlan.Retention {
     public static func sharedSelection(of snapshots: [SharedSnapshot], retentions: [String: DatasetPlan.Retention],
                                        lastVerified: [String: String], now: Int64) -> SharedRetentionDecision {
         var byDataset: [String: [RetentionSnapshot]] = [:]
-        for s in snapshots {
-            for m in Set(s.members) where retentions[m] != nil {
+        let memberSets = snapshots.map { Set($0.members) }
+        for (s, members) in zip(snapshots, memberSets) {
+            for m in members where retentions[m] != nil {
                 byDataset[m, default: []].append(RetentionSnapshot(id: s.id, time: s.time))
             }
         }
@@ -63,8 +64,7 @@ extension DatasetPlan.Retention {
             for s in sel.forget { forgottenBy[s.id, default: 0] += 1 }
         }
         var out = SharedRetentionDecision(keep: [], forget: [], erase: [])
-        for s in snapshots {
-            let members = Set(s.members)
+        for (s, members) in zip(snapshots, memberSets) {
             if erased.contains(s.id) {
                 out.erase.append(s.id)
             } else if !members.isEmpty, members.allSatisfy({ retentions[$0] != nil }), forgottenBy[s.id, default: 0] == members.count {

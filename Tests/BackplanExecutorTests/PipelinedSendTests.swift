@@ -82,18 +82,37 @@ struct PipelinedSendTests {
     func emptyFolder() throws {
         let f = try Fixture()
         let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
-        let early = try sending.runs.wait()
+        let early = sending.wait()
         #expect(Executor.foundEmpty(early[0]), "restic finds the staging folder empty")
         var exported: [Int: Executor.Exported] = [:]
         for i in f.items.indices {
             exported[i] = try f.export(i)
             try sending.add(i, file: "\(f.work)/files/\(exported[i]!.filename)")
         }
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }
+        let (actions, recorded) = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }
         #expect(actions.map(\.kind) == ["backup", "backup"])
+        #expect(recorded == (try f.executor.state.liveBackups()).values.flatMap { $0 }.sorted { $0.id < $1.id },
+                "what the round hands its retention is what the state store holds")
         let snaps = try f.snapshots()
         #expect(snaps.count == 1 && snaps.first?.files == ["/a.sqlite", "/b.sqlite"])
         #expect(try f.executor.state.liveBackups().count == 2)
+    }
+
+    @Test("A batch's restic starts once its exports still to come should take less than the lead, or when waited for")
+    func startsNearTheEnd() throws {
+        let f = try Fixture()
+        let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
+        sending.startDue(secondsPerExport: Sending.lead)   // two exports to come: 2 × lead
+        #expect(!sending.hasStarted(0))
+        let first = try f.export(0)
+        try sending.add(0, file: "\(f.work)/files/\(first.filename)")
+        sending.startDue(secondsPerExport: Sending.lead)   // one to come: not less than the lead
+        #expect(!sending.hasStarted(0))
+        sending.skip(1)                                     // the other was unchanged: nothing to come
+        sending.startDue(secondsPerExport: Sending.lead)
+        #expect(sending.hasStarted(0))
+        let actions = try f.executor.finishSending(sending, items: f.items, exported: [0: first], now: 1_000) { _ in }.actions
+        #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
     }
 
     @Test("restic read one export of two: that snapshot is forgotten (abandon) and the batch made again with both")
@@ -102,10 +121,10 @@ struct PipelinedSendTests {
         let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
         var exported: [Int: Executor.Exported] = [0: try f.export(0)]
         try sending.add(0, file: "\(f.work)/files/\(exported[0]!.filename)")
-        _ = try sending.runs.wait()   // restic is done: it saw only the first
+        _ = sending.wait()   // restic is done: it saw only the first
         exported[1] = try f.export(1)
         try sending.add(1, file: "\(f.work)/files/\(exported[1]!.filename)")
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }
+        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }.actions
         #expect(actions.map(\.kind) == ["abandon", "backup", "backup"])
         let snaps = try f.snapshots()
         #expect(snaps.count == 1, "the incomplete snapshot is forgotten")
@@ -121,7 +140,7 @@ struct PipelinedSendTests {
         let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
         let exported: [Int: Executor.Exported] = [0: try f.export(0)]
         try sending.add(0, file: "\(f.work)/files/\(exported[0]!.filename)")
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }
+        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }.actions
         #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
         let snaps = try f.snapshots()
         #expect(snaps.count == 1 && snaps.first?.files == ["/a.sqlite"])
