@@ -2,6 +2,7 @@ import BackplanCore
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The rows of a message store (DESIGN §3.1: `conversations`, `messages`, `reads`) that make one backup dataset,
 /// exported into a standalone SQLite file, and the manifest that lets a restore prove it got them back.
@@ -170,14 +171,25 @@ public enum MessageStoreExport {
         try dst.inTransaction { out in
             for t in tables { try out.execute(sql: schema[t] ?? "") }
             for (table, sql, args) in selects {
-                let rows = try Row.fetchCursor(db, sql: sql, arguments: args)
-                var insert: Statement?
-                while let row = try rows.next() {
-                    if insert == nil {
-                        let marks = Array(repeating: "?", count: row.count).joined(separator: ", ")
-                        insert = try out.makeStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
+                // Each value goes over as SQLite holds it (sqlite3_bind_value of the source column: same type, same
+                // bytes), straight between the two statements: no GRDB Row per row.
+                let select = try db.makeStatement(sql: sql)
+                try select.setArguments(args)
+                let s = select.sqliteStatement
+                let width = sqlite3_column_count(s)
+                let marks = Array(repeating: "?", count: Int(width)).joined(separator: ", ")
+                let insert = try out.makeStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
+                let i = insert.sqliteStatement
+                while true {
+                    let rc = sqlite3_step(s)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql) }
+                    for c in 0..<width { sqlite3_bind_value(i, c + 1, sqlite3_column_value(s, c)) }
+                    let done = sqlite3_step(i)
+                    sqlite3_reset(i)
+                    guard done == SQLITE_DONE else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: done), message: out.lastErrorMessage, sql: "INSERT INTO \(table)")
                     }
-                    try insert?.execute(arguments: StatementArguments(row.databaseValues))
                 }
             }
             return .commit
@@ -205,19 +217,27 @@ public enum MessageStoreExport {
             var digest = ContentDigest(scheme)
             var count = 0
             var maxId: Int64?
-            var bytes: [UInt8] = []
+            let chunk = ByteChunk(capacity: 4096)
             let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             for name in names {
                 let quoted = name.quotedDatabaseIdentifier
                 let columns = try db.columns(in: name).count
                 let order = scheme.needsOrder ? " ORDER BY " + (1...max(columns, 1)).map(String.init).joined(separator: ", ") : ""
                 digest.beginTable(name)
-                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(quoted)\(order)")
-                while let row = try rows.next() {
+                // Each value encoded as append(_:to:) encodes the DatabaseValue GRDB makes of it (Probe.appendColumn),
+                // read straight off SQLite's statement.
+                let sql = "SELECT * FROM \(quoted)\(order)"
+                let statement = try db.makeStatement(sql: sql)
+                let s = statement.sqliteStatement
+                let width = sqlite3_column_count(s)
+                while true {
+                    let rc = sqlite3_step(s)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql) }
                     count += 1
-                    bytes.removeAll(keepingCapacity: true)
-                    for value in row.databaseValues { append(value, to: &bytes) }
-                    digest.addRow(bytes)
+                    chunk.reset()
+                    for c in 0..<width { Probe.appendColumn(s, c, to: chunk) }
+                    digest.addRow(UnsafeRawBufferPointer(start: chunk.base, count: chunk.count))
                 }
                 if name == "messages" {
                     maxId = try Int64.fetchOne(db, sql: "SELECT max(id) FROM messages")
