@@ -60,6 +60,23 @@ struct PipelinedSendTests {
             return .init(due: items[i], filename: name, manifest: .init(rows: 1, digest: "d", maxMessageId: nil, bytes: Int64(text.utf8.count)))
         }
 
+        /// The round's sending for both datasets (nothing started yet).
+        func start() throws -> Sending {
+            try executor.startSending(try executor.batches(of: items), items: items, now: 1_000, work: work)
+        }
+
+        /// Exports dataset `i` and puts it into `sending`'s folders.
+        func exportAndAdd(_ i: Int, to sending: Sending) throws -> Executor.Exported {
+            let e = try export(i)
+            try sending.add(i, file: "\(work)/files/\(e.filename)")
+            return e
+        }
+
+        /// Ends the round's sending with `exported`.
+        func finish(_ sending: Sending, _ exported: [Int: Executor.Exported]) throws -> (actions: [Executor.Action], recorded: [StateStore.Backup]) {
+            try executor.finishSending(sending, items: items, exported: exported, now: 1_000) { _ in }
+        }
+
         /// restic's snapshots of the repository: (id, tags, files in it, from `restic ls --json`).
         func snapshots() throws -> [(id: String, tags: [String], files: [String])] {
             let repo = try executor.targets.repository(region: "r1", tier: "standard")
@@ -81,15 +98,12 @@ struct PipelinedSendTests {
     @Test("restic listed the folder before any export was there: the batch is made again, and recorded with every file")
     func emptyFolder() throws {
         let f = try Fixture()
-        let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
+        let sending = try f.start()
         let early = sending.wait()
         #expect(Executor.foundEmpty(early[0]), "restic finds the staging folder empty")
         var exported: [Int: Executor.Exported] = [:]
-        for i in f.items.indices {
-            exported[i] = try f.export(i)
-            try sending.add(i, file: "\(f.work)/files/\(exported[i]!.filename)")
-        }
-        let (actions, recorded) = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }
+        for i in f.items.indices { exported[i] = try f.exportAndAdd(i, to: sending) }
+        let (actions, recorded) = try f.finish(sending, exported)
         #expect(actions.map(\.kind) == ["backup", "backup"])
         #expect(recorded == (try f.executor.state.liveBackups()).values.flatMap { $0 }.sorted { $0.id < $1.id },
                 "what the round hands its retention is what the state store holds")
@@ -101,30 +115,27 @@ struct PipelinedSendTests {
     @Test("A batch's restic starts once its exports still to come should take less than the lead, or when waited for")
     func startsNearTheEnd() throws {
         let f = try Fixture()
-        let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
+        let sending = try f.start()
         sending.startDue(secondsPerExport: Sending.lead)   // two exports to come: 2 × lead
         #expect(!sending.hasStarted(0))
-        let first = try f.export(0)
-        try sending.add(0, file: "\(f.work)/files/\(first.filename)")
+        let first = try f.exportAndAdd(0, to: sending)
         sending.startDue(secondsPerExport: Sending.lead)   // one to come: not less than the lead
         #expect(!sending.hasStarted(0))
         sending.skip(1)                                     // the other was unchanged: nothing to come
         sending.startDue(secondsPerExport: Sending.lead)
         #expect(sending.hasStarted(0))
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: [0: first], now: 1_000) { _ in }.actions
+        let actions = try f.finish(sending, [0: first]).actions
         #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
     }
 
     @Test("restic read one export of two: that snapshot is forgotten (abandon) and the batch made again with both")
     func missedFile() throws {
         let f = try Fixture()
-        let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
-        var exported: [Int: Executor.Exported] = [0: try f.export(0)]
-        try sending.add(0, file: "\(f.work)/files/\(exported[0]!.filename)")
+        let sending = try f.start()
+        var exported: [Int: Executor.Exported] = [0: try f.exportAndAdd(0, to: sending)]
         _ = sending.wait()   // restic is done: it saw only the first
-        exported[1] = try f.export(1)
-        try sending.add(1, file: "\(f.work)/files/\(exported[1]!.filename)")
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }.actions
+        exported[1] = try f.exportAndAdd(1, to: sending)
+        let actions = try f.finish(sending, exported).actions
         #expect(actions.map(\.kind) == ["abandon", "backup", "backup"])
         let snaps = try f.snapshots()
         #expect(snaps.count == 1, "the incomplete snapshot is forgotten")
@@ -137,10 +148,8 @@ struct PipelinedSendTests {
     @Test("A dataset found unchanged at export is not in the batch's snapshot, nor in its tags")
     func unchangedAtExport() throws {
         let f = try Fixture()
-        let sending = try f.executor.startSending(try f.executor.batches(of: f.items), items: f.items, now: 1_000, work: f.work)
-        let exported: [Int: Executor.Exported] = [0: try f.export(0)]
-        try sending.add(0, file: "\(f.work)/files/\(exported[0]!.filename)")
-        let actions = try f.executor.finishSending(sending, items: f.items, exported: exported, now: 1_000) { _ in }.actions
+        let sending = try f.start()
+        let actions = try f.finish(sending, [0: try f.exportAndAdd(0, to: sending)]).actions
         #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
         let snaps = try f.snapshots()
         #expect(snaps.count == 1 && snaps.first?.files == ["/a.sqlite"])
