@@ -174,7 +174,7 @@ public struct Executor {
                 }
             }
         } catch {
-            _ = sending.wait()   // what they made is unrecorded: the sweep of the next round forgets it
+            sending.stop()
             throw error
         }
         clock.lap("exports of \(exported.count)")

@@ -74,6 +74,20 @@ final class Sending: @unchecked Sendable {
         return lock.withLock { results.map { $0! } }
     }
 
+    /// For a round that failed before its exports were done: batches not started never start (they would
+    /// snapshot folders missing files); waits for those that did (what they make is never recorded, and the
+    /// next round's sweep forgets it).
+    func stop() {
+        lock.withLock {
+            for n in started.indices where !started[n] {
+                started[n] = true
+                results[n] = .failure(Restic.Failure(action: "backup", repository: batches[n].repo.repository, status: -1,
+                                                     stderr: "not started: the round failed before its exports were done"))
+            }
+        }
+        group.wait()
+    }
+
     private func start(_ n: Int) {
         lock.withLock { started[n] = true }
         group.enter()

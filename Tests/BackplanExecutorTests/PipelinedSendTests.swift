@@ -128,6 +128,16 @@ struct PipelinedSendTests {
         #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
     }
 
+    @Test("A round that fails before its exports are done starts no restic run it had not started")
+    func stopped() throws {
+        let f = try Fixture()
+        let sending = try f.start()
+        sending.stop()
+        #expect(sending.hasStarted(0))
+        #expect(sending.wait().allSatisfy { if case .failure = $0 { true } else { false } })
+        #expect(try f.snapshots().isEmpty)
+    }
+
     @Test("restic read one export of two: that snapshot is forgotten (abandon) and the batch made again with both")
     func missedFile() throws {
         let f = try Fixture()
