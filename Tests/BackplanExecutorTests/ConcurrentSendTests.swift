@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import BackplanExecutor
 
-/// The helper that makes a round's snapshots several at once (``Executor/concurrently(_:limit:_:)``).
+/// A round's restic runs, several at once (``Sending``), here with stand-in jobs instead of restic.
 @Suite("Snapshots made several at once")
 struct ConcurrentSendTests {
     final class Gauge: @unchecked Sendable {
@@ -13,42 +13,41 @@ struct ConcurrentSendTests {
         func leave() { lock.lock(); running -= 1; lock.unlock() }
     }
 
+    /// A sending of `count` one-dataset batches whose job is `job`, at most `limit` at once.
+    static func sending(_ count: Int, limit: Int, _ job: @escaping (Int) -> Result<Restic.Summary, Restic.Failure>) -> Sending {
+        let repo = Targets.Repository(region: "r", tier: "t", repository: "/r", passwordFile: "/pw", offline: false, options: [])
+        let batches = (0..<count).map { Executor.Batch(repo: repo, host: "h", members: [$0]) }
+        return Sending(batches: batches, folders: batches.map { _ in "/nowhere" }, limit: limit, job: job)
+    }
+
     @Test("Results come back in order, at most `limit` run at once, and more than one does")
-    func orderAndLimit() throws {
+    func orderAndLimit() {
         let gauge = Gauge()
-        let out = try Executor.concurrently(12, limit: 3) { i -> Int in
+        let s = Self.sending(12, limit: 3) { i in
             gauge.enter()
             defer { gauge.leave() }
             Thread.sleep(forTimeInterval: 0.02)
-            return i * i
+            return .success(Restic.Summary(snapshot: "s\(i)", files: i, bytes: 0))
         }
-        #expect(out == (0..<12).map { $0 * $0 })
+        s.startDue(secondsPerExport: 0)   // nothing left to export: all start
+        let out = s.wait().map { (try? $0.get())?.snapshot }
+        #expect(out == (0..<12).map { "s\($0)" })
         #expect(gauge.most <= 3)
         #expect(gauge.most >= 2, "twelve sleeps on three threads overlap")
-    }
-
-    struct Boom: Error, Equatable { var index: Int }
-
-    @Test("An error is rethrown once every item has run (the first in index order)")
-    func errors() {
-        let gauge = Gauge()
-        #expect(throws: Boom(index: 3)) {
-            _ = try Executor.concurrently(8, limit: 2) { i -> Int in
-                gauge.enter()
-                defer { gauge.leave() }
-                if i == 3 || i == 6 { throw Boom(index: i) }
-                return i
-            }
-        }
         #expect(gauge.running == 0, "nothing still running when it returns")
     }
 
     @Test("A child process per thread: every one's output reaches its own caller")
-    func childrenDoNotShareOutput() throws {
-        let out = try Executor.concurrently(16, limit: 4) { i -> String in
-            let r = try ChildProcess.run("/bin/sh", ["-c", "echo \(i); echo err\(i) >&2"], environment: [:])
-            return String(decoding: r.stdout, as: UTF8.self) + "|" + String(decoding: r.stderr, as: UTF8.self)
+    func childrenDoNotShareOutput() {
+        let s = Self.sending(16, limit: 4) { i in
+            do {
+                let r = try ChildProcess.run("/bin/sh", ["-c", "echo \(i); echo err\(i) >&2"], environment: [:])
+                return .success(Restic.Summary(snapshot: String(decoding: r.stdout, as: UTF8.self) + "|" + String(decoding: r.stderr, as: UTF8.self),
+                                               files: 0, bytes: 0))
+            } catch {
+                return .failure(Restic.Failure(action: "sh", repository: "", status: -1, stderr: "\(error)"))
+            }
         }
-        #expect(out == (0..<16).map { "\($0)\n|err\($0)\n" })
+        #expect(s.wait().map { (try? $0.get())?.snapshot } == (0..<16).map { "\($0)\n|err\($0)\n" })
     }
 }
