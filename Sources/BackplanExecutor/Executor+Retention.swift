@@ -28,11 +28,14 @@ extension Executor {
         // repository -> snapshot id -> (time, live members); and each planned dataset's verified snapshot there.
         var shared: [String: [String: (time: Int64, members: Set<String>)]] = [:]
         var verified: [String: [String: String]] = [:]
+        // The repositories of the plan's copies, and the one each (region, tier) maps to, looked up once each.
         var repos: [String: Targets.Repository] = [:]
+        var repositoryOf: [String: String] = [:]
         for d in plan.datasets {
-            for c in d.copies {
+            for c in d.copies where repositoryOf[c.region + "\n" + c.tier] == nil {
                 let r = try targets.repository(region: c.region, tier: c.tier)
                 repos[r.repository] = r
+                repositoryOf[c.region + "\n" + c.tier] = r.repository
             }
         }
         for (dataset, backups) in history {
@@ -45,13 +48,6 @@ extension Executor {
         }
         var records: [StateStore.Forget] = []
         var forgets: [String: [String]] = [:]   // repository -> snapshot ids, forgotten with one restic run
-        // The repository each (region, tier) maps to, looked up once.
-        var repositoryOf: [String: String] = [:]
-        for d in plan.datasets {
-            for c in d.copies where repositoryOf[c.region + "\n" + c.tier] == nil {
-                repositoryOf[c.region + "\n" + c.tier] = try targets.repository(region: c.region, tier: c.tier).repository
-            }
-        }
         for name in repos.keys.sorted() {
             guard let repo = repos[name], let snaps = shared[name] else { continue }
             var retentions: [String: DatasetPlan.Retention] = [:]

@@ -33,9 +33,10 @@ public enum PlanCache {
     public static func load(_ file: String, cache: String, write: Bool = true) throws -> Plan {
         let data = try InputFile.contents(of: file, what: "plan file")
         let digest = Array(SHA256.hash(data: data))
-        if let cached = FileManager.default.contents(atPath: cache), let plan = read(cached, digest: digest) { return plan }
+        let cached = FileManager.default.contents(atPath: cache)
+        if let cached, let plan = read(cached, digest: digest) { return plan }
         let plan = try Plan.decode(data, file: file, reasons: false)
-        if write, !sameFile(file, cache), FileManager.default.contents(atPath: cache).map({ $0.starts(with: header) }) ?? true,
+        if write, !sameFile(file, cache), cached.map({ $0.starts(with: header) }) ?? true,
            let bytes = try? encode(plan, digest: digest) {
             let temporary = cache + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
             if FileManager.default.createFile(atPath: temporary, contents: bytes), rename(temporary, cache) != 0 {
