@@ -84,7 +84,7 @@ public enum MessageStoreExport {
         return try src.inDatabase { db in
             var result: T?
             try db.inTransaction(.deferred) {
-                result = try body(Exporter(db: db, source: source, pages: uri == nil ? nil : pages, exported: ExportedSums()))
+                result = try body(Exporter(db: db, source: source, pages: uri == nil ? nil : pages, state: ExporterState()))
                 return .commit
             }
             return result!
@@ -96,7 +96,7 @@ public enum MessageStoreExport {
         let db: Database
         let source: String
         let pages: PageSink?
-        let exported: ExportedSums
+        let state: ExporterState
 
         /// Starts the probe memo of this store when it has none (a round that backs every dataset up probes
         /// nothing, and without this the next round would read every row to build the memo): before the
@@ -117,82 +117,111 @@ public enum MessageStoreExport {
 
         /// Saves the memo ``beginMemo(_:)`` started, with the row sums of the conversations exported since.
         public func finishMemo(_ memo: ProbeMemo, _ start: Probe.MemoStart) throws -> Probe.MemoOutcome {
-            try Probe(db: db, pages: pages, source: source).finishMemo(memo, start, sums: exported.sums)
+            try Probe(db: db, pages: pages, source: source).finishMemo(memo, start, sums: state.sums)
         }
 
         /// ``MessageStoreExport/export(source:key:to:)`` inside the exporter's transaction.
         public func export(_ key: Key, to destination: String) throws -> Manifest {
-            // The export is a scratch file read by restic at once and deleted after: no journal, no fsync (a crash
-            // loses the run, and the next round exports again), which saves two syncs per dataset.
-            var scratch = Configuration()
-            scratch.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") }
-            let dst = try DatabaseQueue(path: destination, configuration: scratch)
+            let manifest: Manifest, digest: ContentDigest
             if key == .wholeStore {
-                // SQLite's online backup API, read through this transaction's connection: the same view.
+                // SQLite's online backup API, read through this transaction's connection: the same view. The
+                // copy is a scratch file read by restic at once and deleted after: no journal, no fsync.
+                var scratch = Configuration()
+                scratch.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") }
+                let dst = try DatabaseQueue(path: destination, configuration: scratch)
                 try dst.writeWithoutTransaction { out in try db.backup(to: out) }
+                try dst.close()
+                (manifest, digest) = try digestState(file: destination)
             } else {
-                try copyRows(of: key, from: db, into: dst, source: source)
+                (manifest, digest) = try copyRows(of: key, into: destination)
             }
-            try dst.close()
-            let (manifest, digest) = try digestState(file: destination)
-            if case .conversation(let id) = key, let sums = RowSums(digest: digest, maxMessageId: manifest.maxMessageId) { exported.sums[id] = sums }
+            if case .conversation(let id) = key, let sums = RowSums(digest: digest, maxMessageId: manifest.maxMessageId) { state.sums[id] = sums }
             var m = manifest
-            m.bytes = Int64((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0)
+            var info = stat()
+            m.bytes = stat(destination, &info) == 0 ? Int64(info.st_size) : 0
             return m
         }
-    }
 
-    /// The row sums of the conversations an ``Exporter`` exported, for the probe memo it may start.
-    final class ExportedSums {
-        var sums: [String: RowSums] = [:]
-    }
-
-    private static func copyRows(of key: Key, from db: Database, into dst: DatabaseQueue, source: String) throws {
-        var schema: [String: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'table'") {
-            if let name: String = row["name"], let sql: String = row["sql"] { schema[name] = sql }
-        }
-        for t in tables where schema[t] == nil {
-            throw InputError(file: source, column: t, "not a message store: no table '\(t)'")
-        }
-        let selects: [(String, String, StatementArguments)]
-        switch key {
-        case .conversation(let id):
-            selects = [("conversations", "SELECT * FROM conversations WHERE id = ?", [id]),
-                       ("messages", "SELECT * FROM messages WHERE conversation_id = ?", [id]),
-                       ("reads", "SELECT * FROM reads WHERE conversation_id = ?", [id])]
-        case .sender(let id):
-            selects = [("conversations", "SELECT * FROM conversations WHERE id IN (SELECT conversation_id FROM messages WHERE sender = ?)", [id]),
-                       ("messages", "SELECT * FROM messages WHERE sender = ?", [id]),
-                       ("reads", "SELECT * FROM reads WHERE reader = ?", [id])]
-        case .wholeStore:
-            selects = []
-        }
-        try dst.inTransaction { out in
-            for t in tables { try out.execute(sql: schema[t] ?? "") }
+        /// Copies the rows of `key` into a new SQLite file at `destination` (the source's own `CREATE TABLE`
+        /// statements) and returns its manifest, digested from the rows as they are written: each value is
+        /// bound to the export's INSERT as SQLite holds it (`sqlite3_bind_value` of the source column: same
+        /// type, same bytes) and encoded for the digest from that same column, as ``digest(file:scheme:)``
+        /// encodes it when it reads the file back (the tests check that the two agree). The export's tables
+        /// have the source's declarations, so SQLite's type affinity leaves every value as it was.
+        private func copyRows(of key: Key, into destination: String) throws -> (Manifest, ContentDigest) {
+            let schema = try state.schema(of: db, source: source)
+            let selects: [(String, String, StatementArguments)]
+            switch key {
+            case .conversation(let id):
+                selects = [("conversations", "SELECT * FROM conversations WHERE id = ?", [id]),
+                           ("messages", "SELECT * FROM messages WHERE conversation_id = ?", [id]),
+                           ("reads", "SELECT * FROM reads WHERE conversation_id = ?", [id])]
+            case .sender(let id):
+                selects = [("conversations", "SELECT * FROM conversations WHERE id IN (SELECT conversation_id FROM messages WHERE sender = ?)", [id]),
+                           ("messages", "SELECT * FROM messages WHERE sender = ?", [id]),
+                           ("reads", "SELECT * FROM reads WHERE reader = ?", [id])]
+            case .wholeStore:
+                selects = []
+            }
+            let out = try ScratchDatabase(creating: destination)
+            defer { out.close() }
+            try out.execute("BEGIN")
+            for t in tables { try out.execute(schema[t] ?? "") }
+            // Tables by name, as digest(file:) reads them (`tables` is in that order).
+            var digest = ContentDigest(.rowSet)
+            var count = 0
+            let chunk = ByteChunk(capacity: 4096)
             for (table, sql, args) in selects {
-                // Each value goes over as SQLite holds it (sqlite3_bind_value of the source column: same type, same
-                // bytes), straight between the two statements: no GRDB Row per row.
-                let select = try db.makeStatement(sql: sql)
+                digest.beginTable(table)
+                let select = try db.cachedStatement(sql: sql)
                 try select.setArguments(args)
                 let s = select.sqliteStatement
+                defer { sqlite3_reset(s) }
                 let width = sqlite3_column_count(s)
-                let marks = Array(repeating: "?", count: Int(width)).joined(separator: ", ")
-                let insert = try out.makeStatement(sql: "INSERT INTO \(table) VALUES (\(marks))")
-                let i = insert.sqliteStatement
+                let insert = try out.prepare("INSERT INTO \(table) VALUES (" + Array(repeating: "?", count: Int(width)).joined(separator: ", ") + ")")
+                defer { sqlite3_finalize(insert) }
                 while true {
                     let rc = sqlite3_step(s)
                     if rc == SQLITE_DONE { break }
                     guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: sql) }
-                    for c in 0..<width { sqlite3_bind_value(i, c + 1, sqlite3_column_value(s, c)) }
-                    let done = sqlite3_step(i)
-                    sqlite3_reset(i)
-                    guard done == SQLITE_DONE else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: done), message: out.lastErrorMessage, sql: "INSERT INTO \(table)")
+                    chunk.reset()
+                    for c in 0..<width {
+                        Probe.appendColumn(s, c, to: chunk)
+                        sqlite3_bind_value(insert, c + 1, sqlite3_column_value(s, c))
                     }
+                    let done = sqlite3_step(insert)
+                    sqlite3_reset(insert)
+                    guard done == SQLITE_DONE else { throw out.error(done, sql: "INSERT INTO \(table)") }
+                    digest.addRow(UnsafeRawBufferPointer(start: chunk.base, count: chunk.count))
+                    count += 1
                 }
             }
-            return .commit
+            let maxId = try out.integer("SELECT max(id) FROM messages")
+            try out.execute("COMMIT")
+            return (Manifest(rows: count, digest: digest.finalize(), maxMessageId: maxId, bytes: 0), digest)
+        }
+    }
+
+    /// What an ``Exporter`` keeps across its exports: the source's table declarations (read once: the
+    /// transaction sees one schema) and the row sums of the conversations exported, for the probe memo it may start.
+    final class ExporterState {
+        var sums: [String: RowSums] = [:]
+        private var schema: [String: String]?
+
+        /// The `CREATE TABLE` statement of each table of the source, by name.
+        ///
+        /// - Throws: ``InputError`` naming `source` when a message-store table is missing.
+        func schema(of db: Database, source: String) throws -> [String: String] {
+            if let schema { return schema }
+            var found: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'table'") {
+                if let name: String = row["name"], let sql: String = row["sql"] { found[name] = sql }
+            }
+            for t in tables where found[t] == nil {
+                throw InputError(file: source, column: t, "not a message store: no table '\(t)'")
+            }
+            schema = found
+            return found
         }
     }
 

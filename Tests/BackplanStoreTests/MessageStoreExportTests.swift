@@ -48,6 +48,46 @@ struct ExportTests {
         #expect(together[3].rows > together[0].rows + together[1].rows)
     }
 
+    @Test("The manifest digested as rows are written equals a read of the export back, for every kind of value")
+    func digestWhileWriting() throws {
+        let dir = TempDir()
+        let q = try DatabaseQueue(path: dir.file("s.sqlite"))
+        try q.write { db in
+            try db.execute(sql: """
+                CREATE TABLE conversations(id TEXT PRIMARY KEY, title TEXT, score REAL, n NUMERIC, b BLOB);
+                CREATE TABLE messages(id INTEGER PRIMARY KEY, conversation_id TEXT, sender TEXT, sent_at INTEGER, size_bytes INTEGER,
+                                      attachment_bytes INTEGER, extra);
+                CREATE TABLE reads(conversation_id TEXT, reader TEXT, read_at INTEGER, x REAL);
+                """)
+            try db.execute(sql: "INSERT INTO conversations VALUES ('c1', 'héllo ✓', 5, '1.0', x'00ff00'), ('c2', NULL, 2.5, 'abc', NULL)")
+            let values: [(any DatabaseValueConvertible)?] = [nil, Int64.max, Int64.min, -0.0, 1e308, "", "text\u{0}nul", Data([0, 1, 2]), "12", 7]
+            for (i, v) in values.enumerated() {
+                try db.execute(sql: "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [i + 1, i % 2 == 0 ? "c1" : "c2", "u\(i % 3)", i % 4 == 0 ? "not a time" : 1000 + i, v, -i, v])
+                try db.execute(sql: "INSERT INTO reads VALUES (?, ?, ?, ?)", arguments: [i % 2 == 0 ? "c1" : "c2", "u\(i % 3)", v, i])
+            }
+        }
+        try q.close()
+        let keys: [MessageStoreExport.Key] = [.conversation("c1"), .conversation("c2"), .conversation("none"), .sender("u1"), .wholeStore]
+        for (i, key) in keys.enumerated() {
+            let m = try MessageStoreExport.export(source: dir.file("s.sqlite"), key: key, to: dir.file("e\(i).sqlite"))
+            let read = try MessageStoreExport.digest(file: dir.file("e\(i).sqlite"))
+            #expect(m.digest == read.digest && m.rows == read.rows && m.maxMessageId == read.maxMessageId, "\(key)")
+            #expect(m.bytes == Int64((try FileManager.default.attributesOfItem(atPath: dir.file("e\(i).sqlite"))[.size] as? Int) ?? -1))
+        }
+    }
+
+    @Test("An export never writes over a database already at its path")
+    func existingDestination() throws {
+        let dir = TempDir()
+        _ = try MessageStoreExport.export(source: Self.sample, key: .conversation("c000001"), to: dir.file("a.sqlite"))
+        let before = try #require(FileManager.default.contents(atPath: dir.file("a.sqlite")))
+        #expect(throws: (any Error).self) {
+            try MessageStoreExport.export(source: Self.sample, key: .conversation("c000002"), to: dir.file("a.sqlite"))
+        }
+        #expect(FileManager.default.contents(atPath: dir.file("a.sqlite")) == before)
+    }
+
     @Test("A sender exports their messages, the conversations those are in, and their reads")
     func sender() throws {
         let dir = TempDir()
