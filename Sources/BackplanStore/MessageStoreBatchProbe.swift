@@ -27,7 +27,7 @@ extension MessageStoreExport.Probe {
     /// With `indexed`, each table is read only for the asked keys (`WHERE <key> IN (…)`, 500 keys a statement,
     /// through the store's indexes) instead of scanned: for the few conversations the probe memo leaves to
     /// compute. A row is matched by its key text as bound, so keys that are not their own `String(cString:)`
-    /// (a NUL, invalid UTF-8) must not be asked this way (``manifests(ofConversations:memo:)`` does not).
+    /// (a NUL, invalid UTF-8) must not be asked this way (``manifests(ofConversations:memo:prepared:)`` does not).
     public func manifests(ofConversations ids: Set<String>, scheme: ContentDigest.Scheme = .rowSet,
                           indexed: Bool = false) throws -> [String: MessageStoreExport.Manifest] {
         try digests(ofConversations: ids, scheme: scheme, indexed: indexed).mapValues(\.manifest)

@@ -4,7 +4,7 @@ import GRDB
 import GRDBSQLite
 
 extension MessageStoreExport.Probe {
-    /// How ``manifests(ofConversations:memo:)`` went, for the executor's log and the tests.
+    /// How ``manifests(ofConversations:memo:prepared:)`` went, for the executor's log and the tests.
     public struct MemoOutcome: Sendable, Equatable, CustomStringConvertible {
         public enum Path: String, Sendable {
             /// No usable memo (first probe, another schema, an unreadable memo): every row read, the memo built.
@@ -59,8 +59,74 @@ extension MessageStoreExport.Probe {
     /// Falls back to reading every row when the store was not opened through the tap, `dbstat` is missing, a
     /// table is not a rowid table, the schema or page format differs from the memo's, the memo is unreadable,
     /// or more than a quarter of the leaves changed (a VACUUM): then the memo is built again.
-    public func manifests(ofConversations ids: Set<String>, memo: ProbeMemo)
+    ///
+    /// - Parameter prepared: ``prepareMemo(_:)`` of this same probe, done ahead (the executor's probe session
+    ///   does it while the plan is read); `nil` does it here.
+    public func manifests(ofConversations ids: Set<String>, memo: ProbeMemo, prepared: MemoPrepared? = nil)
         throws -> (manifests: [String: MessageStoreExport.Manifest], outcome: MemoOutcome) {
+        let p = try prepared ?? prepareMemo(memo)
+        var clock = Date()
+        var seconds = p.seconds
+        func lap(_ step: String) {
+            seconds.append((step, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
+        switch p.kind {
+        case .untapped:
+            try? memo.drop(store: p.store)
+            return (try manifests(ofConversations: ids), MemoOutcome(path: .untapped, computed: ids.count))
+        case .rebuild(let leaves):
+            let all = try digests(ofConversations: ids)
+            lap("rows")
+            let saved = (try? memo.save(store: p.store, fingerprint: p.fingerprint, expected: nil, replacing: true, removed: [],
+                                        added: try newLeaves(leaves), sums: all.compactMapValues(RowSums.init), invalid: [])) ?? false
+            lap("save")
+            return (all.mapValues(\.manifest), MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count,
+                                                          saved: saved, seconds: seconds))
+        case .incremental(let u):
+            var sums = u.sums
+            let candidates = ids.filter { u.whole.contains($0) || (u.old.manifests[$0] == nil && sums[$0] == nil) }
+            let computed = try digests(ofConversations: candidates, indexed: u.plain && candidates.count <= u.leaves / 4)
+            for (k, c) in computed { sums[k] = RowSums(c) }
+            lap("rows")
+            var out: [String: MessageStoreExport.Manifest] = [:]
+            for id in ids { out[id] = computed[id]?.manifest ?? sums[id]?.manifest ?? u.old.manifests[id] }
+            let saved = (try? memo.save(store: p.store, fingerprint: p.fingerprint, expected: u.old.generation, replacing: false, removed: u.gone,
+                                        added: u.added, summed: u.summed, sums: sums, invalid: u.whole)) ?? false
+            lap("save")
+            return (out, MemoOutcome(path: .incremental, leaves: u.leaves, changedLeaves: u.changedLeaves,
+                                     computed: candidates.count, summed: u.updated, saved: saved, seconds: seconds))
+        }
+    }
+
+    /// What ``manifests(ofConversations:memo:prepared:)`` does before it needs the conversations asked: the
+    /// store's pages walked, the memo read and compared with them, the changed pages' rows summed. A round
+    /// does this while it reads its plan (the executor's probe session); the result belongs to this probe's
+    /// read transaction and is used in it only.
+    public struct MemoPrepared {
+        enum Kind {
+            case untapped
+            case rebuild(leaves: [Leaf])
+            case incremental(Update)
+        }
+        struct Update {
+            var old: ProbeMemo.Snapshot
+            var leaves: Int, changedLeaves: Int, updated: Int
+            var plain: Bool
+            var gone: [Int64]
+            var added: [ProbeMemo.NewLeaf]
+            var summed: [Int64: [String: LeafSum]]
+            var sums: [String: RowSums]
+            var whole: Set<String>
+        }
+        let store: String
+        let fingerprint: String
+        let kind: Kind
+        let seconds: [(String, Double)]
+    }
+
+    /// ``MemoPrepared`` for this probe and `memo`.
+    public func prepareMemo(_ memo: ProbeMemo) throws -> MemoPrepared {
         var clock = Date()
         var seconds: [(String, Double)] = []
         func lap(_ step: String) {
@@ -70,10 +136,7 @@ extension MessageStoreExport.Probe {
         let store = memoKey
         let walked = try walkLeaves()
         lap("walk")
-        guard let leaves = walked else {
-            try? memo.drop(store: store)
-            return (try manifests(ofConversations: ids), MemoOutcome(path: .untapped, computed: ids.count))
-        }
+        guard let leaves = walked else { return MemoPrepared(store: store, fingerprint: "", kind: .untapped, seconds: seconds) }
         let fingerprint = try self.fingerprint()
         let old = try? memo.load(store: store, fingerprint: fingerprint)
         let diff = old.map { Self.diff($0, leaves) }
@@ -81,13 +144,7 @@ extension MessageStoreExport.Probe {
         let contents = few ? old.flatMap { o in diff.flatMap { try? memo.contents(ofLeaves: $0.gone, store: store, generation: o.generation) } } : nil
         lap("memo")
         guard let old, let diff, let contents else {
-            let all = try digests(ofConversations: ids)
-            lap("rows")
-            let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: nil, replacing: true, removed: [],
-                                        added: try newLeaves(leaves), sums: all.compactMapValues(RowSums.init), invalid: [])) ?? false
-            lap("save")
-            return (all.mapValues(\.manifest), MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count,
-                                                          saved: saved, seconds: seconds))
+            return MemoPrepared(store: store, fingerprint: fingerprint, kind: .rebuild(leaves: leaves), seconds: seconds)
         }
         // The rows on new pages, plus; those on gone pages, minus (their keys only, for pages kept without sums).
         var delta: [String: SumDelta] = [:]
@@ -115,18 +172,9 @@ extension MessageStoreExport.Probe {
         for (k, d) in delta where !whole.contains(k) {
             if let s = before[k], let next = d.applied(to: s) { sums[k] = next } else { whole.insert(k) }
         }
-        let updated = sums.count
-        let candidates = ids.filter { whole.contains($0) || (old.manifests[$0] == nil && sums[$0] == nil) }
-        let computed = try digests(ofConversations: candidates, indexed: plain && candidates.count <= leaves.count / 4)
-        for (k, c) in computed { sums[k] = RowSums(c) }
-        lap("rows")
-        var out: [String: MessageStoreExport.Manifest] = [:]
-        for id in ids { out[id] = computed[id]?.manifest ?? sums[id]?.manifest ?? old.manifests[id] }
-        let saved = (try? memo.save(store: store, fingerprint: fingerprint, expected: old.generation, replacing: false, removed: diff.gone,
-                                    added: added, summed: summed, sums: sums, invalid: whole)) ?? false
-        lap("save")
-        return (out, MemoOutcome(path: .incremental, leaves: leaves.count, changedLeaves: diff.fresh.count + diff.gone.count,
-                                 computed: candidates.count, summed: updated, saved: saved, seconds: seconds))
+        let update = MemoPrepared.Update(old: old, leaves: leaves.count, changedLeaves: diff.fresh.count + diff.gone.count, updated: sums.count,
+                                         plain: plain, gone: diff.gone, added: added, summed: summed, sums: sums, whole: whole)
+        return MemoPrepared(store: store, fingerprint: fingerprint, kind: .incremental(update), seconds: seconds)
     }
 
     /// A memo begun by ``MessageStoreExport/Exporter/beginMemo(_:)``: the store's leaves, walked in the

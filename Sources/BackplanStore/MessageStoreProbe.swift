@@ -56,7 +56,7 @@ extension MessageStoreExport {
     /// ```
     ///
     /// With `pages`, the store is read through the page tap (``PageSink``), which keeps the pages SQLite reads
-    /// for ``Probe/manifests(ofConversations:memo:)``; when the tap cannot be set up the probe reads as without it.
+    /// for ``Probe/manifests(ofConversations:memo:prepared:)``; when the tap cannot be set up the probe reads as without it.
     public static func probing<T>(_ source: String, pages: PageSink? = nil, _ body: (Probe) throws -> T) throws -> T {
         let uri = pages.flatMap { PageSink.uri(path: source, sink: $0) }
         return try read(source, uri: uri) { db in try body(Probe(db: db, pages: uri == nil ? nil : pages, source: source)) }

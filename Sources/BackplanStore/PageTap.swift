@@ -5,7 +5,7 @@ import GRDB
 import GRDBSQLite
 
 /// The pages of a message store as SQLite reads them inside one read transaction, each kept as its SHA-256 (and,
-/// for a table b-tree leaf, the first and last rowid on it): what ``MessageStoreExport/Probe/manifests(ofConversations:memo:)``
+/// for a table b-tree leaf, the first and last rowid on it): what ``MessageStoreExport/Probe/manifests(ofConversations:memo:prepared:)``
 /// compares with the pages of the previous probe to find the few conversations whose rows may have changed.
 ///
 /// SQLite reads the pages through the pass-through VFS `backplan-tap` (C target `CPageTap`), which hands each

@@ -5,7 +5,7 @@ import GRDBSQLite
 
 /// What the executor's last probe of each message store saw, so the next one need not read every row: the
 /// store's table leaf pages (the SHA-256 of each, and the conversation keys of the rows on it) and the manifests
-/// it computed, valid together for that set of pages (``MessageStoreExport/Probe/manifests(ofConversations:memo:)``).
+/// it computed, valid together for that set of pages (``MessageStoreExport/Probe/manifests(ofConversations:memo:prepared:)``).
 ///
 /// A cache, in a SQLite file of its own beside the executor's state store (`state.sqlite` → `state.sqlite-probe`):
 /// losing it, or finding it unreadable, costs one full probe. Each save is one transaction and replaces what it
