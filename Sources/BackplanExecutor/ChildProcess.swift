@@ -57,11 +57,12 @@ enum ChildProcess {
 
     /// Runs `executable` with `arguments` (no shell) and `environment`, stdin from the file `stdin` (else
     /// `/dev/null`), stdout into the open descriptor `stdout` (else captured), stderr captured, in the working
-    /// folder `directory` (else ours); waits for it.
+    /// folder `directory` (else ours); waits for it. `started` gets the child's process id as soon as it runs
+    /// (to interrupt it: ``Sending/stop()``).
     ///
     /// - Throws: ``InputError`` when it cannot be started.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
-                    stdout: Int32? = nil, directory: String? = nil) throws -> Result {
+                    stdout: Int32? = nil, directory: String? = nil, started: ((pid_t) -> Void)? = nil) throws -> Result {
         var argv = [executable] + arguments
         var path = executable
         if let setpriv { argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv; path = setpriv }
@@ -120,6 +121,7 @@ enum ChildProcess {
             close(errPipe[0])
             throw InputError(file: path, "cannot start (\(String(cString: strerror(spawned))))")
         }
+        started?(pid)
         let outHandle = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
         let errHandle = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
         nonisolated(unsafe) var errData = Data()

@@ -59,21 +59,24 @@ extension Executor {
         return chunks
     }
 
-    /// Makes a staging folder per batch and returns the round's ``Sending``, whose restic runs start while the
-    /// exports are written (``Sending/startDue(secondsPerExport:)``).
+    /// Makes a staging folder and a ``Gate`` per batch and returns the round's ``Sending``: its restic runs
+    /// start at ``Sending/startAll()`` and list their folders once the batch's exports are in.
     func startSending(_ batches: [Batch], items: [Due], now: Int64, work: String) throws -> Sending {
         var folders: [String] = []
+        var gates: [Gate?] = []
         for n in batches.indices {
             let dir = "\(work)/batch-\(n)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             folders.append(dir)
+            // Without a named pipe (a file system that has none) the batch's restic starts after its exports.
+            gates.append(try? Gate(path: "\(work)/gate-\(n)"))
         }
         let restic = self.restic
         let jobs = zip(batches, folders).map { b, dir in (b.repo, dir, tags(datasets: b.members.map { items[$0].plan.id }), b.host) }
-        return Sending(batches: batches, folders: folders, limit: sendConcurrency) { n in
+        return Sending(batches: batches, folders: folders, gates: gates, limit: sendConcurrency) { n, launch in
             let (repo, dir, tags, host) = jobs[n]
             do {
-                return .success(try restic.backup(repo, folder: dir, tags: tags, host: host, time: now))
+                return .success(try restic.backup(repo, folder: dir, tags: tags, host: host, time: now, gate: launch.gate, started: launch.started))
             } catch let failure as Restic.Failure {
                 return .failure(failure)
             } catch {

@@ -26,6 +26,9 @@ public struct Executor {
     /// Snapshots a round makes at once (each a restic process; a restic start is mostly its key derivation,
     /// one core's work): the machine's cores, at most 4.
     public var sendConcurrency = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// Probes of message stores begun before the round (``ProbeSession/start(targets:state:)``), by store path;
+    /// used by the first round, which ends every one of them.
+    public var probeSessions: [String: ProbeSession] = [:]
 
     public init(plan: Plan, targets: Targets, state: StateStore, restic: Restic = Restic(), scheduleGroup: String? = nil) {
         self.plan = plan
@@ -73,7 +76,10 @@ public struct Executor {
     ///
     /// With `dryRun` nothing is exported, sent, forgotten or recorded; the actions say what would happen.
     /// A dataset whose backup fails is reported as `failed` and recorded nowhere; the others go on.
-    public func run(now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [Action] {
+    ///
+    /// - Parameter decided: gets the actions decided before anything is exported (recovery's, `unchanged`,
+    ///   `wait`): the first ones of the list returned, in its order (`execute --json` encodes them while restic runs).
+    public func run(now: Int64, dryRun: Bool, log: (String) -> Void, decided: ([Action]) -> Void = { _ in }) throws -> [Action] {
         try checkTargets()
         var actions: [Action] = []
         var touched: [String: Targets.Repository] = [:]
@@ -105,31 +111,20 @@ public struct Executor {
         var ready: [Due] = []
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
-            let verdicts: [(Due, Action?)] = try MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
-                // Many conversations: one pass over each table beats a few queries per conversation; one pass per
-                // digest scheme the last backups were made in (backups made before the row-set scheme: ordered).
-                var conversations: [ContentDigest.Scheme: Set<String>] = [:]
-                for item in mine {
-                    guard let last = item.last, case .conversation(let id) = item.key else { continue }
-                    conversations[ContentDigest.Scheme(of: last.manifest.digest), default: []].insert(id)
-                }
-                var batch: [String: MessageStoreExport.Manifest] = [:]
-                for (scheme, ids) in conversations where !dryRun && ids.count >= Self.batchProbeMinimum {
-                    if scheme == .rowSet, let memo {
-                        let (manifests, outcome) = try probe.manifests(ofConversations: ids, memo: memo)
-                        log("probe of \(store): \(outcome)")
-                        if batch.isEmpty { batch = manifests } else { batch.merge(manifests) { a, _ in a } }
-                    } else {
-                        batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
-                    }
-                }
-                return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
+            // Through the store's probe session when it has one (its walk done while the plan was read).
+            let early: [(Due, Action?)]? = memo == nil ? nil : try probeSessions[store]?.run { probe, sessionMemo, prepared in
+                try self.verdicts(of: mine, probe: probe, memo: sessionMemo, prepared: prepared, store: store, now: now, dryRun: dryRun, log: log)
             }
-            for (item, action) in verdicts {
+            let found = try early ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
+                try self.verdicts(of: mine, probe: probe, memo: memo, prepared: nil, store: store, now: now, dryRun: dryRun, log: log)
+            }
+            for (item, action) in found {
                 if let action { actions.append(action) } else { ready.append(item) }
             }
         }
+        for session in probeSessions.values { session.cancel() }
         clock.lap("probes of \(due.count) due")
+        decided(actions)
         if dryRun {
             for item in ready { actions += try dryActions(item) }
             return actions + (try retention(now: now, dryRun: true, log: log))
@@ -137,27 +132,26 @@ public struct Executor {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("backplan-exec-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work + "/files", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: work) }
-        // restic starts before the exports are written (its key derivation and lock wait come before it lists
-        // the staging folders); finishSending checks that each snapshot got every file and makes again one that did not.
+        // restic starts before the exports are written: its key derivation and lock wait run meanwhile, and it
+        // lists a staging folder only once the batch's exports are in (Gate); finishSending still checks that
+        // each snapshot got every file and makes again one that did not.
         let sending = try startSending(try batches(of: ready), items: ready, now: now, work: work)
+        sending.startAll()
         var exported: [Int: Exported] = [:]
-        var exportClock = ExportClock()
         do {
             // A store's changed datasets are exported from one open of it and one read transaction.
             for store in Self.uniqueInOrder(ready.map(\.store)) {
                 try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
                     // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
                     // from this transaction's pages and these exports' rows.
-                    // By batch, so each batch's exports come together and its restic can start near their end.
+                    // By batch, so each batch's exports come together and its restic waits at its gate no longer than needed.
                     let mine = ready.indices.filter { ready[$0].store == store }.sorted { sending.firstBatch(of: $0) < sending.firstBatch(of: $1) }
                     let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
                     for i in mine {
-                        sending.startDue(secondsPerExport: exportClock.secondsPerExport)
                         let item = ready[i]
                         let filename = DatasetName.fileName(item.plan.id)
                         let file = "\(work)/files/\(filename)"
                         let manifest = try exporter.export(item.key, to: file)
-                        exportClock.count += 1
                         if let last = item.last, try Self.sameRows(last.manifest, manifest, file: file) {
                             actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
                                                   detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
@@ -178,18 +172,46 @@ public struct Executor {
             throw error
         }
         clock.lap("exports of \(exported.count)")
+        let early = EarlyRetention(self, now: now, history: history, batches: sending.batches, items: ready, exported: exported)
         let sent = try finishSending(sending, items: ready, exported: exported, now: now, log: log)
         actions += sent.actions
         clock.lap("send and record")
-        // The history read above and this round's backups: what liveBackups() would read now (nothing else changed it).
-        var live = history
-        for b in sent.recorded { live[b.dataset, default: []].append(b) }
-        actions += try retention(now: now, dryRun: false, touched: touched, history: live, log: log)
+        if let decision = early.decision(history: history, recorded: sent.recorded, now: now) {
+            actions += try apply(decision, now: now, dryRun: false, touched: touched, log: log)
+        } else {
+            // The history read above and this round's backups: what liveBackups() would read now (nothing else changed it).
+            var live = history
+            for b in sent.recorded { live[b.dataset, default: []].append(b) }
+            actions += try retention(now: now, dryRun: false, touched: touched, history: live, log: log)
+        }
         clock.lap("retention")
         log("round times: " + clock.laps.joined(separator: ", "))
         // A round with a failed dataset stays marked unfinished: the next one sweeps what it may have left.
         if !actions.contains(where: { $0.kind == "failed" }) { try finishRound() }
         return actions
+    }
+
+    /// Every probe of `mine` (the due datasets of `store`) in one read of it: many conversations compared with
+    /// one pass over each table (one pass per digest scheme the last backups were made in; backups made before
+    /// the row-set scheme: ordered), through the probe memo when there is one.
+    private func verdicts(of mine: [Due], probe: MessageStoreExport.Probe, memo: ProbeMemo?, prepared: MessageStoreExport.Probe.MemoPrepared?,
+                          store: String, now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [(Due, Action?)] {
+        var conversations: [ContentDigest.Scheme: Set<String>] = [:]
+        for item in mine {
+            guard let last = item.last, case .conversation(let id) = item.key else { continue }
+            conversations[ContentDigest.Scheme(of: last.manifest.digest), default: []].insert(id)
+        }
+        var batch: [String: MessageStoreExport.Manifest] = [:]
+        for (scheme, ids) in conversations where !dryRun && ids.count >= Self.batchProbeMinimum {
+            if scheme == .rowSet, let memo {
+                let (manifests, outcome) = try probe.manifests(ofConversations: ids, memo: memo, prepared: prepared)
+                log("probe of \(store): \(outcome)")
+                if batch.isEmpty { batch = manifests } else { batch.merge(manifests) { a, _ in a } }
+            } else {
+                batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
+            }
+        }
+        return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
     }
 
     /// Whether the export `file` (whose manifest is `now`) holds the rows of the backup `last` recorded: the
@@ -256,14 +278,6 @@ public struct Executor {
             return Action(kind: "backup", dataset: item.plan.id, repository: repo.repository, snapshots: [],
                           detail: "\(item.key) of \(item.store) as /\(filename) | \(line) (one snapshot per repository, host and erasure duty)")
         }
-    }
-
-    /// The exports' mean seconds so far (5 ms before the first: a conversation's export on the benchmark's store
-    /// takes 2-3 ms), for when to start restic (``Sending/startDue(secondsPerExport:)``).
-    struct ExportClock {
-        let started = Date()
-        var count = 0
-        var secondsPerExport: Double { count == 0 ? 0.005 : Date().timeIntervalSince(started) / Double(count) }
     }
 
     /// Wall-clock seconds of a round's phases, for the log (where a round's time goes).

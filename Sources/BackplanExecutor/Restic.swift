@@ -54,10 +54,16 @@ public struct Restic: Sendable {
     /// retention and host: one export per dataset, named by ``DatasetName/fileName(_:)``) as one snapshot whose
     /// root holds those files (`restic backup .` run inside the folder, so each file is `/<name>` in the
     /// snapshot); returns restic's snapshot id. `time` (Unix seconds) becomes the snapshot's time.
-    public func backup(_ repo: Targets.Repository, folder: String, tags: [String], host: String, time: Int64) throws -> Summary {
+    ///
+    /// With `gate` (a ``Gate``'s path, given as `--exclude-file`), restic opens the repository and takes its
+    /// lock, then waits until the gate is released before it lists the folder. `started` gets each restic
+    /// process's id as it starts (a lock retry starts another).
+    public func backup(_ repo: Targets.Repository, folder: String, tags: [String], host: String, time: Int64,
+                       gate: String? = nil, started: ((Int32) -> Void)? = nil) throws -> Summary {
         var args = ["backup", "--json", "--force", "--host", host, "--time", Self.timeText(time)]
+        if let gate { args += ["--exclude-file", gate] }
         for t in tags { args += ["--tag", t] }
-        let out = try run(repo, args + ["."], action: "backup", directory: folder)
+        let out = try run(repo, args + ["."], action: "backup", directory: folder, started: started)
         return try summary(fromBackupJSON: out, repo)
     }
 
@@ -180,7 +186,7 @@ public struct Restic: Sendable {
     /// at once again; while a live restic still holds it, unlock and again after waits of 1, 2, 4, … up to
     /// 15 s, for up to ``lockWaitSeconds``.
     private func run(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String? = nil,
-                     stdout: FileHandle? = nil, directory: String? = nil) throws -> String {
+                     stdout: FileHandle? = nil, directory: String? = nil, started: ((Int32) -> Void)? = nil) throws -> String {
         var waited = 0.0
         var pause = 1.0
         var attempts = 0
@@ -188,7 +194,7 @@ public struct Restic: Sendable {
             do {
                 try stdout?.seek(toOffset: 0)
                 try stdout?.truncate(atOffset: 0)
-                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout, directory: directory)
+                return try runOnce(repo, arguments, action: action, stdin: stdin, stdout: stdout, directory: directory, started: started)
             } catch let failure as Failure
                 where failure.stderr.contains("repository is already locked") && waited < lockWaitSeconds && action != "unlock" {
                 if attempts > 0 {
@@ -205,7 +211,7 @@ public struct Restic: Sendable {
     }
 
     private func runOnce(_ repo: Targets.Repository, _ arguments: [String], action: String, stdin: String?,
-                         stdout: FileHandle?, directory: String? = nil) throws -> String {
+                         stdout: FileHandle?, directory: String? = nil, started: ((Int32) -> Void)? = nil) throws -> String {
         var args = ["--no-cache", "--quiet"]
         if action == "backup" || action == "snapshots" { args = ["--no-cache"] }
         for o in repo.options { args += ["-o", o] }
@@ -216,7 +222,7 @@ public struct Restic: Sendable {
         env["TZ"] = "UTC"
         if let stdin, !FileManager.default.isReadableFile(atPath: stdin) { throw InputError(file: stdin, "cannot read the export") }
         let r = try ChildProcess.run(try resolvedExecutable(), args + arguments, environment: env, stdin: stdin,
-                                     stdout: stdout?.fileDescriptor, directory: directory)
+                                     stdout: stdout?.fileDescriptor, directory: directory, started: started)
         guard r.status == 0 else {
             throw Failure(action: action, repository: repo.repository, status: r.status, stderr: String(decoding: r.stderr, as: UTF8.self))
         }

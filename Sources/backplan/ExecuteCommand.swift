@@ -43,34 +43,44 @@ struct ExecuteCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        let targets = try Targets.load(self.targets)
+        let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
+        defer { lock?.release() }
+        // The stores' pages walked and compared with the probe memo while the plan is read (ProbeSession).
+        let sessions = dryRun ? [:] : ProbeSession.start(targets: targets, state: state)
+        defer { sessions.values.forEach { $0.cancel() } }
         // The plan's cache beside the state store (PlanCache: valid only for these exact bytes; a dry run writes none).
         var plan = try PlanCache.load(self.plan, cache: PlanCache.path(forState: state), write: !dryRun)
         if let scheduleGroup { plan = try plan.restricted(toScheduleGroup: scheduleGroup, file: self.plan) }
         let planRead = Date()
-        let targets = try Targets.load(self.targets)
         try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)
         let checked = Date()
-        let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
-        defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)
-        let executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
+        var executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
+        executor.probeSessions = sessions
         let seconds = { (a: Date, b: Date) in String(format: "%.2f", b.timeIntervalSince(a)) }
-        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(seconds(started, Date())) s (plan \(seconds(started, planRead)) s, targets and inputs \(seconds(planRead, checked)) s, state \(seconds(checked, Date())) s)")
+        Console.note("plan (\(plan.datasets.count) datasets) and targets read and checked in \(seconds(started, Date())) s (targets and plan \(seconds(started, planRead)) s, inputs \(seconds(planRead, checked)) s, state \(seconds(checked, Date())) s)")
         let fixedNow = now.flatMap(TimeArgument.parse)
         let stop = until.flatMap(TimeArgument.parse)
-        var all: [Executor.Action] = []
+        var failed = false
+        let output = json ? Console.JSONArray<Executor.Action>() : nil
         while true {
             let t = fixedNow ?? Int64(Date().timeIntervalSince1970)
-            let actions = try executor.run(now: t, dryRun: dryRun) { Console.note($0) }
-            all += actions
+            var early = 0
+            let actions = try executor.run(now: t, dryRun: dryRun, log: { Console.note($0) }, decided: { decided in
+                output?.append(decided)
+                early = decided.count
+            })
+            output?.append(Array(actions.dropFirst(early)))
+            failed = failed || actions.contains { $0.kind == "failed" }
             if !json { print(actions) }
             if once || dryRun || fixedNow != nil { break }
             let next = try executor.nextDue(after: t)
             if let stop, next > stop { break }
             Thread.sleep(forTimeInterval: Double(max(60, next - Int64(Date().timeIntervalSince1970))))
         }
-        if json { try Console.json(all) }
-        if all.contains(where: { $0.kind == "failed" }) { throw ExitCode.failure }
+        try output?.print()
+        if failed { throw ExitCode.failure }
     }
 
     private func print(_ actions: [Executor.Action]) {

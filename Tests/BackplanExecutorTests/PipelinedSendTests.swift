@@ -10,9 +10,10 @@ import Testing
 private let restic: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
     .map { "\($0)/restic" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
-/// A round's restic runs start before its exports are written (``Executor/startSending(_:items:now:work:)``);
-/// these tests let restic list the staging folder too early on purpose and check that no snapshot missing a
-/// file is recorded.
+/// A round's restic runs start before its exports are written and wait at their gates
+/// (``Executor/startSending(_:items:now:work:)``, ``Gate``); these tests check the gate, and let restic list
+/// the staging folder too early on purpose (``Sending/wait()`` opens every gate) to check that no snapshot
+/// missing a file is recorded.
 @Suite("Snapshots started before the exports are done", .serialized, .enabled(if: restic != nil, "restic is not on PATH"))
 struct PipelinedSendTests {
     /// An executor over one local restic repository and two datasets of one store (one batch), with its work folder.
@@ -112,24 +113,55 @@ struct PipelinedSendTests {
         #expect(try f.executor.state.liveBackups().count == 2)
     }
 
-    @Test("A batch's restic starts once its exports still to come should take less than the lead, or when waited for")
-    func startsNearTheEnd() throws {
+    @Test("restic started before any export waits at its gate: the exports that come while it derives its key all get in")
+    func waitsAtTheGate() throws {
         let f = try Fixture()
         let sending = try f.start()
-        sending.startDue(secondsPerExport: Sending.lead)   // two exports to come: 2 × lead
-        #expect(!sending.hasStarted(0))
-        let first = try f.exportAndAdd(0, to: sending)
-        sending.startDue(secondsPerExport: Sending.lead)   // one to come: not less than the lead
-        #expect(!sending.hasStarted(0))
-        sending.skip(1)                                     // the other was unchanged: nothing to come
-        sending.startDue(secondsPerExport: Sending.lead)
+        sending.startAll()
         #expect(sending.hasStarted(0))
+        #expect(sending.isReleased(0) == false)
+        let first = try f.exportAndAdd(0, to: sending)
+        // Long enough for restic to open the repository, take its lock and wait in the gate (about 0.7 s): without
+        // the gate it would list the folder now, with one file of two, and the batch would be made again.
+        Thread.sleep(forTimeInterval: 2)
+        #expect(sending.isReleased(0) == false, "one export of two is in")
+        let second = try f.exportAndAdd(1, to: sending)
+        #expect(sending.isReleased(0) == true, "the batch's last export opens its gate")
+        let actions = try f.finish(sending, [0: first, 1: second]).actions
+        #expect(actions.map(\.kind) == ["backup", "backup"], "no snapshot abandoned and made again")
+        let snaps = try f.snapshots()
+        #expect(snaps.count == 1 && snaps.first?.files == ["/a.sqlite", "/b.sqlite"])
+    }
+
+    @Test("A batch whose other dataset was unchanged opens its gate at its last export")
+    func skippedOpensTheGate() throws {
+        let f = try Fixture()
+        let sending = try f.start()
+        sending.startAll()
+        let first = try f.exportAndAdd(0, to: sending)
+        sending.skip(1)
+        #expect(sending.isReleased(0) == true)
         let actions = try f.finish(sending, [0: first]).actions
         #expect(actions.filter { $0.kind == "backup" }.map(\.dataset) == ["a"])
     }
 
-    @Test("A round that fails before its exports are done starts no restic run it had not started")
+    @Test("A round that fails before its exports are done interrupts the restic waiting at its gate: no snapshot, no lock left")
     func stopped() throws {
+        let f = try Fixture()
+        let sending = try f.start()
+        sending.startAll()
+        _ = try f.exportAndAdd(0, to: sending)
+        Thread.sleep(forTimeInterval: 1)   // restic in its key derivation or at the gate
+        sending.stop()
+        let outcomes = sending.wait()
+        #expect(outcomes.allSatisfy { if case .failure = $0 { true } else { false } })
+        #expect(try f.snapshots().isEmpty)
+        let locks = try FileManager.default.contentsOfDirectory(atPath: f.repo + "/locks")
+        #expect(locks.isEmpty, "restic removed its lock on SIGINT")
+    }
+
+    @Test("A round that fails before starting restic starts none")
+    func stoppedBeforeStart() throws {
         let f = try Fixture()
         let sending = try f.start()
         sending.stop()
