@@ -155,10 +155,11 @@ extension Executor {
             // The executor (a value: plan, targets, the state store's GRDB queue) and the history are only read there.
             nonisolated(unsafe) let ex = executor
             let history = future
-            Thread { [self] in
+            // At lowered priority: it fills restic's waits rather than slowing its key derivation.
+            BackgroundThread.start { [self] in
                 result = Result { try ex.retentionDecision(now: now, history: history, verified: ex.state.lastVerifiedBackups()) }
                 done.leave()
-            }.start()
+            }
         }
 
         /// The decision, when the round recorded exactly one backup of each exported dataset (`recorded`), none

@@ -112,8 +112,8 @@ public struct Executor {
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
             // Through the store's probe session when it has one (its walk done while the plan was read).
-            let early: [(Due, Action?)]? = memo == nil ? nil : try probeSessions[store]?.run { probe, sessionMemo, prepared in
-                try self.verdicts(of: mine, probe: probe, memo: sessionMemo, prepared: prepared, store: store, now: now, dryRun: dryRun, log: log)
+            let early: [(Due, Action?)]? = memo == nil ? nil : try probeSessions[store]?.run { probe, prepared in
+                try self.verdicts(of: mine, probe: probe, memo: memo, prepared: prepared, store: store, now: now, dryRun: dryRun, log: log)
             }
             let found = try early ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
                 try self.verdicts(of: mine, probe: probe, memo: memo, prepared: nil, store: store, now: now, dryRun: dryRun, log: log)

@@ -9,21 +9,23 @@ import Foundation
 /// datasets in that same transaction (``run(_:)``).
 ///
 /// ```swift
-/// let sessions = ProbeSession.start(targets: targets, state: "state.sqlite")   // after the executor's lock
+/// let sessions = ProbeSession.start(targets: targets, state: "state.sqlite")   // before the plan is read
 /// var executor = Executor(plan: plan, targets: targets, state: store)
 /// executor.probeSessions = sessions
 /// defer { sessions.values.forEach { $0.cancel() } }
 /// ```
 ///
-/// It only reads (the store, and the memo beside the state store); the memo is written by the round, under
-/// the executor's lock. A session that cannot open its store or memo gives `nil` from ``run(_:)``, and the round
-/// probes as without it (meeting the same error there).
+/// It only reads: the store, and the memo beside the state store, opened read-only (``BackplanStore/ProbeMemo/init(readingAt:)``),
+/// so it starts before the executor takes its lock; the round finishes the probe with its own memo, whose save
+/// checks the memo's generation (another run's save in between makes this one's a no-op). A session that
+/// cannot open its store or memo gives `nil` from ``run(_:)``, and the round probes as without it (meeting the
+/// same error there).
 public final class ProbeSession: @unchecked Sendable {
     public let store: String
     private let lock = NSLock()
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    private var job: ((MessageStoreExport.Probe, ProbeMemo, MessageStoreExport.Probe.MemoPrepared?) -> Void)?
+    private var job: ((MessageStoreExport.Probe, MessageStoreExport.Probe.MemoPrepared?) -> Void)?
     private var taken = false
 
     /// At most this many stores are probed ahead (the first by path); the others are probed in the round.
@@ -43,7 +45,7 @@ public final class ProbeSession: @unchecked Sendable {
             turn.wait()
             var released = false
             defer { if !released { turn.signal() } }
-            guard FileManager.default.fileExists(atPath: path), let memo = try? ProbeMemo(path: path) else {
+            guard let memo = ProbeMemo(readingAt: path) else {
                 done.signal()
                 return
             }
@@ -52,21 +54,22 @@ public final class ProbeSession: @unchecked Sendable {
                 turn.signal()
                 released = true
                 wake.wait()
-                lock.withLock { job }?(probe, memo, prepared)
+                lock.withLock { job }?(probe, prepared)
             }
             done.signal()
         }.start()
     }
 
-    /// Runs `body` on the session's thread, in its read transaction, with its memo and what it prepared; `nil`
-    /// when the session could not open its store or memo, or was used or cancelled already.
-    func run<T>(_ body: (MessageStoreExport.Probe, ProbeMemo, MessageStoreExport.Probe.MemoPrepared?) throws -> T) throws -> T? {
+    /// Runs `body` on the session's thread, in its read transaction, with what it prepared (to finish with the
+    /// round's own, writable memo); `nil` when the session could not open its store or memo, or was used or
+    /// cancelled already.
+    func run<T>(_ body: (MessageStoreExport.Probe, MessageStoreExport.Probe.MemoPrepared?) throws -> T) throws -> T? {
         guard lock.withLock({ () -> Bool in defer { taken = true }; return !taken }) else { return nil }
         var result: Result<T, any Error>?
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
             nonisolated(unsafe) var out: Result<T, any Error>?
-            lock.withLock { job = { probe, memo, prepared in out = Result { try body(probe, memo, prepared) } } }
+            lock.withLock { job = { probe, prepared in out = Result { try body(probe, prepared) } } }
             wake.signal()
             done.wait()
             lock.withLock { job = nil }

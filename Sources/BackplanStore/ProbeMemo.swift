@@ -26,6 +26,19 @@ public final class ProbeMemo: @unchecked Sendable {
     ///
     /// - Throws: ``InputError`` when a file is there that is not a probe memo (another SQLite database, or not
     ///   SQLite at all): it is left as it is.
+    /// The memo at `path` opened read-only (a probe session reads it before the executor holds its lock):
+    /// `nil` when there is no such file, or it is not a memo of this layout.
+    public init?(readingAt path: String) {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)
+        guard FileManager.default.fileExists(atPath: path), let q = try? DatabaseQueue(path: path, configuration: config),
+              let ok = try? q.read({ db in
+                  try Int32.fetchOne(db, sql: "PRAGMA application_id") == Self.applicationID && Int.fetchOne(db, sql: "PRAGMA user_version") == Self.layout
+              }), ok else { return nil }
+        queue = q
+    }
+
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)

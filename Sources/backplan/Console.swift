@@ -39,21 +39,34 @@ enum Console {
         FileHandle.standardOutput.write(try CanonicalJSON.data(value))
     }
 
-    /// A JSON array printed at the end and encoded meanwhile, in parts, on a thread of its own
-    /// (``BackplanCore/CanonicalJSON/joinedArrays(_:)``): `execute --json` hands over a round's actions
-    /// decided before restic runs (10,000 `unchanged` take about 0.1 s to encode) and encodes them while it waits.
+    /// A JSON array printed at the end and encoded meanwhile, in parts, on threads of lowered priority
+    /// (``BackplanCore/BackgroundThread``, ``BackplanCore/CanonicalJSON/joinedArrays(_:)``): `execute --json`
+    /// hands over a round's actions decided before restic runs (10,000 `unchanged` take about 0.1 s to encode)
+    /// and encodes them while it waits.
     final class JSONArray<Element: Encodable & Sendable>: @unchecked Sendable {
-        private let queue = DispatchQueue(label: "backplan.json")
-        private var parts: [Result<Data, any Error>] = []
+        private let lock = NSLock()
+        private let group = DispatchGroup()
+        private var parts: [Int: Result<Data, any Error>] = [:]
+        private var count = 0
 
         /// Encodes `elements`, the array's next ones, in the background.
         func append(_ elements: [Element]) {
-            queue.async { [self] in parts.append(Result { try CanonicalJSON.data(elements) }) }
+            let n = lock.withLock { () -> Int in
+                defer { count += 1 }
+                return count
+            }
+            group.enter()
+            BackgroundThread.start { [self] in
+                let part = Result { try CanonicalJSON.data(elements) }
+                lock.withLock { parts[n] = part }
+                group.leave()
+            }
         }
 
         /// Waits for the parts and prints the whole array to stdout.
         func print() throws {
-            let done = try queue.sync { try parts.map { try $0.get() } }
+            group.wait()
+            let done = try lock.withLock { try (0..<count).map { try parts[$0]!.get() } }
             FileHandle.standardOutput.write(CanonicalJSON.joinedArrays(done))
         }
     }

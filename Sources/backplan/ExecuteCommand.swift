@@ -44,9 +44,8 @@ struct ExecuteCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         let targets = try Targets.load(self.targets)
-        let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
-        defer { lock?.release() }
-        // The stores' pages walked and compared with the probe memo while the plan is read (ProbeSession).
+        // The stores' pages walked and compared with the probe memo while the plan is read (ProbeSession: it only
+        // reads; the round finishes the probe under its lock).
         let sessions = dryRun ? [:] : ProbeSession.start(targets: targets, state: state)
         defer { sessions.values.forEach { $0.cancel() } }
         // The plan's cache beside the state store (PlanCache: valid only for these exact bytes; a dry run writes none).
@@ -55,6 +54,8 @@ struct ExecuteCommand: ParsableCommand {
         let planRead = Date()
         try PlanInputCheck.check(plan: plan, planFile: self.plan, targets: targets, statsStore: stats)
         let checked = Date()
+        let lock = dryRun ? nil : try ExecutorLock(state: state, scheduleGroup: scheduleGroup)
+        defer { lock?.release() }
         let store = try StateStore(path: state, readOnly: dryRun)
         var executor = Executor(plan: plan, targets: targets, state: store, scheduleGroup: scheduleGroup)
         executor.probeSessions = sessions

@@ -280,11 +280,12 @@ struct ExecuteEndToEndTests {
         let relative = try Backplan.run(["execute", "--plan", "plan.json", "--targets", "targets.yaml", "--state", "s.sqlite", "--dry-run"],
                                         in: f.dir.url)
         #expect(relative.status == 0 && relative.stdout.contains(f.repositories[0]), "\(relative.stderr)")
-        let fd = open(f.state + ".lock", O_RDWR | O_CREAT, 0o600)
+        let fd = open(f.state + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)   // CLOEXEC: no child of a test running beside this one keeps the lock
         #expect(fd >= 0)
         #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
         let locked = try f.execute(["--once", "--now", "\(Self.t0)"])
         #expect(locked.status == 2 && locked.stderr.contains("another backplan executor"), "\(locked.stderr)")
+        flock(fd, LOCK_UN)
         close(fd)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.dir.file("pw"))

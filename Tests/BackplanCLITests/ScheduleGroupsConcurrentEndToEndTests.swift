@@ -16,7 +16,7 @@ struct ScheduleGroupsConcurrentEndToEndTests {
 
     /// Whether another process holds `path` (a `flock` we cannot take).
     static func held(_ path: String) -> Bool {
-        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {

@@ -48,27 +48,28 @@ struct ProbeSessionTests {
         }
         let sessions = ProbeSession.start(targets: f.targets, state: f.state)
         #expect(Array(sessions.keys) == [f.store])
-        let early = try sessions[f.store]?.run { probe, memo, prepared in
+        let memo = try ProbeMemo(path: ProbeMemo.path(forState: f.state))
+        let early = try sessions[f.store]?.run { probe, prepared in
             #expect(prepared != nil)
             return try probe.manifests(ofConversations: f.ids, memo: memo, prepared: prepared)
         }
         let ahead = try #require(early)
         #expect(ahead.manifests == inline.manifests)
         #expect(ahead.outcome.path == .incremental && ahead.outcome.summed >= 2 && ahead.outcome == inline.outcome)
-        #expect(try sessions[f.store]?.run { _, _, _ in 1 } == nil, "a session runs once")
+        #expect(try sessions[f.store]?.run { _, _ in 1 } == nil, "a session runs once")
     }
 
     @Test("No memo yet, a missing store, a cancelled session: the round probes by itself")
     func fallsBack() throws {
         let f = try Self.fixture()
         let noMemo = ProbeSession.start(targets: f.targets, state: f.dir.file("other-state.sqlite"))
-        #expect(try noMemo[f.store]?.run { _, _, _ in 1 } == nil)
+        #expect(try noMemo[f.store]?.run { _, _ in 1 } == nil)
         #expect(!FileManager.default.fileExists(atPath: ProbeMemo.path(forState: f.dir.file("other-state.sqlite"))), "a session writes no memo")
         try FileManager.default.removeItem(atPath: f.store)
         let missing = ProbeSession.start(targets: f.targets, state: f.state)
-        #expect(try missing[f.store]?.run { _, _, _ in 1 } == nil)
+        #expect(try missing[f.store]?.run { _, _ in 1 } == nil)
         let cancelled = ProbeSession.start(targets: f.targets, state: f.state)
         cancelled.values.forEach { $0.cancel() }
-        #expect(try cancelled[f.store]?.run { _, _, _ in 1 } == nil)
+        #expect(try cancelled[f.store]?.run { _, _ in 1 } == nil)
     }
 }
