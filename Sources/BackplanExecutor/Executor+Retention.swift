@@ -142,9 +142,11 @@ extension Executor {
              exported: [Int: Exported]) {
             var future = history
             var datasets = Set<String>()
+            var batchesOf: [Int: [Int]] = [:]
+            for (n, b) in batches.enumerated() { for m in b.members { batchesOf[m, default: []].append(n) } }
             for (i, e) in exported {
-                let copies = batches.enumerated().filter { $0.element.members.contains(i) }.map { n, b in
-                    StateStore.Copy(region: "", tier: "", repository: b.repo.repository, snapshot: "pending-\(n)", forgottenAt: nil)
+                let copies = (batchesOf[i] ?? []).map { n in
+                    StateStore.Copy(region: "", tier: "", repository: batches[n].repo.repository, snapshot: "pending-\(n)", forgottenAt: nil)
                 }
                 let id = StateStore.storedID(items[i].plan.id)
                 datasets.insert(id)

@@ -156,7 +156,11 @@ final class Sending: @unchecked Sendable {
             }
             gates[n]?.close()
             slots.signal()
-            lock.withLock { results[n] = r }
+            // Its process is gone (and reaped): stop() must not signal a process id the system may give again.
+            lock.withLock {
+                results[n] = r
+                processes[n] = nil
+            }
             group.leave()
         }
         worker.start()
