@@ -27,15 +27,36 @@ extension MessageStoreExport {
     public static func source(_ source: String, continues position: SourcePosition) throws -> String? {
         try read(source) { db in
             if let maxID = position.messagesMaxID, let rows = position.messagesRows {
-                let now = try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE id <= ?", arguments: [maxID]) ?? 0
+                let now = try rowidAlias(db, table: "messages", column: "id")
+                    ? try rowCount(db, table: "messages", atOrBelowRowid: maxID)
+                    : try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE id <= ?", arguments: [maxID]) ?? 0
                 if now != rows { return "\(now) messages at or below id \(maxID), where the import read \(rows)" }
             }
             if let maxRowID = position.readsMaxRowID, let rows = position.readsRows {
-                let now = try Int64.fetchOne(db, sql: "SELECT count(*) FROM reads WHERE rowid <= ?", arguments: [maxRowID]) ?? 0
+                let now = try rowCount(db, table: "reads", atOrBelowRowid: maxRowID)
                 if now != rows { return "\(now) reads at or below rowid \(maxRowID), where the import read \(rows)" }
             }
             return nil
         }
+    }
+
+    /// The rows of `table` whose rowid is at most `rowid`, counted as all rows less those above it: SQLite
+    /// counts a whole table from its smallest b-tree without decoding a row (its `OP_Count`), and the rows
+    /// above an import's position are the few written since, so this reads a grown store's new rows only,
+    /// where `count(*) … WHERE rowid <= ?` decodes every older row (0.05 s for 670,000 reads). Both counts
+    /// are in the caller's one read transaction, so their difference is exact.
+    private static func rowCount(_ db: Database, table: String, atOrBelowRowid rowid: Int64) throws -> Int64 {
+        let all = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+        let above = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE rowid > ?", arguments: [rowid]) ?? 0
+        return all - above
+    }
+
+    /// Whether `column` of `table` is its rowid: the table's one primary-key column, declared `INTEGER`, in a
+    /// rowid table (a `WITHOUT ROWID` table's primary key is an index of origin `pk`).
+    private static func rowidAlias(_ db: Database, table: String, column: String) throws -> Bool {
+        let keys = try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?) WHERE pk > 0", arguments: [table])
+        guard keys.count == 1, keys[0]["name"] as String == column, (keys[0]["type"] as String).uppercased() == "INTEGER" else { return false }
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM pragma_index_list(?) WHERE origin = 'pk'", arguments: [table]) == 0
     }
 
     /// The manifest (rows, digest in `scheme`, max message id; `bytes` 0) that exporting dataset `key` of

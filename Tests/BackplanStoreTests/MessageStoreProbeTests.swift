@@ -51,6 +51,41 @@ struct MessageStoreProbeTests {
         let problem = try MessageStoreExport.source(source, continues: p)
         #expect(problem?.contains("messages at or below id") == true, "\(problem ?? "nil")")
     }
+
+    @Test("Whether a store continues an import, counted the same for every kind of messages key", arguments: [
+        "id INTEGER PRIMARY KEY", "id INT PRIMARY KEY", "id INTEGER PRIMARY KEY DESC", "id INTEGER, PRIMARY KEY (id, sender)", "id INTEGER",
+        "id INTEGER PRIMARY KEY) WITHOUT ROWID --",
+    ])
+    func lineageKeys(_ key: String) throws {
+        let dir = TempDir()
+        let source = dir.file("s.sqlite")
+        let q = try DatabaseQueue(path: source)
+        // The messages key decides how rows at or below the import's id are counted (from the rowid, or row by row).
+        let table = key.contains("WITHOUT ROWID") ? "CREATE TABLE messages(sender TEXT NOT NULL, \(key.replacingOccurrences(of: "--", with: ""))"
+            : "CREATE TABLE messages(sender TEXT NOT NULL, \(key))"
+        try q.write { db in
+            try db.execute(sql: table)
+            try db.execute(sql: "CREATE TABLE reads(conversation_id TEXT, reader TEXT)")
+            for i in 1...50 { try db.execute(sql: "INSERT INTO messages(id, sender) VALUES (?, 'u')", arguments: [i * 2]) }
+            for _ in 1...30 { try db.execute(sql: "INSERT INTO reads VALUES ('c', 'r')") }
+        }
+        var p = SourcePosition()
+        (p.messagesMaxID, p.messagesRows, p.readsMaxRowID, p.readsRows) = (100, 50, 30, 30)
+        #expect(try MessageStoreExport.source(source, continues: p) == nil)
+        try q.write { db in
+            try db.execute(sql: "INSERT INTO messages(id, sender) VALUES (101, 'u'), (150, 'u')")
+            try db.execute(sql: "INSERT INTO reads VALUES ('c', 'r')")
+        }
+        #expect(try MessageStoreExport.source(source, continues: p) == nil, "grown above the position")
+        try q.write { try $0.execute(sql: "INSERT INTO messages(id, sender) VALUES (51, 'u')") }
+        #expect(try MessageStoreExport.source(source, continues: p)?.contains("51 messages at or below id 100") == true, "a row added below")
+        try q.write { db in
+            try db.execute(sql: "DELETE FROM messages WHERE id = 51")
+            try db.execute(sql: "DELETE FROM reads WHERE rowid = 7")
+        }
+        #expect(try MessageStoreExport.source(source, continues: p)?.contains("29 reads at or below rowid 30") == true, "a read gone")
+        try q.close()
+    }
 }
 
 @Suite("Probing many conversations in one pass")
