@@ -64,6 +64,29 @@ extension MessageStoreExport.Probe {
     ///   does it while the plan is read); `nil` does it here.
     public func manifests(ofConversations ids: Set<String>, memo: ProbeMemo, prepared: MemoPrepared? = nil)
         throws -> (manifests: [String: MessageStoreExport.Manifest], outcome: MemoOutcome) {
+        var (manifests, outcome, save) = try manifestsSavingLater(ofConversations: ids, memo: memo, prepared: prepared)
+        save.perform(&outcome)
+        return (manifests, outcome)
+    }
+
+    /// A memo save ``manifestsSavingLater(ofConversations:memo:prepared:)`` left to its caller: the executor saves
+    /// once its restic runs have started (a save is a write transaction and its syncs, ~0.02 s). Not saving is
+    /// safe: the next probe compares the store with the memo as it was (one more changed page to read).
+    public struct MemoSave {
+        let write: () -> Bool
+
+        /// Saves, setting `outcome.saved` and adding the save's seconds to `outcome.seconds`.
+        public func perform(_ outcome: inout MemoOutcome) {
+            let clock = Date()
+            outcome.saved = write()
+            outcome.seconds.append(("save", Date().timeIntervalSince(clock)))
+        }
+    }
+
+    /// ``manifests(ofConversations:memo:prepared:)`` whose memo save is the caller's to do (``MemoSave``), after
+    /// the work that waits for the manifests; the save does not need this probe's transaction.
+    public func manifestsSavingLater(ofConversations ids: Set<String>, memo: ProbeMemo, prepared: MemoPrepared? = nil)
+        throws -> (manifests: [String: MessageStoreExport.Manifest], outcome: MemoOutcome, save: MemoSave) {
         let p = try prepared ?? prepareMemo(memo)
         var clock = Date()
         var seconds = p.seconds
@@ -73,16 +96,22 @@ extension MessageStoreExport.Probe {
         }
         switch p.kind {
         case .untapped:
-            try? memo.drop(store: p.store)
-            return (try manifests(ofConversations: ids), MemoOutcome(path: .untapped, computed: ids.count))
+            let store = p.store
+            return (try manifests(ofConversations: ids), MemoOutcome(path: .untapped, computed: ids.count),
+                    MemoSave { try? memo.drop(store: store); return false })
         case .rebuild(let leaves):
             let all = try digests(ofConversations: ids)
+            let added = try? newLeaves(leaves)
             lap("rows")
-            let saved = (try? memo.save(store: p.store, fingerprint: p.fingerprint, expected: nil, replacing: true, removed: [],
-                                        added: try newLeaves(leaves), sums: all.compactMapValues(RowSums.init), invalid: [])) ?? false
-            lap("save")
+            let (store, fingerprint) = (p.store, p.fingerprint)
+            let sums = all.compactMapValues(RowSums.init)
             return (all.mapValues(\.manifest), MemoOutcome(path: .built, leaves: leaves.count, changedLeaves: leaves.count, computed: ids.count,
-                                                          saved: saved, seconds: seconds))
+                                                          seconds: seconds),
+                    MemoSave {
+                        guard let added else { return false }
+                        return (try? memo.save(store: store, fingerprint: fingerprint, expected: nil, replacing: true, removed: [], added: added,
+                                               sums: sums, invalid: [])) ?? false
+                    })
         case .incremental(let u):
             var sums = u.sums
             let candidates = ids.filter { u.whole.contains($0) || (u.old.manifests[$0] == nil && sums[$0] == nil) }
@@ -91,11 +120,13 @@ extension MessageStoreExport.Probe {
             lap("rows")
             var out: [String: MessageStoreExport.Manifest] = [:]
             for id in ids { out[id] = computed[id]?.manifest ?? sums[id]?.manifest ?? u.old.manifests[id] }
-            let saved = (try? memo.save(store: p.store, fingerprint: p.fingerprint, expected: u.old.generation, replacing: false, removed: u.gone,
-                                        added: u.added, summed: u.summed, sums: sums, invalid: u.whole)) ?? false
-            lap("save")
+            let (store, fingerprint) = (p.store, p.fingerprint)
             return (out, MemoOutcome(path: .incremental, leaves: u.leaves, changedLeaves: u.changedLeaves,
-                                     computed: candidates.count, summed: u.updated, saved: saved, seconds: seconds))
+                                     computed: candidates.count, summed: u.updated, seconds: seconds),
+                    MemoSave {
+                        (try? memo.save(store: store, fingerprint: fingerprint, expected: u.old.generation, replacing: false, removed: u.gone,
+                                        added: u.added, summed: u.summed, sums: sums, invalid: u.whole)) ?? false
+                    })
         }
     }
 

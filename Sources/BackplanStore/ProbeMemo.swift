@@ -22,10 +22,6 @@ public final class ProbeMemo: @unchecked Sendable {
     /// The memo file's `PRAGMA application_id` ("BPM1"): a file at the memo's path without it is not touched.
     static let applicationID: Int32 = 0x4250_4D31
 
-    /// Opens (creating when missing) the memo file at `path`.
-    ///
-    /// - Throws: ``InputError`` when a file is there that is not a probe memo (another SQLite database, or not
-    ///   SQLite at all): it is left as it is.
     /// The memo at `path` opened read-only (a probe session reads it before the executor holds its lock):
     /// `nil` when there is no such file, or it is not a memo of this layout.
     public init?(readingAt path: String) {
@@ -39,18 +35,26 @@ public final class ProbeMemo: @unchecked Sendable {
         queue = q
     }
 
+    /// Opens (creating when missing) the memo file at `path`.
+    ///
+    /// - Throws: ``InputError`` when a file is there that is not a probe memo (another SQLite database, or not
+    ///   SQLite at all): it is left as it is.
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)
+        var ready = false
         if ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0) > 0 {
             var readOnly = config
             readOnly.readonly = true
             let probe = try DatabaseQueue(path: path, configuration: readOnly)
-            let id = try? probe.read { try Int32.fetchOne($0, sql: "PRAGMA application_id") }
+            let found = try? probe.read { db in (try Int32.fetchOne(db, sql: "PRAGMA application_id"), try Int.fetchOne(db, sql: "PRAGMA user_version")) }
             try probe.close()
-            guard id == Self.applicationID else { throw InputError(file: path, "is not a Backplan probe memo; left as it is") }
+            guard found?.0 == Self.applicationID else { throw InputError(file: path, "is not a Backplan probe memo; left as it is") }
+            ready = found?.1 == Self.layout
         }
         queue = try DatabaseQueue(path: path, configuration: config)
+        // A memo of this layout is used as it is: no write (each is a journal and its syncs, on every round's path).
+        guard !ready else { return }
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)") }
         try queue.write { db in
             // A cache: a memo of another layout is dropped, not migrated (the next probe rebuilds it).

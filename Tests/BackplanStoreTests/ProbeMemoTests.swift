@@ -251,6 +251,44 @@ struct ProbeMemoTests {
         #expect(after[ids[1]] == full[ids[1]] && after == full)
     }
 
+    @Test("A save left to the caller: not done, the next probe diffs against the older memo and is still right; done, it saves")
+    func savedLater() throws {
+        let (dir, path, ids, memo) = try Self.fixture()
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+        let q = try DatabaseQueue(path: path)
+        func edit(_ n: Int) throws {
+            try q.write { try $0.execute(sql: "UPDATE reads SET bytes = bytes + 1 WHERE rowid = (SELECT min(rowid) FROM reads WHERE conversation_id = ?)",
+                                         arguments: [ids.sorted()[n]]) }
+        }
+        try edit(1)
+        let (first, unsaved, _) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifestsSavingLater(ofConversations: ids, memo: memo) }
+        #expect(unsaved.path == .incremental && !unsaved.saved)
+        #expect(first == (try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids) }))
+        try edit(2)
+        var (second, outcome, save) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifestsSavingLater(ofConversations: ids, memo: memo) }
+        #expect(outcome.path == .incremental && outcome.changedLeaves >= unsaved.changedLeaves, "both edits since the memo saved")
+        #expect(second == (try MessageStoreExport.probing(path) { try $0.manifests(ofConversations: ids) }))
+        save.perform(&outcome)
+        #expect(outcome.saved && outcome.seconds.last?.0 == "save")
+        let (third, after) = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+        try q.close()
+        #expect(after.changedLeaves == 0 && third == second, "the save took both edits in")
+        withExtendedLifetime(dir) {}
+    }
+
+    @Test("Opening a memo of this layout again writes nothing to it")
+    func reopenWritesNothing() throws {
+        let (dir, path, ids, memo) = try Self.fixture()
+        _ = try MessageStoreExport.probing(path, pages: PageSink()) { try $0.manifests(ofConversations: ids, memo: memo) }
+        let file = dir.file("memo")
+        let before = try #require(FileManager.default.contents(atPath: file))
+        let modified = try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date
+        for _ in 0..<3 { _ = try ProbeMemo(path: file) }
+        #expect(FileManager.default.contents(atPath: file) == before)
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date == modified)
+        withExtendedLifetime(memo) {}
+    }
+
     @Test("A memo saved by another probe since it was loaded is not used or overwritten by a stale diff")
     func generations() throws {
         let (dir, path, ids, memo) = try Self.fixture()
