@@ -109,18 +109,21 @@ public struct Executor {
             }
         }
         var ready: [Due] = []
+        var memoSaves: [MemoSave] = []
         for store in Self.uniqueInOrder(due.map(\.store)) {
             let mine = due.filter { $0.store == store }
+            let batched = Self.batchedConversations(mine, dryRun: dryRun)
             // Through the store's probe session when it has one (its walk done while the plan was read).
-            let early: [(Due, Action?)]? = memo == nil ? nil : try probeSessions[store]?.run { probe, prepared in
-                try self.verdicts(of: mine, probe: probe, memo: memo, prepared: prepared, store: store, now: now, dryRun: dryRun, log: log)
+            let session: Verdicts? = memo == nil ? nil : try probeSessions[store]?.run { probe, prepared in
+                try self.verdicts(of: mine, batched: batched, probe: probe, memo: memo, prepared: prepared, store: store, now: now, dryRun: dryRun)
             }
-            let found = try early ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
-                try self.verdicts(of: mine, probe: probe, memo: memo, prepared: nil, store: store, now: now, dryRun: dryRun, log: log)
+            let found = try session ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
+                try self.verdicts(of: mine, batched: batched, probe: probe, memo: memo, prepared: nil, store: store, now: now, dryRun: dryRun)
             }
-            for (item, action) in found {
+            for (item, action) in found.verdicts {
                 if let action { actions.append(action) } else { ready.append(item) }
             }
+            memoSaves += found.memoSaves
         }
         for session in probeSessions.values { session.cancel() }
         clock.lap("probes of \(due.count) due")
@@ -139,32 +142,41 @@ public struct Executor {
         sending.startAll()
         var exported: [Int: Exported] = [:]
         do {
-            // A store's changed datasets are exported from one open of it and one read transaction.
-            for store in Self.uniqueInOrder(ready.map(\.store)) {
-                try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
-                    // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
-                    // from this transaction's pages and these exports' rows.
-                    // By batch, so each batch's exports come together and its restic waits at its gate no longer than needed.
-                    let mine = ready.indices.filter { ready[$0].store == store }.sorted { sending.firstBatch(of: $0) < sending.firstBatch(of: $1) }
-                    let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
-                    for i in mine {
-                        let item = ready[i]
-                        let filename = DatasetName.fileName(item.plan.id)
-                        let file = "\(work)/files/\(filename)"
-                        let manifest = try exporter.export(item.key, to: file)
-                        if let last = item.last, try Self.sameRows(last.manifest, manifest, file: file) {
-                            actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
-                                                  detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
-                            try? FileManager.default.removeItem(atPath: file)
-                            sending.skip(i)
-                            continue
+            // On a thread of lowered priority: restic's key derivations (one core each) go first, the exports fill
+            // the cores while restic waits for its lock (BackgroundThread), and are in before it reads its gate.
+            try BackgroundThread.run {
+                // A store's changed datasets are exported from one open of it and one read transaction.
+                for store in Self.uniqueInOrder(ready.map(\.store)) {
+                    try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
+                        // A store with no memo yet (its first round probed nothing: every dataset was new) starts one
+                        // from this transaction's pages and these exports' rows.
+                        // By batch, so each batch's exports come together and its restic waits at its gate no longer than needed.
+                        let mine = ready.indices.filter { ready[$0].store == store }.sorted { sending.firstBatch(of: $0) < sending.firstBatch(of: $1) }
+                        let start = mine.count >= Self.batchProbeMinimum ? memo.flatMap { try? exporter.beginMemo($0) } : nil
+                        for i in mine {
+                            let item = ready[i]
+                            let filename = DatasetName.fileName(item.plan.id)
+                            let file = "\(work)/files/\(filename)"
+                            let manifest = try exporter.export(item.key, to: file)
+                            if let last = item.last, try Self.sameRows(last.manifest, manifest, file: file) {
+                                actions.append(Action(kind: "unchanged", dataset: item.plan.id, repository: nil, snapshots: [],
+                                                      detail: "same \(manifest.rows) rows as the backup at \(last.time)"))
+                                try? FileManager.default.removeItem(atPath: file)
+                                sending.skip(i)
+                                continue
+                            }
+                            try sending.add(i, file: file)
+                            exported[i] = Exported(due: item, filename: filename, manifest: manifest)
                         }
-                        try sending.add(i, file: file)
-                        exported[i] = Exported(due: item, filename: filename, manifest: manifest)
+                        if let memo, let start, let outcome = try? exporter.finishMemo(memo, start) {
+                            log("probe memo of \(store) started from the exports: \(outcome)")
+                        }
                     }
-                    if let memo, let start, let outcome = try? exporter.finishMemo(memo, start) {
-                        log("probe memo of \(store) started from the exports: \(outcome)")
-                    }
+                }
+                // The probe memos saved once the exports are in (a save is not needed before the next round).
+                for var m in memoSaves {
+                    m.save.perform(&m.outcome)
+                    log("probe of \(m.store): \(m.outcome)")
                 }
             }
         } catch {
@@ -191,27 +203,49 @@ public struct Executor {
         return actions
     }
 
-    /// Every probe of `mine` (the due datasets of `store`) in one read of it: many conversations compared with
-    /// one pass over each table (one pass per digest scheme the last backups were made in; backups made before
-    /// the row-set scheme: ordered), through the probe memo when there is one.
-    private func verdicts(of mine: [Due], probe: MessageStoreExport.Probe, memo: ProbeMemo?, prepared: MessageStoreExport.Probe.MemoPrepared?,
-                          store: String, now: Int64, dryRun: Bool, log: (String) -> Void) throws -> [(Due, Action?)] {
+    /// The conversations of `mine` compared with one pass over their store's tables, by the digest scheme of
+    /// their last backups: those of a scheme with at least ``batchProbeMinimum`` (none in a dry run).
+    static func batchedConversations(_ mine: [Due], dryRun: Bool) -> [ContentDigest.Scheme: Set<String>] {
+        guard !dryRun else { return [:] }
         var conversations: [ContentDigest.Scheme: Set<String>] = [:]
         for item in mine {
             guard let last = item.last, case .conversation(let id) = item.key else { continue }
             conversations[ContentDigest.Scheme(of: last.manifest.digest), default: []].insert(id)
         }
+        return conversations.filter { $0.value.count >= Self.batchProbeMinimum }
+    }
+
+    /// A store's verdicts (``verdict(_:probe:batch:now:dryRun:)``), and its probe memo's save, left until restic has started.
+    struct Verdicts {
+        var verdicts: [(Due, Action?)]
+        var memoSaves: [MemoSave]
+    }
+
+    /// A probe memo's save and its log line (``BackplanStore/MessageStoreExport/Probe/MemoSave``).
+    struct MemoSave {
+        var store: String
+        var outcome: MessageStoreExport.Probe.MemoOutcome
+        var save: MessageStoreExport.Probe.MemoSave
+    }
+
+    /// Every probe of `mine` (the due datasets of `store`) in one read of it: the conversations of `batched`
+    /// compared with one pass over each table (one pass per digest scheme the last backups were made in;
+    /// backups made before the row-set scheme: ordered), through the probe memo when there is one.
+    private func verdicts(of mine: [Due], batched: [ContentDigest.Scheme: Set<String>], probe: MessageStoreExport.Probe, memo: ProbeMemo?,
+                          prepared: MessageStoreExport.Probe.MemoPrepared?, store: String, now: Int64, dryRun: Bool) throws -> Verdicts {
         var batch: [String: MessageStoreExport.Manifest] = [:]
-        for (scheme, ids) in conversations where !dryRun && ids.count >= Self.batchProbeMinimum {
+        var saves: [MemoSave] = []
+        for (scheme, ids) in batched {
             if scheme == .rowSet, let memo {
-                let (manifests, outcome) = try probe.manifests(ofConversations: ids, memo: memo, prepared: prepared)
-                log("probe of \(store): \(outcome)")
+                let (manifests, outcome, save) = try probe.manifestsSavingLater(ofConversations: ids, memo: memo, prepared: prepared)
+                saves.append(MemoSave(store: store, outcome: outcome, save: save))
                 if batch.isEmpty { batch = manifests } else { batch.merge(manifests) { a, _ in a } }
             } else {
                 batch.merge(try probe.manifests(ofConversations: ids, scheme: scheme)) { a, _ in a }
             }
         }
-        return try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) }
+        return Verdicts(verdicts: try mine.map { item in (item, try verdict(item, probe: probe, batch: batch, now: now, dryRun: dryRun)) },
+                        memoSaves: saves)
     }
 
     /// Whether the export `file` (whose manifest is `now`) holds the rows of the backup `last` recorded: the

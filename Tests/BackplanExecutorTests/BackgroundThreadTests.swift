@@ -30,4 +30,26 @@ struct BackgroundThreadTests {
         #expect(Self.nice() == base, "the caller's own thread is left as it was")
         #endif
     }
+
+    @Test("run waits for its work on such a thread, returns its result or error, and lets go of the work (no escape trap, 200 times)")
+    func runs() throws {
+        struct Boom: Error {}
+        let outside = Self.nice()
+        var total = 0
+        for i in 0..<200 {
+            var seen: [Int] = []
+            let (value, inside) = try BackgroundThread.run { () -> (Int, Int?) in
+                seen.append(i)   // a capture of the caller's variable, mutated there while the caller waits
+                return (i * 2, Self.nice())
+            }
+            #expect(value == i * 2 && seen == [i])
+            total += value
+            #if os(Linux)
+            #expect(inside == outside.map { min(19, $0 + 10) })
+            #endif
+        }
+        #expect(total == 199 * 200)
+        #expect(throws: Boom.self) { try BackgroundThread.run { throw Boom() } }
+        #expect(Self.nice() == outside)
+    }
 }
