@@ -276,6 +276,35 @@ struct ProbeMemoTests {
         withExtendedLifetime(dir) {}
     }
 
+    @Test("The leaf diff matches (table, hash) as multisets; volatile leaves and hashes not of 32 bytes match nothing")
+    func leafDiff() {
+        typealias Leaf = MessageStoreExport.Probe.Leaf
+        let h: [Data] = (0..<4).map { (n: Int) -> Data in Data((0..<32).map { (i: Int) -> UInt8 in UInt8((i * 7 + n * 13) % 256) }) }
+        func old(_ id: Int64, _ table: String, _ hash: Data, volatile: Bool = false) -> ProbeMemo.Leaf {
+            ProbeMemo.Leaf(id: id, table: table, hash: hash, volatile: volatile)
+        }
+        let memo = ProbeMemo.Snapshot(generation: 1, leaves: [
+            old(1, "messages", h[0]), old(2, "messages", h[0]), old(3, "reads", h[0]), old(4, "messages", h[1], volatile: true),
+            old(5, "messages", h[2].prefix(31)), old(6, "reads", h[3]),
+        ], manifests: [:])
+        let now = [
+            Leaf(table: "messages", hash: h[0], rowids: nil, volatile: false),   // one of 1 and 2
+            Leaf(table: "reads", hash: h[0], rowids: nil, volatile: false),      // 3: same bytes, its own table
+            Leaf(table: "messages", hash: h[1], rowids: nil, volatile: false),   // 4 was volatile: fresh
+            Leaf(table: "messages", hash: h[2], rowids: nil, volatile: false),   // 5's hash was cut short: fresh
+            Leaf(table: "reads", hash: h[3], rowids: nil, volatile: true),       // volatile now: fresh, and 6 gone
+            Leaf(table: "conversations", hash: h[3], rowids: nil, volatile: false),
+        ]
+        let (gone, fresh, matched) = MessageStoreExport.Probe.diff(memo, now)
+        let first: Int64 = matched[0] ?? 0
+        let other: Int64 = first == 1 ? 2 : 1
+        #expect(first == 1 || first == 2, "one of the two equal messages leaves")
+        #expect(Set(gone) == Set([other, 4, 5, 6]) && gone.count == 4)
+        #expect(matched.count == 2 && matched[1] == 3)
+        let hashes: [Data] = fresh.map { (leaf: Leaf) -> Data in leaf.hash }
+        #expect(hashes == [h[1], h[2], h[3], h[3]])
+    }
+
     @Test("Opening a memo of this layout again writes nothing to it")
     func reopenWritesNothing() throws {
         let (dir, path, ids, memo) = try Self.fixture()
