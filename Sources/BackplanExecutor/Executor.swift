@@ -261,14 +261,19 @@ public struct Executor {
     /// store's tables (``BackplanStore/MessageStoreExport/Probe/manifests(ofConversations:scheme:)``).
     static let batchProbeMinimum = 64
 
-    /// A dataset due this round.
-    struct Due {
-        var plan: DatasetPlan
-        var store: String
-        var key: MessageStoreExport.Key
-        var shard: String
+    /// A dataset due this round. A class: a round passes its 10,000 due datasets through several lists, and
+    /// copying the plan's struct each time (a retain and release per field) cost more than the probe's rows.
+    final class Due {
+        let plan: DatasetPlan
+        let store: String
+        let key: MessageStoreExport.Key
+        let shard: String
         /// Its newest backup with a live copy.
-        var last: StateStore.Backup?
+        let last: StateStore.Backup?
+
+        init(plan: DatasetPlan, store: String, key: MessageStoreExport.Key, shard: String, last: StateStore.Backup?) {
+            (self.plan, self.store, self.key, self.shard, self.last) = (plan, store, key, shard, last)
+        }
     }
 
     /// A due dataset exported to `<work>/files/<filename>`.
