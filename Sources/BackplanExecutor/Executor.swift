@@ -145,6 +145,12 @@ public struct Executor {
             // On a thread of lowered priority: restic's key derivations (one core each) go first, the exports fill
             // the cores while restic waits for its lock (BackgroundThread), and are in before it reads its gate.
             try BackgroundThread.run {
+                // The probe memos saved first (a store whose memo was rebuilt then starts none from its exports);
+                // restic is still deriving its keys.
+                for var m in memoSaves {
+                    m.save.perform(&m.outcome)
+                    log("probe of \(m.store): \(m.outcome)")
+                }
                 // A store's changed datasets are exported from one open of it and one read transaction.
                 for store in Self.uniqueInOrder(ready.map(\.store)) {
                     try MessageStoreExport.exporting(source: store, pages: memo == nil ? nil : PageSink()) { exporter in
@@ -172,11 +178,6 @@ public struct Executor {
                             log("probe memo of \(store) started from the exports: \(outcome)")
                         }
                     }
-                }
-                // The probe memos saved once the exports are in (a save is not needed before the next round).
-                for var m in memoSaves {
-                    m.save.perform(&m.outcome)
-                    log("probe of \(m.store): \(m.outcome)")
                 }
             }
         } catch {
