@@ -114,10 +114,10 @@ public struct Executor {
             let mine = due.filter { $0.store == store }
             let batched = Self.batchedConversations(mine, dryRun: dryRun)
             // Through the store's probe session when it has one (its walk done while the plan was read).
-            let session: Verdicts? = memo == nil ? nil : try probeSessions[store]?.run { probe, prepared in
+            let inSession: Verdicts? = memo == nil ? nil : try probeSessions[store]?.run { probe, prepared in
                 try self.verdicts(of: mine, batched: batched, probe: probe, memo: memo, prepared: prepared, store: store, now: now, dryRun: dryRun)
             }
-            let found = try session ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
+            let found = try inSession ?? MessageStoreExport.probing(store, pages: memo == nil ? nil : PageSink()) { probe in
                 try self.verdicts(of: mine, batched: batched, probe: probe, memo: memo, prepared: nil, store: store, now: now, dryRun: dryRun)
             }
             for (item, action) in found.verdicts {

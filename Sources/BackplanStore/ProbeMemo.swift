@@ -29,10 +29,13 @@ public final class ProbeMemo: @unchecked Sendable {
         config.readonly = true
         config.busyMode = .timeout(StatsStore.busyTimeoutSeconds)
         guard FileManager.default.fileExists(atPath: path), let q = try? DatabaseQueue(path: path, configuration: config),
-              let ok = try? q.read({ db in
-                  try Int32.fetchOne(db, sql: "PRAGMA application_id") == Self.applicationID && Int.fetchOne(db, sql: "PRAGMA user_version") == Self.layout
-              }), ok else { return nil }
+              let header = Self.header(q), header.id == Self.applicationID, header.layout == Self.layout else { return nil }
         queue = q
+    }
+
+    /// The file's `PRAGMA application_id` and `user_version` (the memo's layout); `nil` when they cannot be read.
+    private static func header(_ q: DatabaseQueue) -> (id: Int32?, layout: Int?)? {
+        try? q.read { db in (try Int32.fetchOne(db, sql: "PRAGMA application_id"), try Int.fetchOne(db, sql: "PRAGMA user_version")) }
     }
 
     /// Opens (creating when missing) the memo file at `path`.
@@ -47,10 +50,10 @@ public final class ProbeMemo: @unchecked Sendable {
             var readOnly = config
             readOnly.readonly = true
             let probe = try DatabaseQueue(path: path, configuration: readOnly)
-            let found = try? probe.read { db in (try Int32.fetchOne(db, sql: "PRAGMA application_id"), try Int.fetchOne(db, sql: "PRAGMA user_version")) }
+            let found = Self.header(probe)
             try probe.close()
-            guard found?.0 == Self.applicationID else { throw InputError(file: path, "is not a Backplan probe memo; left as it is") }
-            ready = found?.1 == Self.layout
+            guard found?.id == Self.applicationID else { throw InputError(file: path, "is not a Backplan probe memo; left as it is") }
+            ready = found?.layout == Self.layout
         }
         queue = try DatabaseQueue(path: path, configuration: config)
         // A memo of this layout is used as it is: no write (each is a journal and its syncs, on every round's path).
